@@ -3,7 +3,9 @@
  *
  * 1. Starts a throwaway PostgreSQL (tests/_support/postgres_server.ts) and hands its URL to the tests as
  *    FIDSTREAM_TEST_PG_URL. A caller-provided DATABASE_URL_TEST is used instead when set. Without server
- *    binaries the variable stays unset and the PostgreSQL suites ignore themselves.
+ *    binaries the variable stays unset and the PostgreSQL suites ignore themselves. Every server started
+ *    during the run (also by the tests themselves) lives under one temp dir that is swept at the end, so a
+ *    crashed or killed test process leaves no postgres behind.
  * 2. Runs `deno test -A --permit-no-files --junit-path=<tmp> <args | tests/>`, streaming its output.
  * 3. Prints, as the very last line, `N passed, N failed` (plus `, N skipped` when some were ignored).
  *
@@ -14,7 +16,7 @@
  * "failed". A non-zero exit from deno test with nothing counted as failed (e.g. a type error that stopped
  * the run before any test) counts as 1 failed, so the line never reads as success for a failed run.
  */
-import { startPostgres } from "./_support/postgres_server.ts";
+import { PARENT_DIR_ENV, startPostgres, stopAllUnder } from "./_support/postgres_server.ts";
 import { type JUnitCounts, parseJUnit, summaryFailedTotal, summaryLine } from "./_support/test_report.ts";
 
 const NO_BINARIES_MESSAGE =
@@ -38,54 +40,60 @@ async function pump(
 async function main(): Promise<number> {
   const args = Deno.args.length > 0 ? [...Deno.args] : ["tests/"];
   const env = Deno.env.toObject();
-  let stopPostgres: (() => Promise<void>) | null = null;
 
-  const callerUrl = env.DATABASE_URL_TEST;
-  if (callerUrl) {
-    console.log(`Using the caller's PostgreSQL from DATABASE_URL_TEST for the PostgreSQL suites.`);
-    env.FIDSTREAM_TEST_PG_URL = callerUrl;
-  } else {
-    delete env.FIDSTREAM_TEST_PG_URL;
-    const t0 = performance.now();
-    const server = await startPostgres();
-    if (server) {
-      stopPostgres = server.stop;
-      env.FIDSTREAM_TEST_PG_URL = server.url;
-      console.log(
-        `Started a throwaway PostgreSQL at ${server.url} in ${
-          ((performance.now() - t0) / 1000).toFixed(1)
-        } s`,
-      );
-    } else {
-      console.log(NO_BINARIES_MESSAGE);
-    }
-  }
-  // Colour codes only help a terminal; CI logs stay plain.
-  if (!Deno.stdout.isTerminal() && env.NO_COLOR === undefined) env.NO_COLOR = "1";
-
+  // One temp dir per run: the JUnit report, plus pg/ where every throwaway server of this run lives (the
+  // runner's and those the tests start themselves), so the finally below can stop whatever a crashed or
+  // killed test process left running. Traversable by the `postgres` user, who runs them when we are root.
   const tmp = await Deno.makeTempDir({ prefix: "fidstream-test-" });
+  const pgParent = `${tmp}/pg`;
+  await Deno.mkdir(pgParent);
+  await Deno.chmod(tmp, 0o755);
+  await Deno.chmod(pgParent, 0o755);
+  env[PARENT_DIR_ENV] = pgParent;
   const junitPath = `${tmp}/junit.xml`;
+
   let child: Deno.ChildProcess | null = null;
-  // Ctrl-C / SIGTERM: stop the child and the server before leaving, never leave a postgres behind.
-  const onSignal = (sig: Deno.Signal) => async () => {
-    try {
-      child?.kill(sig);
-    } catch { /* already gone */ }
-    await stopPostgres?.();
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    Deno.exit(130);
-  };
-  const handlers: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as Deno.Signal[]).map((
-    s,
-  ) => [s, onSignal(s)]);
-  for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+  let interrupted = false;
+  // Ctrl-C / SIGTERM: end the test process; the normal path below then reports and cleans up.
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((sig) => {
+    const handler = () => {
+      interrupted = true;
+      try {
+        child?.kill(sig);
+      } catch { /* already gone */ }
+    };
+    Deno.addSignalListener(sig, handler);
+    return [sig, handler] as const;
+  });
 
   try {
-    const testArgs = ["test", "-A", "--permit-no-files", `--junit-path=${junitPath}`, ...args];
+    const callerUrl = env.DATABASE_URL_TEST;
+    if (callerUrl) {
+      console.log(`Using the caller's PostgreSQL from DATABASE_URL_TEST for the PostgreSQL suites.`);
+      env.FIDSTREAM_TEST_PG_URL = callerUrl;
+    } else {
+      delete env.FIDSTREAM_TEST_PG_URL;
+      const t0 = performance.now();
+      const server = await startPostgres({ parentDir: pgParent });
+      if (server) {
+        env.FIDSTREAM_TEST_PG_URL = server.url;
+        const secs = ((performance.now() - t0) / 1000).toFixed(1);
+        console.log(`Started a throwaway PostgreSQL at ${server.url} in ${secs} s`);
+      } else {
+        console.log(NO_BINARIES_MESSAGE);
+      }
+    }
+    // Colour codes only help a terminal; CI logs stay plain.
+    if (!Deno.stdout.isTerminal() && env.NO_COLOR === undefined) env.NO_COLOR = "1";
+    if (interrupted) {
+      console.log("0 passed, 1 failed");
+      return 130;
+    }
+
     child = new Deno.Command(Deno.execPath(), {
-      args: testArgs,
+      args: ["test", "-A", "--permit-no-files", `--junit-path=${junitPath}`, ...args],
       env,
-      clearEnv: true, // so that "unset" FIDSTREAM_TEST_PG_URL really is unset in the child
+      clearEnv: true, // so that an "unset" FIDSTREAM_TEST_PG_URL really is unset in the child
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -103,7 +111,7 @@ async function main(): Promise<number> {
     try {
       counts = parseJUnit(await Deno.readTextFile(junitPath));
     } catch {
-      // No report: deno stopped before running tests (type error, bad flag) or found no test files.
+      // No report: deno stopped before running tests (type error, bad flag, killed).
     }
     let failed = counts.failed;
     const fromSummary = summaryFailedTotal(outTail.text);
@@ -128,12 +136,13 @@ async function main(): Promise<number> {
       console.log(`\nFailed tests:`);
       for (const name of counts.failedNames) console.log(`  - ${name}`);
     }
-    // The stderr pump has finished, so nothing can interleave after this line.
+    // Both pumps have finished and cleanup below prints nothing, so this stays the last line.
     console.log(summaryLine(counts.passed, failed, counts.skipped));
+    if (interrupted) return 130;
     return status.code !== 0 ? status.code : failed > 0 ? 1 : 0;
   } finally {
-    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
-    await stopPostgres?.();
+    for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
+    await stopAllUnder(pgParent);
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
 }

@@ -16,6 +16,12 @@ export interface StartPostgresOptions {
   startTimeoutMs?: number;
   /** Print initdb/pg_ctl output and the server log on failure (always) and on success (when true). */
   verbose?: boolean;
+  /**
+   * Directory to create the server's temp dir in. Defaults to $FIDSTREAM_TEST_PG_TMPDIR (set by tests/run.ts,
+   * which sweeps it with stopAllUnder() afterwards, so servers of a killed test process do not linger),
+   * else the system temp dir.
+   */
+  parentDir?: string;
 }
 
 /** A running throwaway server. */
@@ -29,6 +35,9 @@ export interface PostgresServer {
   /** Stop the server immediately and remove its directory; safe to call twice. */
   stop(): Promise<void>;
 }
+
+/** Env var naming the directory where startPostgres puts its temp dirs (see StartPostgresOptions.parentDir). */
+export const PARENT_DIR_ENV = "FIDSTREAM_TEST_PG_TMPDIR";
 
 const REQUIRED_BINARIES = ["initdb", "pg_ctl", "postgres"];
 
@@ -159,7 +168,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   const maxConnections = opts.maxConnections ?? 200;
   const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
 
-  const dir = await Deno.makeTempDir({ prefix: "fidstream-pg-" });
+  const parentDir = opts.parentDir ?? (Deno.env.get(PARENT_DIR_ENV) || undefined);
+  const dir = await Deno.makeTempDir({ prefix: "fidstream-pg-", dir: parentDir });
   const dataDir = `${dir}/data`;
   const logFile = `${dir}/server.log`;
   let started = false;
@@ -249,4 +259,24 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
     await cleanup();
     throw err;
   }
+}
+
+/** Stop every server whose temp dir lies directly under parentDir and remove those dirs (crash cleanup). */
+export async function stopAllUnder(parentDir: string): Promise<void> {
+  const binDir = findPostgresBinDir();
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(parentDir));
+  } catch {
+    return; // nothing was ever started there
+  }
+  await Promise.all(
+    entries.filter((e) => e.isDirectory && e.name.startsWith("fidstream-pg-")).map(async (e) => {
+      const dataDir = `${parentDir}/${e.name}/data`;
+      if (binDir && isFile(`${dataDir}/postmaster.pid`)) {
+        await runPg([`${binDir}/pg_ctl`, "stop", "-D", dataDir, "-m", "immediate", "-w", "-t", "30"]);
+      }
+      await Deno.remove(`${parentDir}/${e.name}`, { recursive: true }).catch(() => {});
+    }),
+  );
 }

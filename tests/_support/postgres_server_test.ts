@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { findPostgresBinDir, startPostgres } from "./postgres_server.ts";
+import { findPostgresBinDir, startPostgres, stopAllUnder } from "./postgres_server.ts";
 
 const binDir = findPostgresBinDir();
 const missing = binDir === null;
@@ -78,6 +78,26 @@ Deno.test({
       }
     } finally {
       await Promise.all([a?.stop(), b?.stop()]);
+    }
+  },
+});
+
+Deno.test({
+  name: "stopAllUnder stops a server that was never stopped and removes its dir" + suffix,
+  ignore: missing,
+  async fn() {
+    const parent = await Deno.makeTempDir({ prefix: "fidstream-sweep-test-" });
+    await Deno.chmod(parent, 0o755); // the postgres user must reach its dir inside when we are root
+    try {
+      const server = await startPostgres({ parentDir: parent });
+      assert.ok(server);
+      assert.ok(server.dir.startsWith(parent + "/"));
+      assert.equal(await portIsOpen(server.port), true);
+      await stopAllUnder(parent); // as tests/run.ts does after a test process died without stop()
+      assert.equal(await portIsOpen(server.port), false);
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(parent)), []);
+    } finally {
+      await Deno.remove(parent, { recursive: true });
     }
   },
 });
