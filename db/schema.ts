@@ -1,0 +1,111 @@
+/**
+ * Drizzle schema: the whole durable state of fidstream. Handlers are stateless; every process reads and writes here.
+ * Regenerate migrations after a change with `deno task db:generate`.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+/** bytea column (drizzle-orm 0.45 has none built in); postgres.js returns a Buffer, PGlite a Uint8Array. */
+export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => "bytea",
+  fromDriver: (v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
+});
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+
+/** Real-data statistics that runs are compared against. */
+export const references = pgTable("references", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  dim: integer("dim").notNull(),
+  /** "stats": uploaded mu/sigma (no features, n unknown); "features": built from feature batches. */
+  source: text("source").notNull(),
+  n: bigint("n", { mode: "number" }).notNull().default(0),
+  /** For source "stats": mu (float64, D) and sigma (float64, packed upper triangle). */
+  mu: bytea("mu"),
+  sigma: bytea("sigma"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** A run: generated samples streamed against one reference. */
+export const runs = pgTable("runs", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  referenceId: text("reference_id").notNull().references(() => references.id),
+  dim: integer("dim").notNull(),
+  tags: jsonb("tags").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  config: jsonb("config").$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  /** "streaming" accepts batches; "finalizing" and "finalized" refuse them. */
+  status: text("status").notNull().default("streaming"),
+  /** Total accepted samples (committed with each batch, so it never double counts). */
+  n: bigint("n", { mode: "number" }).notNull().default(0),
+  /** Keep feature bytes after folding (needed for KID); false = statistics only, bounded storage. */
+  retainFeatures: boolean("retain_features").notNull().default(true),
+  latest: jsonb("latest").$type<Record<string, unknown>>(),
+  final: jsonb("final").$type<Record<string, unknown>>(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** Every accepted batch of a run or a reference, durable before the client's 200. */
+export const batches = pgTable("batches", {
+  seq: bigserial("seq", { mode: "number" }).primaryKey(),
+  /** Run id or reference id (both are unique ids). */
+  ownerId: text("owner_id").notNull(),
+  idempotencyKey: text("idempotency_key").notNull(),
+  bodySha256: text("body_sha256").notNull(),
+  n: integer("n").notNull(),
+  dim: integer("dim").notNull(),
+  /** Element type of `features`: "float32" or "float64" (kept as uploaded, so float64 clients lose nothing). */
+  dtype: text("dtype").notNull().default("float32"),
+  /** Owner's total accepted samples after this batch: replayed to a retry with the same key. */
+  nAfter: bigint("n_after", { mode: "number" }).notNull(),
+  /** Little-endian N x D of `dtype`; null once folded when the owner does not retain features. */
+  features: bytea("features"),
+  folded: boolean("folded").notNull().default(false),
+  createdAt: createdAt(),
+}, (t) => [
+  uniqueIndex("batches_owner_key").on(t.ownerId, t.idempotencyKey),
+  index("batches_owner_unfolded").on(t.ownerId, t.folded),
+]);
+
+/** Folded statistics per owner: encoded float64 moments of every folded batch. */
+export const checkpoints = pgTable("checkpoints", {
+  ownerId: text("owner_id").primaryKey(),
+  version: integer("version").notNull(),
+  n: bigint("n", { mode: "number" }).notNull(),
+  moments: bytea("moments").notNull(),
+  updatedAt: updatedAt(),
+});
+
+/** Cached expensive per-reference factor for the Frechet distance, valid for the reference's n. */
+export const referenceFactors = pgTable("reference_factors", {
+  referenceId: text("reference_id").primaryKey().references(() => references.id),
+  n: bigint("n", { mode: "number" }).notNull(),
+  factor: bytea("factor").notNull(),
+  createdAt: createdAt(),
+});
+
+/** Metric history of a run: one row per partial evaluation, plus the final one. */
+export const metrics = pgTable("metrics", {
+  seq: bigserial("seq", { mode: "number" }).primaryKey(),
+  runId: text("run_id").notNull().references(() => runs.id),
+  n: bigint("n", { mode: "number" }).notNull(),
+  kind: text("kind").notNull(),
+  values: jsonb("values").$type<Record<string, unknown>>().notNull(),
+  at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index("metrics_run").on(t.runId, t.seq)]);

@@ -1,0 +1,109 @@
+/** Accepting feature batches exactly once per idempotency key. */
+import { and, eq, sql } from "drizzle-orm";
+import { ConflictError, NotFoundError } from "../../src/errors.ts";
+import type { Db } from "../database.ts";
+import { batches, references, runs } from "../schema.ts";
+
+/** What a client gets back for a batch; a retry with the same key gets the same answer. */
+export interface BatchReceipt {
+  batch: number;
+  n: number;
+  replay: boolean;
+}
+
+/** A batch ready to store: features are float32 little-endian N x D. */
+export interface NewBatch {
+  owner: { kind: "run" | "reference"; id: string };
+  idempotencyKey: string;
+  bodySha256: string;
+  n: number;
+  dim: number;
+  dtype: "float32" | "float64";
+  features: Uint8Array;
+}
+
+/**
+ * Stores a batch and adds its samples to the owner's count in one transaction.
+ * The unique (owner, key) index serializes concurrent retries: the loser inserts nothing and replays the winner.
+ */
+export async function appendBatch(db: Db, batch: NewBatch): Promise<BatchReceipt> {
+  return await db.transaction(async (tx) => {
+    const inserted = await tx.insert(batches).values({
+      ownerId: batch.owner.id,
+      idempotencyKey: batch.idempotencyKey,
+      bodySha256: batch.bodySha256,
+      n: batch.n,
+      dim: batch.dim,
+      dtype: batch.dtype,
+      nAfter: 0,
+      features: batch.features,
+    }).onConflictDoNothing().returning({ seq: batches.seq });
+    if (inserted.length === 0) return await replay(tx as unknown as Db, batch);
+    const nAfter = await addSamples(tx as unknown as Db, batch.owner, batch.n);
+    await tx.update(batches).set({ nAfter }).where(eq(batches.seq, inserted[0].seq));
+    return { batch: inserted[0].seq, n: nAfter, replay: false };
+  });
+}
+
+async function replay(db: Db, batch: NewBatch): Promise<BatchReceipt> {
+  const [prior] = await db.select({ seq: batches.seq, sha: batches.bodySha256, nAfter: batches.nAfter })
+    .from(batches)
+    .where(and(eq(batches.ownerId, batch.owner.id), eq(batches.idempotencyKey, batch.idempotencyKey)));
+  if (prior.sha !== batch.bodySha256) {
+    throw new ConflictError(
+      "idempotency_key_reused",
+      `Idempotency-Key "${batch.idempotencyKey}" was already used for a different body on this ${batch.owner.kind}; ` +
+        "use a new key for new data",
+    );
+  }
+  return { batch: prior.seq, n: prior.nAfter, replay: true };
+}
+
+/** Adds n samples to a streaming run (or a feature reference) under its row lock; refuses finalized runs. */
+async function addSamples(db: Db, owner: NewBatch["owner"], n: number): Promise<number> {
+  if (owner.kind === "run") {
+    const [row] = await db.update(runs).set({ n: sql`${runs.n} + ${n}`, updatedAt: new Date() })
+      .where(and(eq(runs.id, owner.id), eq(runs.status, "streaming"))).returning({ n: runs.n });
+    if (row) return row.n;
+    const [run] = await db.select({ status: runs.status }).from(runs).where(eq(runs.id, owner.id));
+    if (!run) throw new NotFoundError("run_not_found", `run ${owner.id} does not exist`);
+    throw new ConflictError("run_finalized", `run ${owner.id} is ${run.status}: it accepts no more batches`);
+  }
+  const [row] = await db.update(references).set({ n: sql`${references.n} + ${n}`, updatedAt: new Date() })
+    .where(and(eq(references.id, owner.id), eq(references.source, "features"))).returning({ n: references.n });
+  if (row) return row.n;
+  const [ref] = await db.select({ source: references.source }).from(references).where(eq(references.id, owner.id));
+  if (!ref) throw new NotFoundError("reference_not_found", `reference ${owner.id} does not exist`);
+  throw new ConflictError(
+    "reference_not_extendable",
+    `reference ${owner.id} was uploaded as mu/sigma statistics: only a reference built from features takes batches`,
+  );
+}
+
+/** Feature bytes of one stored batch. */
+export interface StoredFeatures {
+  n: number;
+  dim: number;
+  dtype: "float32" | "float64";
+  features: Uint8Array;
+}
+
+/** Streams every stored feature batch of an owner (for KID), in acceptance order. */
+export async function* ownerFeatures(db: Db, ownerId: string): AsyncGenerator<StoredFeatures> {
+  const seqs = await db.select({ seq: batches.seq }).from(batches)
+    .where(and(eq(batches.ownerId, ownerId), sql`${batches.features} is not null`)).orderBy(batches.seq);
+  for (const { seq } of seqs) {
+    const [row] = await db.select({ n: batches.n, dim: batches.dim, dtype: batches.dtype, features: batches.features })
+      .from(batches).where(eq(batches.seq, seq));
+    if (row?.features) yield { n: row.n, dim: row.dim, dtype: row.dtype as StoredFeatures["dtype"], features: row.features };
+  }
+}
+
+/** How many of the owner's batches still hold their features. */
+export async function countBatches(db: Db, ownerId: string): Promise<{ batches: number; withFeatures: number }> {
+  const [row] = await db.select({
+    batches: sql<number>`count(*)::int`,
+    withFeatures: sql<number>`count(${batches.features})::int`,
+  }).from(batches).where(eq(batches.ownerId, ownerId));
+  return row;
+}

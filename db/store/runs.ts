@@ -1,0 +1,51 @@
+/** Run rows and their status transitions. */
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { Db } from "../database.ts";
+import { runs } from "../schema.ts";
+
+/** A run row as stored. */
+export type RunRow = typeof runs.$inferSelect;
+
+/** Inserts a run and returns it. */
+export async function insertRun(db: Db, row: typeof runs.$inferInsert): Promise<RunRow> {
+  const [created] = await db.insert(runs).values(row).returning();
+  return created;
+}
+
+/** The run with this id, or undefined. */
+export async function findRun(db: Db, id: string): Promise<RunRow | undefined> {
+  const [row] = await db.select().from(runs).where(eq(runs.id, id));
+  return row;
+}
+
+/** All runs, newest first. */
+export function listRuns(db: Db): Promise<RunRow[]> {
+  return db.select().from(runs).orderBy(desc(runs.createdAt));
+}
+
+/** Records partial metrics as the run's latest, unless metrics for at least as many samples are already there. */
+export async function setLatestMetrics(db: Db, id: string, latest: Record<string, unknown> & { n: number }) {
+  const updated = await db.update(runs).set({ latest, updatedAt: new Date() })
+    .where(and(
+      eq(runs.id, id),
+      sql`coalesce((${runs.latest}->>'n')::bigint, -1) < ${latest.n}`,
+    )).returning({ id: runs.id });
+  return updated.length > 0;
+}
+
+/**
+ * Moves a streaming run to "finalizing" so no further batch commits; returns the run as it now is.
+ * A run already finalizing (e.g. a crashed finalize) or finalized is returned unchanged.
+ */
+export async function beginFinalize(db: Db, id: string): Promise<RunRow | undefined> {
+  await db.update(runs).set({ status: "finalizing", updatedAt: new Date() })
+    .where(and(eq(runs.id, id), eq(runs.status, "streaming")));
+  return await findRun(db, id);
+}
+
+/** Stores the final metrics and marks the run finalized. */
+export async function completeFinalize(db: Db, id: string, final: Record<string, unknown>): Promise<RunRow> {
+  const [row] = await db.update(runs).set({ status: "finalized", final, latest: final, updatedAt: new Date() })
+    .where(eq(runs.id, id)).returning();
+  return row;
+}

@@ -1,0 +1,27 @@
+/** Composes every function into the one app that `deno task start` serves. */
+import { Hono } from "hono";
+import { batches } from "./batches/routes.ts";
+import type { Deps } from "./deps.ts";
+import type { AppEnv } from "./env.ts";
+import { handleError, handleNotFound } from "./errors.ts";
+import { events } from "./events/routes.ts";
+import { finalize } from "./finalize/routes.ts";
+import { openapi } from "./openapi/routes.ts";
+import { references } from "./references/routes.ts";
+import { runs } from "./runs/routes.ts";
+
+/** Every route group; each is also servable alone (see serve.ts in its folder). */
+export const functions = [references, runs, batches, events, finalize, openapi];
+
+/** An app serving the given route groups with deps injected (all of them by default). */
+export function createApp(deps: Deps, groups: Hono<AppEnv>[] = functions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use("*", async (c, next) => {
+    c.set("deps", deps);
+    await next();
+  });
+  for (const group of groups) app.route("/", group);
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+  return app;
+}

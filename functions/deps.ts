@@ -1,0 +1,78 @@
+/** Everything a handler needs, built once per process and passed in (tests build their own). */
+import type { Database, Db } from "../db/database.ts";
+import { MetricsNotifier } from "./pipeline/notifier.ts";
+import { OwnerStats } from "./pipeline/owner_stats.ts";
+import { ReferenceStats } from "./pipeline/reference_stats.ts";
+import { updatePartialMetrics } from "./pipeline/run_metrics.ts";
+import { Scheduler } from "./pipeline/scheduler.ts";
+
+/** Service settings (see config.ts for the environment variables behind them). */
+export interface ServiceConfig {
+  /** Largest accepted request body. */
+  maxBodyBytes: number;
+  /** Minimum time between checkpoint writes of one run or reference. */
+  foldIntervalMs: number;
+  /** Fold once this many batches are pending, whatever the interval. */
+  foldMaxPending: number;
+  /** Delay between a batch and the partial metrics it triggers (bursts coalesce). */
+  metricsDelayMs: number;
+}
+
+/** Defaults: 256 MiB bodies; fold at most every 10 s or 64 batches; metrics 200 ms after a burst. */
+export const defaultServiceConfig: ServiceConfig = {
+  maxBodyBytes: 256 * 1024 * 1024,
+  foldIntervalMs: 10_000,
+  foldMaxPending: 64,
+  metricsDelayMs: 200,
+};
+
+/** The dependencies of every handler. */
+export interface Deps {
+  database: Database;
+  db: Db;
+  config: ServiceConfig;
+  owners: OwnerStats;
+  references: ReferenceStats;
+  scheduler: Scheduler;
+  notifier: MetricsNotifier;
+  clock: () => Date;
+  log: (message: string) => void;
+}
+
+/** Builds the dependencies over an open database and starts listening for metrics from other processes. */
+export async function createDeps(
+  database: Database,
+  config: Partial<ServiceConfig> = {},
+  opts: { clock?: () => Date; log?: (message: string) => void } = {},
+): Promise<Deps> {
+  const full = { ...defaultServiceConfig, ...config };
+  const clock = opts.clock ?? (() => new Date());
+  const log = opts.log ?? ((m: string) => console.error(m));
+  const owners = new OwnerStats(database.db, {
+    intervalMs: full.foldIntervalMs,
+    maxPending: full.foldMaxPending,
+  }, () => clock().getTime());
+  const deps = {
+    database,
+    db: database.db,
+    config: full,
+    owners,
+    references: new ReferenceStats(database.db, owners),
+    notifier: new MetricsNotifier(),
+    clock,
+    log,
+  } as Deps;
+  deps.scheduler = new Scheduler(
+    (runId) => updatePartialMetrics(deps, runId),
+    full.metricsDelayMs,
+    (runId, e) => log(`partial metrics for run ${runId} failed: ${e instanceof Error ? e.stack : e}`),
+  );
+  await deps.notifier.start(database);
+  return deps;
+}
+
+/** Stops background work and listeners (the database stays open: its owner closes it). */
+export async function disposeDeps(deps: Deps): Promise<void> {
+  await deps.scheduler.stop();
+  await deps.notifier.stop();
+}

@@ -1,0 +1,53 @@
+/** The one place where typed errors become HTTP responses: JSON {"error":{"code","message"}}. */
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import {
+  ConflictError,
+  FidstreamError,
+  InvalidInputError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnavailableError,
+  UnprocessableError,
+  UnsupportedMediaTypeError,
+} from "../src/errors.ts";
+
+const statusOf: Array<[new (...a: never[]) => FidstreamError, ContentfulStatusCode]> = [
+  [InvalidInputError, 400],
+  [NotFoundError, 404],
+  [ConflictError, 409],
+  [PayloadTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
+  [UnprocessableError, 422],
+  [UnavailableError, 503],
+];
+
+/** The JSON error body. */
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** Hono onError handler: typed errors map to their status; anything else is a logged 500 (or 503 if the DB is down). */
+export function handleError(err: Error, c: Context): Response {
+  if (err instanceof FidstreamError) {
+    const status = statusOf.find(([cls]) => err instanceof cls)?.[1] ?? 400;
+    return c.json(errorBody(err.code, err.message), status);
+  }
+  if (isConnectionError(err)) {
+    return c.json(errorBody("database_unavailable", "the database is unavailable; retry shortly"), 503, {
+      "Retry-After": "1",
+    });
+  }
+  console.error(`unhandled error on ${c.req.method} ${c.req.path}:`, err);
+  return c.json(errorBody("internal", "internal error; nothing was stored for this request"), 500);
+}
+
+function isConnectionError(err: Error): boolean {
+  const code = (err as { code?: string }).code ?? (err.cause as { code?: string } | undefined)?.code;
+  return ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "57P01", "57P03"].includes(code ?? "");
+}
+
+/** Hono notFound handler. */
+export function handleNotFound(c: Context): Response {
+  return c.json(errorBody("route_not_found", `no route for ${c.req.method} ${c.req.path}; see /v1/openapi.json`), 404);
+}

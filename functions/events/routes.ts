@@ -1,0 +1,58 @@
+/**
+ * GET /v1/runs/:id/events: Server-Sent Events. `metrics` each time new partial metrics exist, `final` once.
+ * A late client first gets the latest state. Wake-ups come from the database's notifications, so metrics computed
+ * by any process reach every process's clients.
+ */
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { findRun } from "../../db/store/runs.ts";
+import { NotFoundError } from "../../src/errors.ts";
+import type { AppEnv } from "../env.ts";
+
+const KEEPALIVE_MS = 15_000;
+
+/** The event stream route. */
+export const events = new Hono<AppEnv>();
+
+events.get("/v1/runs/:id/events", async (c) => {
+  const deps = c.get("deps");
+  const id = c.req.param("id");
+  if (!(await findRun(deps.db, id))) throw new NotFoundError("run_not_found", `run ${id} does not exist`);
+  return streamSSE(c, async (stream) => {
+    let wake: (() => void) | undefined;
+    let pending = false;
+    const unsubscribe = deps.notifier.subscribe(id, () => {
+      pending = true;
+      wake?.();
+    });
+    stream.onAbort(() => wake?.());
+    let lastAt: unknown = undefined;
+    try {
+      while (!stream.aborted) {
+        pending = false;
+        const run = await findRun(deps.db, id);
+        if (!run) break;
+        if (run.status === "finalized" && run.final) {
+          await stream.writeSSE({ event: "final", data: JSON.stringify(run.final), id: String(run.final.n) });
+          break;
+        }
+        if (run.latest && run.latest.at !== lastAt) {
+          lastAt = run.latest.at;
+          await stream.writeSSE({ event: "metrics", data: JSON.stringify(run.latest), id: String(run.latest.n) });
+        }
+        if (pending) continue;
+        const timedOut = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(true), KEEPALIVE_MS);
+          wake = () => {
+            clearTimeout(timer);
+            resolve(false);
+          };
+        });
+        wake = undefined;
+        if (timedOut && !stream.aborted) await stream.write(": keep-alive\n\n");
+      }
+    } finally {
+      unsubscribe();
+    }
+  });
+});

@@ -1,0 +1,25 @@
+/** `deno task start`: every function in one process, with the embedded database unless DATABASE_URL is set. */
+import { openDatabase } from "../db/open.ts";
+import { createApp } from "./app.ts";
+import { configFromEnv } from "./config.ts";
+import { createDeps, disposeDeps } from "./deps.ts";
+
+const config = configFromEnv();
+const where = config.database.url ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.database.dataDir}`;
+const database = await openDatabase(config.database);
+const deps = await createDeps(database, config.service);
+const app = createApp(deps);
+const server = Deno.serve({
+  port: config.port,
+  hostname: config.hostname,
+  onListen: ({ hostname, port }) => console.log(`fidstream listening on http://${hostname}:${port} with ${where}`),
+}, app.fetch);
+
+const shutdown = async () => {
+  await server.shutdown();
+  await disposeDeps(deps);
+  await database.close();
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGINT", shutdown);
+Deno.addSignalListener("SIGTERM", shutdown);

@@ -1,0 +1,166 @@
+/** The OpenAPI 3.1 description of the public HTTP API, so any language can generate a client. */
+
+const error = { $ref: "#/components/responses/Error" };
+const id = { name: "id", in: "path", required: true, schema: { type: "string" } };
+const npyBody = {
+  required: true,
+  content: {
+    "application/x-npy": { schema: { type: "string", format: "binary" } },
+    "application/octet-stream": { schema: { type: "string", format: "binary" } },
+  },
+};
+const idempotency = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description: "Client-chosen; a retry with the same key and body replays the first answer, another body is a 409.",
+  schema: { type: "string", maxLength: 255 },
+};
+const json = (schema: unknown) => ({ content: { "application/json": { schema } } });
+
+/** The document served at /v1/openapi.json. */
+export const openapiDocument = {
+  openapi: "3.1.0",
+  info: {
+    title: "fidstream",
+    version: "1.0.0",
+    description: "Streaming evaluation of generative models: upload feature batches, watch partial FID, finalize.",
+  },
+  paths: {
+    "/v1/references": {
+      post: {
+        summary: "Register a reference from a stats .npz (mu, sigma) or an N x D features .npy",
+        parameters: [{ name: "name", in: "query", required: true, schema: { type: "string" } }, idempotency],
+        requestBody: {
+          required: true,
+          content: {
+            ...npyBody.content,
+            "application/zip": { schema: { type: "string", format: "binary" } },
+          },
+        },
+        responses: { 201: json({ $ref: "#/components/schemas/Reference" }), 400: error, 413: error, 415: error, 422: error },
+      },
+      get: { summary: "List references", responses: { 200: json({ type: "object" }) } },
+    },
+    "/v1/references/{id}": {
+      get: { summary: "A reference", parameters: [id], responses: { 200: json({ $ref: "#/components/schemas/Reference" }), 404: error } },
+    },
+    "/v1/references/{id}/batches": {
+      post: {
+        summary: "Append a features batch to a reference built from features",
+        parameters: [id, idempotency],
+        requestBody: npyBody,
+        responses: { 200: json({ $ref: "#/components/schemas/BatchReceipt" }), 400: error, 404: error, 409: error, 413: error, 415: error, 422: error },
+      },
+    },
+    "/v1/runs": {
+      post: {
+        summary: "Create a run against a reference",
+        requestBody: {
+          required: true,
+          ...json({
+            type: "object",
+            required: ["name", "reference"],
+            properties: {
+              name: { type: "string" },
+              reference: { type: "string" },
+              tags: { type: "array", items: { type: "string" } },
+              config: {
+                type: "object",
+                properties: {
+                  retain_features: { type: "boolean", default: true },
+                  kid: {
+                    oneOf: [{ type: "boolean" }, {
+                      type: "object",
+                      properties: { subsets: { type: "integer" }, subset_size: { type: "integer" }, seed: { type: "integer" } },
+                    }],
+                  },
+                },
+              },
+            },
+          }),
+        },
+        responses: { 201: json({ $ref: "#/components/schemas/Run" }), 400: error, 422: error },
+      },
+      get: { summary: "List runs", responses: { 200: json({ type: "object" }) } },
+    },
+    "/v1/runs/{id}": {
+      get: { summary: "A run with its latest and final metrics", parameters: [id], responses: { 200: json({ $ref: "#/components/schemas/Run" }), 404: error } },
+    },
+    "/v1/runs/{id}/metrics": {
+      get: { summary: "A run's metrics history", parameters: [id], responses: { 200: json({ type: "object" }), 404: error } },
+    },
+    "/v1/runs/{id}/batches": {
+      post: {
+        summary: "Upload a batch of generated-sample features (N x D float32/float64 .npy)",
+        parameters: [id, idempotency],
+        requestBody: npyBody,
+        responses: { 200: json({ $ref: "#/components/schemas/BatchReceipt" }), 400: error, 404: error, 409: error, 413: error, 415: error, 422: error },
+      },
+    },
+    "/v1/runs/{id}/events": {
+      get: {
+        summary: "Server-Sent Events: `metrics` (partial) and `final`; a late client first gets the latest state",
+        parameters: [id],
+        responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: { type: "string" } } } }, 404: error },
+      },
+    },
+    "/v1/runs/{id}/finalize": {
+      post: {
+        summary: "Finalize: no more batches; exact FID (and KID when features are kept). Idempotent.",
+        parameters: [id],
+        responses: { 200: json({ $ref: "#/components/schemas/Metrics" }), 404: error },
+      },
+    },
+  },
+  components: {
+    responses: {
+      Error: {
+        description: "Error",
+        ...json({
+          type: "object",
+          properties: { error: { type: "object", properties: { code: { type: "string" }, message: { type: "string" } } } },
+        }),
+      },
+    },
+    schemas: {
+      Reference: {
+        type: "object",
+        properties: {
+          id: { type: "string" },
+          name: { type: "string" },
+          dim: { type: "integer" },
+          n: { type: "integer" },
+          source: { enum: ["stats", "features"] },
+        },
+      },
+      BatchReceipt: {
+        type: "object",
+        properties: { batch: { type: "integer" }, n: { type: "integer" }, replayed: { type: "boolean" } },
+      },
+      Metrics: {
+        type: "object",
+        properties: {
+          n: { type: "integer" },
+          fid: { type: ["number", "null"] },
+          kid: { type: "object", properties: { mean: { type: "number" }, std: { type: "number" } } },
+          at: { type: "string", format: "date-time" },
+        },
+      },
+      Run: {
+        type: "object",
+        properties: {
+          id: { type: "string" },
+          name: { type: "string" },
+          reference: { type: "string" },
+          dim: { type: "integer" },
+          tags: { type: "array", items: { type: "string" } },
+          status: { enum: ["streaming", "finalizing", "finalized"] },
+          n: { type: "integer" },
+          latest: { $ref: "#/components/schemas/Metrics" },
+          final: { $ref: "#/components/schemas/Metrics" },
+        },
+      },
+    },
+  },
+};

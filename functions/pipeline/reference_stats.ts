@@ -1,0 +1,57 @@
+/** Mean, covariance and the cached Frechet factor of a reference. */
+import type { Db } from "../../db/database.ts";
+import type { ReferenceRow } from "../../db/store/references.ts";
+import { loadReferenceFactor, saveReferenceFactor } from "../../db/store/reference_factors.ts";
+import { UnprocessableError } from "../../src/errors.ts";
+import {
+  decodeReferenceFactor,
+  encodeReferenceFactor,
+  prepareReference,
+  type ReferenceFactor,
+} from "../../src/stats/frechet.ts";
+import { momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
+import { unpackSymmetric } from "../../src/stats/packed_symmetric.ts";
+import type { OwnerStats } from "./owner_stats.ts";
+
+/** Gaussian statistics of a reference at its current sample count (n = 0 for uploaded mu/sigma). */
+export interface ReferenceGaussian {
+  n: number;
+  mu: Float64Array;
+  sigma: Float64Array;
+}
+
+/** Reads reference statistics and keeps their expensive factor cached in memory and in the database. */
+export class ReferenceStats {
+  #factors = new Map<string, { n: number; factor: ReferenceFactor }>();
+  constructor(private db: Db, private owners: OwnerStats) {}
+
+  /** mu and sigma (full) of the reference now. */
+  async gaussian(ref: ReferenceRow): Promise<ReferenceGaussian> {
+    if (ref.source === "stats") {
+      const mu = new Float64Array(ref.mu!.slice().buffer);
+      const sigma = unpackSymmetric(new Float64Array(ref.sigma!.slice().buffer), ref.dim);
+      return { n: 0, mu, sigma };
+    }
+    const m = await this.owners.fold(ref.id, ref.dim, { retainFeatures: true });
+    if (m.n < 2) {
+      throw new UnprocessableError(
+        "reference_too_small",
+        `reference ${ref.id} has ${m.n} samples; upload at least 2 feature rows (ideally far more than ${ref.dim})`,
+      );
+    }
+    return { n: m.n, mu: momentsMean(m), sigma: momentsCovariance(m) };
+  }
+
+  /** The Frechet factor for the reference's current statistics, computed once per sample count. */
+  async factor(ref: ReferenceRow): Promise<{ n: number; factor: ReferenceFactor }> {
+    const g = await this.gaussian(ref);
+    const cached = this.#factors.get(ref.id);
+    if (cached && cached.n === g.n) return cached;
+    const stored = await loadReferenceFactor(this.db, ref.id, g.n);
+    const factor = stored ? decodeReferenceFactor(stored) : prepareReference(g.mu, g.sigma);
+    if (!stored) await saveReferenceFactor(this.db, ref.id, g.n, encodeReferenceFactor(factor));
+    const entry = { n: g.n, factor };
+    this.#factors.set(ref.id, entry);
+    return entry;
+  }
+}

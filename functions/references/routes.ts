@@ -1,0 +1,66 @@
+/** /v1/references: register real-data statistics (a stats .npz or feature batches) and read them back. */
+import { Hono } from "hono";
+import { findReference, insertReference, listReferences } from "../../db/store/references.ts";
+import { InvalidInputError, NotFoundError } from "../../src/errors.ts";
+import { packSymmetric } from "../../src/stats/packed_symmetric.ts";
+import { readStatsArrays } from "../../src/stats/stats_file.ts";
+import { parseNpz } from "../../src/tensors/npz.ts";
+import { idempotencyKey, limitBody, readBinaryBody } from "../body.ts";
+import type { AppEnv } from "../env.ts";
+import { NPY_TYPES, parseFeatureUpload, storeFeatureBatch, storeFeatureUpload } from "../features_upload.ts";
+import { referenceView } from "../views.ts";
+import { requireName } from "../names.ts";
+
+const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+const REFERENCE_TYPES = [...NPY_TYPES, "application/zip", "application/x-npz", "application/x-zip-compressed"];
+
+/** Routes under /v1/references. */
+export const references = new Hono<AppEnv>();
+
+references.post("/v1/references", limitBody(), async (c) => {
+  const deps = c.get("deps");
+  const name = requireName(c.req.query("name"), "query parameter name");
+  const body = await readBinaryBody(c, REFERENCE_TYPES);
+  const id = crypto.randomUUID();
+  if (ZIP_MAGIC.every((b, i) => body[i] === b)) {
+    const stats = readStatsArrays(parseNpz(body));
+    const ref = await insertReference(deps.db, {
+      id,
+      name,
+      dim: stats.dim,
+      source: "stats",
+      mu: new Uint8Array(stats.mu.buffer),
+      sigma: new Uint8Array(packSymmetric(stats.sigma, stats.dim).buffer),
+    });
+    return c.json(referenceView(ref), 201);
+  }
+  if (body[0] !== 0x93) {
+    throw new InvalidInputError(
+      "unknown_reference_format",
+      "a reference body must be a statistics .npz (mu, sigma) or an N x D features .npy",
+    );
+  }
+  const upload = await parseFeatureUpload(body, idempotencyKey(c));
+  await insertReference(deps.db, { id, name, dim: upload.features.dim, source: "features" });
+  const receipt = await storeFeatureUpload(deps, { kind: "reference", id }, upload);
+  const ref = (await findReference(deps.db, id))!;
+  return c.json({ ...referenceView(ref), n: receipt.n }, 201);
+});
+
+references.post("/v1/references/:id/batches", limitBody(), async (c) => {
+  const ref = await findReference(c.get("deps").db, c.req.param("id"));
+  if (!ref) throw new NotFoundError("reference_not_found", `reference ${c.req.param("id")} does not exist`);
+  const receipt = await storeFeatureBatch(c, { kind: "reference", id: ref.id }, ref.dim);
+  return c.json({ batch: receipt.batch, n: receipt.n, replayed: receipt.replay });
+});
+
+references.get("/v1/references", async (c) => {
+  const rows = await listReferences(c.get("deps").db);
+  return c.json({ references: rows.map(referenceView) });
+});
+
+references.get("/v1/references/:id", async (c) => {
+  const ref = await findReference(c.get("deps").db, c.req.param("id"));
+  if (!ref) throw new NotFoundError("reference_not_found", `reference ${c.req.param("id")} does not exist`);
+  return c.json(referenceView(ref));
+});

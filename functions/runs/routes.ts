@@ -1,0 +1,67 @@
+/** /v1/runs: create runs against a reference and read them with their latest and final metrics. */
+import { Hono } from "hono";
+import { findReference } from "../../db/store/references.ts";
+import { findRun, insertRun, listRuns } from "../../db/store/runs.ts";
+import { metricsHistory } from "../../db/store/metrics.ts";
+import { InvalidInputError, NotFoundError, UnprocessableError } from "../../src/errors.ts";
+import { readJsonObject } from "../body.ts";
+import type { AppEnv } from "../env.ts";
+import { requireName } from "../names.ts";
+import { kidOptions } from "../pipeline/kid_options.ts";
+import { runView } from "../views.ts";
+
+/** Routes under /v1/runs (batches, events and finalize live in their own functions). */
+export const runs = new Hono<AppEnv>();
+
+runs.post("/v1/runs", async (c) => {
+  const deps = c.get("deps");
+  const body = await readJsonObject(c);
+  const name = requireName(body.name, "name");
+  if (typeof body.reference !== "string") {
+    throw new InvalidInputError("missing_reference", "reference (the id of a registered reference) is required");
+  }
+  const tags = body.tags ?? [];
+  if (!Array.isArray(tags) || tags.some((t) => typeof t !== "string") || tags.length > 100) {
+    throw new InvalidInputError("bad_tags", "tags must be an array of at most 100 strings");
+  }
+  const config = body.config ?? {};
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw new InvalidInputError("bad_config", "config must be a JSON object");
+  }
+  const cfg = config as Record<string, unknown>;
+  kidOptions(cfg);
+  const retain = cfg.retain_features ?? true;
+  if (typeof retain !== "boolean") {
+    throw new UnprocessableError("bad_retain_features", "config.retain_features must be true (keep features) or false");
+  }
+  const ref = await findReference(deps.db, body.reference);
+  if (!ref) throw new UnprocessableError("reference_not_found", `reference ${body.reference} does not exist`);
+  const run = await insertRun(deps.db, {
+    id: crypto.randomUUID(),
+    name,
+    referenceId: ref.id,
+    dim: ref.dim,
+    tags: tags.map((t: string) => requireName(t, "a tag")),
+    config: cfg,
+    retainFeatures: retain,
+  });
+  return c.json(runView(run), 201);
+});
+
+runs.get("/v1/runs", async (c) => {
+  return c.json({ runs: (await listRuns(c.get("deps").db)).map(runView) });
+});
+
+runs.get("/v1/runs/:id", async (c) => {
+  const run = await findRun(c.get("deps").db, c.req.param("id"));
+  if (!run) throw new NotFoundError("run_not_found", `run ${c.req.param("id")} does not exist`);
+  return c.json(runView(run));
+});
+
+runs.get("/v1/runs/:id/metrics", async (c) => {
+  const db = c.get("deps").db;
+  const run = await findRun(db, c.req.param("id"));
+  if (!run) throw new NotFoundError("run_not_found", `run ${c.req.param("id")} does not exist`);
+  const history = await metricsHistory(db, run.id);
+  return c.json({ run: run.id, metrics: history.map((h) => ({ ...h.values, kind: h.kind })) });
+});
