@@ -1,0 +1,73 @@
+/** An in-process fidstream app over a given database, plus small HTTP helpers for tests. */
+import type { Database } from "../../db/database.ts";
+import { createApp } from "../../functions/app.ts";
+import { createDeps, type Deps, disposeDeps, type ServiceConfig } from "../../functions/deps.ts";
+
+/** A running app: call `request` like fetch; `close` stops background work. */
+export interface TestService {
+  deps: Deps;
+  request(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Builds the full app on `database` with fast cadences suited to tests. */
+export async function startTestService(database: Database, config: Partial<ServiceConfig> = {}): Promise<TestService> {
+  const deps = await createDeps(database, { metricsDelayMs: 10, foldIntervalMs: 0, ...config }, { log: () => {} });
+  const app = createApp(deps);
+  return {
+    deps,
+    request: (path, init) => Promise.resolve(app.request(path, init)),
+    close: () => disposeDeps(deps),
+  };
+}
+
+/** POSTs an .npy body with an idempotency key. */
+export function postNpy(service: TestService, path: string, body: Uint8Array, key?: string): Promise<Response> {
+  const headers: Record<string, string> = { "content-type": "application/x-npy" };
+  if (key) headers["idempotency-key"] = key;
+  return service.request(path, { method: "POST", body: body as BodyInit, headers });
+}
+
+/** POSTs JSON. */
+export function postJson(service: TestService, path: string, body: unknown): Promise<Response> {
+  return service.request(path, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** One parsed Server-Sent Event. */
+export interface SseEvent {
+  event: string;
+  data: string;
+}
+
+/** Reads SSE events from a response body until `until` says stop (or the stream ends). */
+export async function readEvents(res: Response, until: (e: SseEvent) => boolean): Promise<SseEvent[]> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const events: SseEvent[] = [];
+  let buffer = "";
+  try {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return events;
+      buffer += value;
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const event = { event: "message", data: "" };
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) event.event = line.slice(6).trim();
+          else if (line.startsWith("data:")) event.data += line.slice(5).trim();
+        }
+        if (block.startsWith(":")) continue;
+        events.push(event);
+        if (until(event)) return events;
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
