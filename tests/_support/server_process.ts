@@ -1,0 +1,47 @@
+/** A real fidstream server process (`deno run functions/main.ts`) on a free loopback port. */
+
+/** A started server: its base URL and a way to stop it. */
+export interface ServerProcess {
+  url: string;
+  child: Deno.ChildProcess;
+  stop(signal?: Deno.Signal): Promise<void>;
+}
+
+const MAIN = new URL("../../functions/main.ts", import.meta.url).pathname;
+
+/** Starts the service with the given environment and waits until it listens. */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN],
+    env: { PORT: "0", HOST: "127.0.0.1", ...env },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+    const m = text.match(/listening on (http:\/\/[^ ]+)/);
+    if (m) {
+      // Keep draining stdout so the child never blocks on a full pipe.
+      (async () => {
+        while (!(await reader.read()).done) { /* drain */ }
+      })().catch(() => {});
+      return {
+        url: m[1],
+        child,
+        async stop(signal: Deno.Signal = "SIGTERM") {
+          try {
+            child.kill(signal);
+          } catch { /* already gone */ }
+          await child.status;
+        },
+      };
+    }
+  }
+  child.kill("SIGKILL");
+  throw new Error(`server did not start; it printed: ${text}`);
+}
