@@ -1,5 +1,6 @@
 /** Everything a handler needs, built once per process and passed in (tests build their own). */
 import type { Database, Db } from "../db/database.ts";
+import { type Compute, inlineCompute, workerCompute } from "./pipeline/compute.ts";
 import { MetricsNotifier } from "./pipeline/notifier.ts";
 import { OwnerStats } from "./pipeline/owner_stats.ts";
 import { ReferenceStats } from "./pipeline/reference_stats.ts";
@@ -33,6 +34,8 @@ export interface Deps {
   config: ServiceConfig;
   owners: OwnerStats;
   references: ReferenceStats;
+  /** Heavy numerics: a Worker thread in the server, inline in most tests. */
+  compute: Compute;
   scheduler: Scheduler;
   notifier: MetricsNotifier;
   clock: () => Date;
@@ -43,7 +46,7 @@ export interface Deps {
 export async function createDeps(
   database: Database,
   config: Partial<ServiceConfig> = {},
-  opts: { clock?: () => Date; log?: (message: string) => void } = {},
+  opts: { clock?: () => Date; log?: (message: string) => void; compute?: "worker" | "inline" } = {},
 ): Promise<Deps> {
   const full = { ...defaultServiceConfig, ...config };
   const clock = opts.clock ?? (() => new Date());
@@ -52,12 +55,14 @@ export async function createDeps(
     intervalMs: full.foldIntervalMs,
     maxPending: full.foldMaxPending,
   }, () => clock().getTime());
+  const compute = opts.compute === "inline" ? inlineCompute() : workerCompute();
   const deps = {
     database,
     db: database.db,
     config: full,
     owners,
-    references: new ReferenceStats(database.db, owners),
+    compute,
+    references: new ReferenceStats(database.db, owners, compute),
     notifier: new MetricsNotifier(),
     clock,
     log,
@@ -75,4 +80,5 @@ export async function createDeps(
 export async function disposeDeps(deps: Deps): Promise<void> {
   await deps.scheduler.stop();
   await deps.notifier.stop();
+  deps.compute.close();
 }

@@ -8,7 +8,6 @@ import { findReference } from "../../db/store/references.ts";
 import { beginFinalize, completeFinalize } from "../../db/store/runs.ts";
 import type { Db } from "../../db/database.ts";
 import { NotFoundError } from "../../src/errors.ts";
-import { kernelInceptionDistance } from "../../src/stats/kid.ts";
 import { concatFeatures } from "../../src/tensors/feature_bytes.ts";
 import type { Deps } from "../deps.ts";
 import { kidOptions } from "./kid_options.ts";
@@ -32,7 +31,7 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
     const x = concatFeatures(await collect(deps.db, run.id), run.dim);
     const y = concatFeatures(await collect(deps.db, ref.id), run.dim);
     if (x.n >= 2 && y.n >= 2) {
-      const r = kernelInceptionDistance(x.data, x.n, y.data, y.n, run.dim, kid);
+      const r = await deps.compute.kid(x.data, x.n, y.data, y.n, run.dim, kid);
       final.kid = { mean: r.mean, std: r.std, subsets: r.subsets, subset_size: r.subsetSize };
     }
   }

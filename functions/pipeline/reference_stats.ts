@@ -3,14 +3,9 @@ import type { Db } from "../../db/database.ts";
 import type { ReferenceRow } from "../../db/store/references.ts";
 import { loadReferenceFactor, saveReferenceFactor } from "../../db/store/reference_factors.ts";
 import { UnprocessableError } from "../../src/errors.ts";
-import {
-  decodeReferenceFactor,
-  encodeReferenceFactor,
-  prepareReference,
-  type ReferenceFactor,
-} from "../../src/stats/frechet.ts";
 import { momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
 import { unpackSymmetric } from "../../src/stats/packed_symmetric.ts";
+import type { Compute } from "./compute.ts";
 import type { OwnerStats } from "./owner_stats.ts";
 
 /** Gaussian statistics of a reference at its current sample count (n = 0 for uploaded mu/sigma). */
@@ -20,10 +15,18 @@ export interface ReferenceGaussian {
   sigma: Float64Array;
 }
 
+/** A reference's encoded Frechet factor; `key` names it in the compute worker's cache. */
+export interface FactorHandle {
+  key: string;
+  n: number;
+  bytes: Uint8Array;
+}
+
 /** Reads reference statistics and keeps their expensive factor cached in memory and in the database. */
 export class ReferenceStats {
-  #factors = new Map<string, { n: number; factor: ReferenceFactor }>();
-  constructor(private db: Db, private owners: OwnerStats) {}
+  #factors = new Map<string, FactorHandle>();
+  #building = new Map<string, Promise<FactorHandle>>();
+  constructor(private db: Db, private owners: OwnerStats, private compute: Compute) {}
 
   /** mu and sigma (full) of the reference now. */
   async gaussian(ref: ReferenceRow): Promise<ReferenceGaussian> {
@@ -43,15 +46,28 @@ export class ReferenceStats {
   }
 
   /** The Frechet factor for the reference's current statistics, computed once per sample count. */
-  async factor(ref: ReferenceRow): Promise<{ n: number; factor: ReferenceFactor }> {
+  async factor(ref: ReferenceRow): Promise<FactorHandle> {
     const g = await this.gaussian(ref);
     const cached = this.#factors.get(ref.id);
     if (cached && cached.n === g.n) return cached;
-    const stored = await loadReferenceFactor(this.db, ref.id, g.n);
-    const factor = stored ? decodeReferenceFactor(stored) : prepareReference(g.mu, g.sigma);
-    if (!stored) await saveReferenceFactor(this.db, ref.id, g.n, encodeReferenceFactor(factor));
-    const entry = { n: g.n, factor };
-    this.#factors.set(ref.id, entry);
-    return entry;
+    const key = `${ref.id}:${g.n}`;
+    // Runs evaluated together share one computation of a new factor.
+    let building = this.#building.get(key);
+    if (!building) {
+      building = this.#build(ref.id, key, g).finally(() => this.#building.delete(key));
+      this.#building.set(key, building);
+    }
+    const handle = await building;
+    this.#factors.set(ref.id, handle);
+    return handle;
+  }
+
+  async #build(id: string, key: string, g: ReferenceGaussian): Promise<FactorHandle> {
+    let bytes = await loadReferenceFactor(this.db, id, g.n);
+    if (!bytes) {
+      bytes = await this.compute.prepareReference(g.mu, g.sigma);
+      await saveReferenceFactor(this.db, id, g.n, bytes);
+    }
+    return { key, n: g.n, bytes };
   }
 }

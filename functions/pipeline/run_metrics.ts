@@ -3,7 +3,6 @@ import { insertMetrics } from "../../db/store/metrics.ts";
 import { findReference } from "../../db/store/references.ts";
 import { findRun, setLatestMetrics } from "../../db/store/runs.ts";
 import { UnprocessableError } from "../../src/errors.ts";
-import { frechetDistanceFromFactor } from "../../src/stats/frechet.ts";
 import { momentsCovariance, momentsMean, type Moments } from "../../src/stats/moments.ts";
 import type { Deps } from "../deps.ts";
 
@@ -39,8 +38,8 @@ export async function fidMetrics(deps: Deps, referenceId: string, moments: Momen
   const ref = await findReference(deps.db, referenceId);
   if (!ref) throw new Error(`reference ${referenceId} of a run vanished`);
   try {
-    const { factor } = await deps.references.factor(ref);
-    values.fid = frechetDistanceFromFactor(factor, momentsMean(moments), momentsCovariance(moments));
+    const factor = await deps.references.factor(ref);
+    values.fid = await deps.compute.fid(factor.key, factor.bytes, momentsMean(moments), momentsCovariance(moments));
   } catch (e) {
     if (!(e instanceof UnprocessableError)) throw e;
     values.note = e.message;

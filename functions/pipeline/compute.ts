@@ -1,0 +1,135 @@
+/**
+ * The heavy numerics (reference factor, Frechet distance, KID: seconds at D=2048) behind one interface, so they
+ * can run on a Worker thread while the request thread keeps accepting batches.
+ */
+import { FidstreamError } from "../../src/errors.ts";
+import * as errors from "../../src/errors.ts";
+import {
+  decodeReferenceFactor,
+  encodeReferenceFactor,
+  frechetDistanceFromFactor,
+  prepareReference,
+  type ReferenceFactor,
+} from "../../src/stats/frechet.ts";
+import { kernelInceptionDistance, type KidOptions, type KidResult } from "../../src/stats/kid.ts";
+
+/** Heavy statistics, possibly off-thread. Arrays passed in may be transferred (do not reuse them). */
+export interface Compute {
+  /** Encoded Frechet factor of N(mu, sigma). */
+  prepareReference(mu: Float64Array, sigma: Float64Array): Promise<Uint8Array>;
+  /** FID against the reference whose encoded factor is `factor`, cached under `key`. */
+  fid(key: string, factor: Uint8Array, mu: Float64Array, sigma: Float64Array): Promise<number>;
+  /** torch-fidelity KID between two row-major feature matrices. */
+  kid(
+    x: Float32Array | Float64Array,
+    nx: number,
+    y: Float32Array | Float64Array,
+    ny: number,
+    dim: number,
+    opts: KidOptions,
+  ): Promise<KidResult>;
+  /** Stops the worker, if any. */
+  close(): void;
+}
+
+/** Decoded factors by key, bounded so many references do not pin memory (a 2048-d factor is 32 MB). */
+export class FactorCache {
+  #entries = new Map<string, ReferenceFactor>();
+  constructor(private capacity = 4) {}
+  /** The decoded factor for key, decoding `bytes` on a miss (undefined on a miss without bytes). */
+  get(key: string, bytes?: Uint8Array): ReferenceFactor | undefined {
+    let f = this.#entries.get(key);
+    if (f) {
+      this.#entries.delete(key);
+    } else {
+      if (!bytes) return undefined;
+      f = decodeReferenceFactor(bytes);
+      if (this.#entries.size >= this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
+    }
+    this.#entries.set(key, f);
+    return f;
+  }
+}
+
+/** Runs everything on the calling thread (tests, small dimensions). */
+export function inlineCompute(): Compute {
+  const factors = new FactorCache();
+  return {
+    prepareReference: (mu, sigma) => Promise.resolve(encodeReferenceFactor(prepareReference(mu, sigma))),
+    fid: (key, factor, mu, sigma) => Promise.resolve(frechetDistanceFromFactor(factors.get(key, factor)!, mu, sigma)),
+    kid: (x, nx, y, ny, dim, opts) => Promise.resolve(kernelInceptionDistance(x, nx, y, ny, dim, opts)),
+    close() {},
+  };
+}
+
+/** An operation for the compute worker. */
+export type ComputeOp =
+  | { op: "prepareReference"; mu: Float64Array; sigma: Float64Array }
+  | { op: "fid"; key: string; factor?: Uint8Array; mu: Float64Array; sigma: Float64Array }
+  | {
+    op: "kid";
+    x: Float32Array | Float64Array;
+    nx: number;
+    y: Float32Array | Float64Array;
+    ny: number;
+    dim: number;
+    opts: KidOptions;
+  };
+
+/** A request to the compute worker: an operation and its correlation id. */
+export type ComputeRequest = ComputeOp & { id: number };
+
+/** The worker's answer: a value, or an error to re-raise with its class. */
+export type ComputeReply = { id: number; value: unknown } | {
+  id: number;
+  error: { name: string; code?: string; message: string };
+};
+
+/** Runs the numerics on one dedicated Worker; requests queue there in order. */
+export function workerCompute(): Compute {
+  const worker = new Worker(new URL("./compute_worker.ts", import.meta.url), { type: "module" });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  const sentFactors = new Set<string>();
+  let next = 1;
+  worker.onmessage = (e: MessageEvent<ComputeReply>) => {
+    const p = pending.get(e.data.id);
+    if (!p) return;
+    pending.delete(e.data.id);
+    if ("error" in e.data) p.reject(reviveError(e.data.error));
+    else p.resolve(e.data.value);
+  };
+  worker.onerror = (e) => {
+    e.preventDefault();
+    for (const p of pending.values()) p.reject(new Error(`compute worker crashed: ${e.message}`));
+    pending.clear();
+  };
+  const call = <T>(req: ComputeOp, transfer: ArrayBufferLike[] = []) =>
+    new Promise<T>((resolve, reject) => {
+      const id = next++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ ...req, id }, transfer as Transferable[]);
+    });
+  return {
+    prepareReference: (mu, sigma) => call({ op: "prepareReference", mu, sigma }, [sigma.buffer]),
+    async fid(key, factor, mu, sigma) {
+      // The worker keeps a few decoded factors: send the bytes only when it says it has none for this key.
+      if (sentFactors.has(key)) {
+        const value = await call<number | null>({ op: "fid", key, mu, sigma }); // cloned: kept for a resend
+        if (value !== null) return value;
+      }
+      sentFactors.add(key);
+      const value = await call<number | null>({ op: "fid", key, factor, mu, sigma }, [sigma.buffer]);
+      return value!;
+    },
+    kid: (x, nx, y, ny, dim, opts) => call({ op: "kid", x, nx, y, ny, dim, opts }),
+    close: () => worker.terminate(),
+  };
+}
+
+function reviveError(e: { name: string; code?: string; message: string }): Error {
+  const cls = (errors as Record<string, unknown>)[e.name];
+  if (typeof cls === "function" && e.code !== undefined) {
+    return new (cls as new (code: string, message: string) => FidstreamError)(e.code, e.message);
+  }
+  return new Error(`${e.name}: ${e.message}`);
+}

@@ -1,0 +1,37 @@
+/// <reference lib="deno.worker" />
+/** Worker thread of workerCompute(): runs the heavy numerics so the request thread never blocks on them. */
+import { FidstreamError } from "../../src/errors.ts";
+import { encodeReferenceFactor, frechetDistanceFromFactor, prepareReference } from "../../src/stats/frechet.ts";
+import { kernelInceptionDistance } from "../../src/stats/kid.ts";
+import { FactorCache, type ComputeReply, type ComputeRequest } from "./compute.ts";
+
+const factors = new FactorCache();
+
+self.onmessage = (e: MessageEvent<ComputeRequest>) => {
+  const req = e.data;
+  let reply: ComputeReply;
+  try {
+    reply = { id: req.id, value: run(req) };
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    reply = {
+      id: req.id,
+      error: { name: error.name, code: err instanceof FidstreamError ? err.code : undefined, message: error.message },
+    };
+  }
+  self.postMessage(reply);
+};
+
+function run(req: ComputeRequest): unknown {
+  switch (req.op) {
+    case "prepareReference":
+      return encodeReferenceFactor(prepareReference(req.mu, req.sigma));
+    case "fid": {
+      // null asks the caller to resend with the factor bytes (evicted, or never sent).
+      const factor = factors.get(req.key, req.factor);
+      return factor ? frechetDistanceFromFactor(factor, req.mu, req.sigma) : null;
+    }
+    case "kid":
+      return kernelInceptionDistance(req.x, req.nx, req.y, req.ny, req.dim, req.opts);
+  }
+}
