@@ -1,0 +1,151 @@
+/**
+ * Frechet distance between two Gaussians (FID when they are InceptionV3 feature statistics), as pytorch-fid's
+ * calculate_frechet_distance: ||mu1 - mu2||^2 + tr S1 + tr S2 - 2 tr sqrt(S1 S2).
+ *
+ * The reference side (S1) is factored once (prepareReference, pivoted Cholesky) and the factor is cached;
+ * each comparison then costs one congruence L^T S2 L and one symmetric eigenvalue problem
+ * (src/stats/frechet_core.ts explains the math and why no 1e-6 I offset is needed).
+ */
+import { UnprocessableError } from "../errors.ts";
+import { factorCovariance, traceSqrtProduct } from "./frechet_core.ts";
+import { decodeFactorBytes, encodeFactorBytes } from "./reference_factor_codec.ts";
+
+/** Everything the fast path needs about the reference distribution N(mu1, S1). */
+export interface ReferenceFactor {
+  readonly dim: number;
+  readonly mu: Float64Array;
+  readonly traceSigma: number;
+  /** Numerical rank of S1 (columns kept by the pivoted Cholesky). */
+  readonly rank: number;
+  /** Pivot order: permuted index a is original index perm[a]. */
+  readonly perm: Int32Array;
+  /** L^T of P^T S1 P = L L^T: rank x dim row-major, zero below its diagonal. */
+  readonly lt: Float64Array;
+}
+
+/** Frechet distance between N(mu1, sigma1) and N(mu2, sigma2), as pytorch-fid's calculate_frechet_distance. */
+export function frechetDistance(
+  mu1: Float64Array,
+  sigma1: Float64Array,
+  mu2: Float64Array,
+  sigma2: Float64Array,
+): number {
+  checkGaussian(mu2, sigma2, "second");
+  if (mu1.length !== mu2.length) {
+    throw new UnprocessableError(
+      "dimension_mismatch",
+      `the two distributions have different dimensions: ${mu1.length} and ${mu2.length}`,
+    );
+  }
+  return frechetDistanceFromFactor(prepareReference(mu1, sigma1), mu2, sigma2);
+}
+
+/** Factors the reference covariance once (the expensive, cacheable half of frechetDistance). */
+export function prepareReference(mu1: Float64Array, sigma1: Float64Array): ReferenceFactor {
+  checkGaussian(mu1, sigma1, "reference");
+  const dim = mu1.length;
+  const f = factorCovariance(sigma1, dim);
+  return {
+    dim,
+    mu: Float64Array.from(mu1),
+    traceSigma: trace(sigma1, dim),
+    rank: f.rank,
+    perm: f.perm,
+    lt: f.lt,
+  };
+}
+
+/** Frechet distance between the prepared reference and N(mu2, sigma2); equals frechetDistance. */
+export function frechetDistanceFromFactor(
+  ref: ReferenceFactor,
+  mu2: Float64Array,
+  sigma2: Float64Array,
+): number {
+  checkGaussian(mu2, sigma2, "second");
+  if (mu2.length !== ref.dim) {
+    throw new UnprocessableError(
+      "dimension_mismatch",
+      `the statistics have dimension ${mu2.length} but the reference has dimension ${ref.dim}`,
+    );
+  }
+  const dim = ref.dim;
+  let meanTerm = 0;
+  for (let i = 0; i < dim; i++) {
+    const d = ref.mu[i] - mu2[i];
+    meanTerm += d * d;
+  }
+  const trSqrt = traceSqrtProduct({ n: dim, rank: ref.rank, perm: ref.perm, lt: ref.lt }, sigma2);
+  return meanTerm + ref.traceSigma + trace(sigma2, dim) - 2 * trSqrt;
+}
+
+/** Serializes a prepared reference (little-endian, versioned) for caching in the database. */
+export function encodeReferenceFactor(ref: ReferenceFactor): Uint8Array {
+  return encodeFactorBytes(ref);
+}
+
+/** Restores a reference serialized by encodeReferenceFactor; results are bit-identical to the original. */
+export function decodeReferenceFactor(bytes: Uint8Array): ReferenceFactor {
+  return decodeFactorBytes(bytes);
+}
+
+function trace(sigma: Float64Array, dim: number): number {
+  let t = 0;
+  for (let i = 0; i < dim; i++) t += sigma[i * dim + i];
+  return t;
+}
+
+/**
+ * Tolerated |S_ij - S_ji| relative to the largest |S_ii|. Covariances from BLAS gemm differ in the last bits,
+ * and statistics saved as float32 by one ulp (6e-8); a genuinely wrong matrix is off by far more.
+ */
+const SYMMETRY_TOLERANCE = 1e-6;
+
+/** Rejects statistics that cannot be a Gaussian: wrong sizes, NaN/Infinity, a non-symmetric covariance. */
+function checkGaussian(mu: Float64Array, sigma: Float64Array, which: string): void {
+  const dim = mu.length;
+  if (dim === 0) {
+    throw new UnprocessableError(
+      "empty_statistics",
+      `the ${which} mean vector is empty; expected at least 1 dimension`,
+    );
+  }
+  if (sigma.length !== dim * dim) {
+    throw new UnprocessableError(
+      "covariance_shape_mismatch",
+      `the ${which} covariance has ${sigma.length} values but its mean has ${dim} dimensions; ` +
+        `expected a ${dim} x ${dim} matrix (${dim * dim} values)`,
+    );
+  }
+  for (let i = 0; i < dim; i++) {
+    if (!Number.isFinite(mu[i])) {
+      throw new UnprocessableError(
+        "non_finite_statistics",
+        `the ${which} mean has a non-finite value at index ${i}`,
+      );
+    }
+  }
+  let maxDiag = 0;
+  for (let i = 0; i < sigma.length; i++) {
+    if (!Number.isFinite(sigma[i])) {
+      throw new UnprocessableError(
+        "non_finite_statistics",
+        `the ${which} covariance has a non-finite value at row ${Math.floor(i / dim)}, column ${i % dim}`,
+      );
+    }
+  }
+  for (let i = 0; i < dim; i++) maxDiag = Math.max(maxDiag, Math.abs(sigma[i * dim + i]));
+  const tol = SYMMETRY_TOLERANCE * maxDiag;
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j < i; j++) {
+      if (Math.abs(sigma[i * dim + j] - sigma[j * dim + i]) > tol) {
+        throw new UnprocessableError(
+          "covariance_not_symmetric",
+          `the ${which} covariance is not symmetric: entry (${i}, ${j}) is ${
+            sigma[i * dim + j]
+          } but (${j}, ${i}) is ` +
+            `${sigma[j * dim + i]}; expected a symmetric covariance matrix`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Typed wrappers around the WebAssembly SIMD kernels (source: src/stats/wasm/linalg_kernels.as). Each call
+ * instantiates the (once compiled) module with a fresh memory sized for the job, copies the operands in with
+ * row strides padded to a multiple of 4 (zero padding lets the 4 x 4 kernels skip edge cases), and copies the
+ * result out; the memory is dropped with the instance, so a 2048-dim job does not pin ~100 MB for good.
+ */
+import type { Tridiagonal } from "./householder_tridiagonal.ts";
+import { LINALG_KERNELS_WASM_BASE64 } from "./wasm/linalg_kernels_wasm.ts";
+
+/** The WebAssembly implementations; same contracts as the plain TypeScript functions they mirror. */
+export interface WasmLinalg {
+  /** As householder_tridiagonal.ts tridiagonalizeLower (lower triangle of `a` read; `a` not modified). */
+  tridiagonalizeLower(a: Float64Array, n: number): Tridiagonal;
+  /** As triangular_congruence.ts triangularCongruence: lower triangle of lt * sp * lt^T (r x r). */
+  triangularCongruence(lt: Float64Array, r: number, sp: Float64Array, n: number): Float64Array;
+}
+
+interface Kernels {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  packPanels(r: number, ldr: number, jb: number, jEnd: number, k0: number, kcur: number, pack: number): void;
+  gemmStrip(
+    a: number,
+    lda: number,
+    i0: number,
+    ks: number,
+    kEnd: number,
+    k0: number,
+    kcur: number,
+    pack: number,
+    jb: number,
+    jEnd: number,
+    c: number,
+    ldc: number,
+  ): void;
+  tridiagStep(
+    a: number,
+    lda: number,
+    i: number,
+    d: number,
+    e: number,
+    v: number,
+    w: number,
+    vNext: number,
+    wNext: number,
+    pending: number,
+  ): number;
+}
+
+const PAGE = 65536;
+/** k block: a 4 x KC strip of A (8 KB) stays in L1 while it meets every packed panel of the R block. */
+const KC = 256;
+/** R block: KC x NC packed doubles (2 MB) stay in L2 while all strips of A pass over them. */
+const NC = 1024;
+const PACK_BYTES = KC * NC * 8;
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The kernels, or null when this runtime lacks WebAssembly SIMD / relaxed SIMD (callers fall back to TS). */
+export function wasmLinalg(): WasmLinalg | null {
+  if (compiled === undefined) compiled = compile();
+  return compiled ? WASM_LINALG : null;
+}
+
+function compile(): WebAssembly.Module | null {
+  try {
+    if (typeof WebAssembly !== "object") return null;
+    const bin = atob(LINALG_KERNELS_WASM_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    if (!WebAssembly.validate(bytes)) return null;
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** An instance whose memory has room for `bytes` above the kernels' static data; returns it and the base. */
+function instantiate(bytes: number): { k: Kernels; base: number } {
+  const inst = new WebAssembly.Instance(compiled!, {});
+  const k = inst.exports as unknown as Kernels;
+  const base = align(k.heapBase(), 64);
+  const need = base + bytes;
+  const have = k.memory.buffer.byteLength;
+  if (need > have) k.memory.grow(Math.ceil((need - have) / PAGE));
+  return { k, base };
+}
+
+function align(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}
+
+function pad4(x: number): number {
+  return (x + 3) & ~3;
+}
+
+/** Copies a rows x cols row-major matrix into memory at byte offset `off` with row stride `ld` elements. */
+function copyIn(
+  mem: ArrayBufferLike,
+  off: number,
+  src: Float64Array,
+  rows: number,
+  cols: number,
+  ld: number,
+) {
+  const dst = new Float64Array(mem, off, rows * ld);
+  if (ld === cols) dst.set(src.subarray(0, rows * cols));
+  else for (let i = 0; i < rows; i++) dst.set(src.subarray(i * cols, i * cols + cols), i * ld);
+}
+
+function copyOut(mem: ArrayBufferLike, off: number, rows: number, cols: number, ld: number): Float64Array {
+  const src = new Float64Array(mem, off, rows * ld);
+  if (ld === cols) return src.slice(0, rows * cols);
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) out.set(src.subarray(i * ld, i * ld + cols), i * cols);
+  return out;
+}
+
+const WASM_LINALG: WasmLinalg = {
+  tridiagonalizeLower(a: Float64Array, n: number): Tridiagonal {
+    const lda = pad4(n);
+    const aBytes = align(lda * n * 8, 64);
+    const vecBytes = align(n * 8, 64);
+    const { k, base } = instantiate(aBytes + 6 * vecBytes);
+    const aOff = base;
+    const dOff = aOff + aBytes;
+    const eOff = dOff + vecBytes;
+    const workOff = eOff + vecBytes;
+    copyIn(k.memory.buffer, aOff, a, n, n, lda);
+    let v = workOff;
+    let w = v + vecBytes;
+    let vNext = w + vecBytes;
+    let wNext = vNext + vecBytes;
+    let pending = 0;
+    for (let i = n - 1; i >= 1; i--) {
+      pending = k.tridiagStep(aOff, lda, i, dOff, eOff, v, w, vNext, wNext, pending);
+      if (pending) [v, w, vNext, wNext] = [vNext, wNext, v, w];
+    }
+    const mem = k.memory.buffer;
+    const a00 = new Float64Array(mem, aOff, 1);
+    if (pending) a00[0] -= 2 * new Float64Array(mem, v, 1)[0] * new Float64Array(mem, w, 1)[0];
+    new Float64Array(mem, dOff, 1)[0] = a00[0];
+    new Float64Array(mem, eOff, 1)[0] = 0;
+    const buf = k.memory.buffer;
+    return {
+      diagonal: new Float64Array(buf, dOff, n).slice(),
+      offDiagonal: new Float64Array(buf, eOff, n).slice(),
+    };
+  },
+
+  triangularCongruence(lt: Float64Array, r: number, sp: Float64Array, n: number): Float64Array {
+    const np = pad4(n);
+    const rp = pad4(r);
+    const ltBytes = align(rp * np * 8, 64);
+    const spBytes = align(np * np * 8, 64);
+    const { k, base } = instantiate(ltBytes + 2 * spBytes + PACK_BYTES);
+    const ltOff = base;
+    const spOff = ltOff + ltBytes; // reused for M once W^T is formed
+    const wtOff = spOff + spBytes;
+    const packOff = wtOff + spBytes;
+    copyIn(k.memory.buffer, ltOff, lt, r, n, np);
+    copyIn(k.memory.buffer, spOff, sp, n, n, np);
+    // W^T = L^T S' (rp x np): L^T rows are zero before their diagonal (trapezoidal).
+    gemmABt(k, ltOff, np, spOff, np, wtOff, np, rp, np, np, false, packOff);
+    // M = L^T W (rp x rp, lower blocks only), written over S' (zeroed first: it is accumulated into).
+    new Float64Array(k.memory.buffer, spOff, rp * rp).fill(0);
+    gemmABt(k, ltOff, np, wtOff, np, spOff, rp, rp, rp, np, true, packOff);
+    const m = copyOut(k.memory.buffer, spOff, r, r, rp);
+    // The kernels fill whole diagonal blocks; clear the strict upper triangle to honour the contract.
+    for (let i = 0; i < r; i++) m.fill(0, i * r + i + 1, (i + 1) * r);
+    return m;
+  },
+};
+
+/**
+ * C += A R^T with A (m x kdim) upper trapezoidal (row i zero before column i, so strip i0 starts at k = i0);
+ * C is m x nc; with lowerOnly only the blocks on or below the diagonal (j0 <= i0) are formed. m, nc and kdim
+ * are multiples of 4. GotoBLAS-style blocking: R is packed per (k block, R block), A strips are read in place.
+ */
+function gemmABt(
+  k: Kernels,
+  a: number,
+  lda: number,
+  r: number,
+  ldr: number,
+  c: number,
+  ldc: number,
+  m: number,
+  nc: number,
+  kdim: number,
+  lowerOnly: boolean,
+  pack: number,
+): void {
+  for (let k0 = 0; k0 < kdim; k0 += KC) {
+    const kEnd = Math.min(k0 + KC, kdim);
+    const kcur = kEnd - k0;
+    const iEnd = Math.min(m, kEnd); // strips starting at or after kEnd are zero over this k block
+    for (let jb = 0; jb < nc; jb += NC) {
+      const jEnd = Math.min(jb + NC, lowerOnly ? iEnd : nc);
+      if (jEnd <= jb) break;
+      k.packPanels(r, ldr, jb, jEnd, k0, kcur, pack);
+      for (let i0 = 0; i0 < iEnd; i0 += 4) {
+        const jLimit = lowerOnly ? Math.min(jEnd, i0 + 4) : jEnd;
+        if (jLimit <= jb) continue;
+        k.gemmStrip(a, lda, i0, Math.max(k0, i0), kEnd, k0, kcur, pack, jb, jLimit, c, ldc);
+      }
+    }
+  }
+}

@@ -1,0 +1,270 @@
+// AssemblyScript source of the WebAssembly SIMD kernels behind the Frechet distance at large dimensions.
+//
+// Why WebAssembly: plain TypeScript reaches ~1 multiply-add per cycle on these loops; f64x2 SIMD with fused
+// multiply-add (relaxed SIMD) and register blocking runs them several times faster, which is what puts FID
+// at dimension 2048 under the target. The TypeScript versions (src/stats/householder_tridiagonal.ts,
+// triangular_congruence.ts) compute the same thing and stay the fallback and the test oracle.
+//
+// Why the ".as" extension: AssemblyScript types (f64, v128, usize) are not TypeScript, so Deno's checker,
+// linter and formatter must not pick this file up. Build (reproducible, pinned compiler):
+//   deno run -A src/stats/wasm/build.ts
+// which compiles it with npm assemblyscript@0.28.20 and writes linalg_kernels_wasm.ts (base64 + source hash).
+//
+// Memory is laid out by the caller (src/stats/linalg_wasm.ts) above heapBase(); all matrices are row-major
+// Float64 with a leading dimension (row stride, in elements) that is a multiple of 4, padded with zeros.
+
+/** First free byte of linear memory: the caller places its arrays from here on. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// C = A * R^T (C[i][j] = sum_k A[i][k] * R[j][k]) is blocked by the caller (src/stats/linalg_wasm.ts), which
+// calls packPanels once per (k block, R block) and gemmStrip once per 4-row strip of A.
+//
+// Why the loops over blocks live in the caller: V8 runs a wasm function first with its baseline compiler
+// (Liftoff) and swaps in optimized code only for LATER calls (no on-stack replacement). One long call would
+// run unoptimized start to finish (measured 2-3x slower); thousands of short calls get optimized code after
+// the first few.
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * C[i0..i0+4)[j] += sum_{k in [ks, kEnd)} A[i][k] * R[j][k] for j in [jb, jEnd), from panels packed by
+ * packPanels(R, ldr, jb, jEnd, k0, kcur, pack). jb, jEnd, ks, k0 and kcur are multiples of 4 (ks >= k0).
+ */
+export function gemmStrip(
+  a: usize,
+  lda: i32,
+  i0: i32,
+  ks: i32,
+  kEnd: i32,
+  k0: i32,
+  kcur: i32,
+  pack: usize,
+  jb: i32,
+  jEnd: i32,
+  c: usize,
+  ldc: i32,
+): void {
+  const aPtr = a + ((<usize>i0 * <usize>lda + <usize>ks) << 3);
+  for (let j0 = jb; j0 < jEnd; j0 += 4) {
+    const bPtr = pack + ((<usize>((j0 - jb) >> 2) * <usize>kcur + <usize>(ks - k0)) << 5);
+    micro4x4(aPtr, <usize>lda << 3, bPtr, kEnd - ks, c + ((<usize>i0 * <usize>ldc + <usize>j0) << 3), <usize>ldc << 3);
+  }
+}
+
+/**
+ * Packs R[j][k0 .. k0+kcur) for j in [jb, jEnd) as panels of 4 rows interleaved by k: panel p holds, for each
+ * kk, the 4 values R[jb+4p+q][k0+kk] (q = 0..3) contiguously, so the micro kernel reads it sequentially.
+ */
+export function packPanels(r: usize, ldr: i32, jb: i32, jEnd: i32, k0: i32, kcur: i32, pack: usize): void {
+  for (let j0 = jb; j0 < jEnd; j0 += 4) {
+    const dst = pack + ((<usize>((j0 - jb) >> 2) * <usize>kcur) << 5);
+    const r0 = r + ((<usize>j0 * <usize>ldr + <usize>k0) << 3);
+    const stride = <usize>ldr << 3;
+    for (let kk = 0; kk < kcur; kk += 2) {
+      const off = <usize>kk << 3;
+      const x0 = v128.load(r0 + off);
+      const x1 = v128.load(r0 + stride + off);
+      const x2 = v128.load(r0 + 2 * stride + off);
+      const x3 = v128.load(r0 + 3 * stride + off);
+      const d = dst + (<usize>kk << 5);
+      // [R0[k], R1[k]], [R2[k], R3[k]], [R0[k+1], R1[k+1]], [R2[k+1], R3[k+1]]
+      v128.store(d, i64x2.shuffle(x0, x1, 0, 2));
+      v128.store(d, i64x2.shuffle(x2, x3, 0, 2), 16);
+      v128.store(d, i64x2.shuffle(x0, x1, 1, 3), 32);
+      v128.store(d, i64x2.shuffle(x2, x3, 1, 3), 48);
+    }
+  }
+}
+
+// 4 x 4 tile of C += A[4 rows][kc] * packed panel (kc x 4). 8 f64x2 accumulators stay in registers.
+function micro4x4(a: usize, lda8: usize, b: usize, kc: i32, c: usize, ldc8: usize): void {
+  let c00 = f64x2.splat(0), c01 = f64x2.splat(0);
+  let c10 = f64x2.splat(0), c11 = f64x2.splat(0);
+  let c20 = f64x2.splat(0), c21 = f64x2.splat(0);
+  let c30 = f64x2.splat(0), c31 = f64x2.splat(0);
+  let a0 = a;
+  const end = a + (<usize>kc << 3);
+  while (a0 < end) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let x = v128.load64_splat(a0);
+    c00 = f64x2.relaxed_madd(x, b0, c00);
+    c01 = f64x2.relaxed_madd(x, b1, c01);
+    x = v128.load64_splat(a0 + lda8);
+    c10 = f64x2.relaxed_madd(x, b0, c10);
+    c11 = f64x2.relaxed_madd(x, b1, c11);
+    x = v128.load64_splat(a0 + 2 * lda8);
+    c20 = f64x2.relaxed_madd(x, b0, c20);
+    c21 = f64x2.relaxed_madd(x, b1, c21);
+    x = v128.load64_splat(a0 + 3 * lda8);
+    c30 = f64x2.relaxed_madd(x, b0, c30);
+    c31 = f64x2.relaxed_madd(x, b1, c31);
+    a0 += 8;
+    b += 32;
+  }
+  v128.store(c, f64x2.add(v128.load(c), c00));
+  v128.store(c, f64x2.add(v128.load(c, 16), c01), 16);
+  c += ldc8;
+  v128.store(c, f64x2.add(v128.load(c), c10));
+  v128.store(c, f64x2.add(v128.load(c, 16), c11), 16);
+  c += ldc8;
+  v128.store(c, f64x2.add(v128.load(c), c20));
+  v128.store(c, f64x2.add(v128.load(c, 16), c21), 16);
+  c += ldc8;
+  v128.store(c, f64x2.add(v128.load(c), c30));
+  v128.store(c, f64x2.add(v128.load(c, 16), c31), 16);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Householder tridiagonalization of the symmetric n x n matrix in the LOWER triangle of a (leading dimension
+// lda), eigenvalues only: the same algorithm as src/stats/householder_tridiagonal.ts (read its comments),
+// with step i+1's rank-2 update fused into step i's matrix-vector product, vectorized over each row.
+// The caller runs the steps i = n-1 .. 1 (one call each, for the tier-up reason above), swapping (v, w) with
+// (vNext, wNext) whenever a step returns 1, then finishes d[0].
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Step i: brings row i up to date with the pending (v, w) when `pending`, writes d[i] and e[i] (e[i] couples
+ * rows i-1 and i), forms the reflector vNext and its partner wNext, and applies the pending update to rows
+ * 0..i-1 in the same pass. Returns 1 when (vNext, wNext) is a new pending update, 0 when the reflector is
+ * the identity (nothing pending any more).
+ */
+export function tridiagStep(
+  a: usize,
+  lda: i32,
+  i: i32,
+  d: usize,
+  e: usize,
+  v: usize,
+  w: usize,
+  vNext: usize,
+  wNext: usize,
+  pending: bool,
+): i32 {
+  const row = a + ((<usize>i * <usize>lda) << 3);
+  if (pending) {
+    const vi = load<f64>(v + (<usize>i << 3));
+    const wi = load<f64>(w + (<usize>i << 3));
+    for (let k = 0; k <= i; k++) {
+      const o = <usize>k << 3;
+      store<f64>(row + o, load<f64>(row + o) - (vi * load<f64>(w + o) + wi * load<f64>(v + o)));
+    }
+  }
+  store<f64>(d + (<usize>i << 3), load<f64>(row + (<usize>i << 3)));
+  // Householder vector from row i's prefix (see householderInRow in householder_tridiagonal.ts).
+  const len = i;
+  const alpha = load<f64>(row + (<usize>(len - 1) << 3));
+  let scale: f64 = 0;
+  for (let k = 0; k < len - 1; k++) scale = max(scale, abs(load<f64>(row + (<usize>k << 3))));
+  let tau: f64 = 0;
+  let beta = alpha;
+  if (scale != 0) {
+    let ss: f64 = 0;
+    for (let k = 0; k < len - 1; k++) {
+      const t = load<f64>(row + (<usize>k << 3)) / scale;
+      ss += t * t;
+    }
+    const xnorm = scale * sqrt(ss);
+    const norm = hypot(alpha, xnorm);
+    beta = alpha >= 0 ? -norm : norm;
+    tau = (beta - alpha) / beta;
+    const inv = 1 / (alpha - beta);
+    for (let k = 0; k < len - 1; k++) {
+      const o = <usize>k << 3;
+      store<f64>(row + o, load<f64>(row + o) * inv);
+    }
+    store<f64>(row + (<usize>(len - 1) << 3), 1);
+  }
+  store<f64>(e + (<usize>i << 3), beta);
+  memory.copy(vNext, row, <usize>i << 3);
+  const p = wNext;
+  memory.fill(p, 0, <usize>i << 3);
+  if (pending) fusedPassUpdate(a, lda, i, v, w, vNext, p);
+  else if (tau != 0) fusedPassPlain(a, lda, i, vNext, p);
+  if (tau == 0) return 0;
+  let vp: f64 = 0;
+  for (let k = 0; k < i; k++) vp += load<f64>(vNext + (<usize>k << 3)) * load<f64>(p + (<usize>k << 3));
+  const kfac = 0.5 * tau * tau * vp;
+  for (let k = 0; k < i; k++) {
+    const o = <usize>k << 3;
+    store<f64>(p + o, tau * load<f64>(p + o) - kfac * load<f64>(vNext + o));
+  }
+  return 1;
+}
+
+// Rows 0..i-1: a[j][k] -= v[j] w[k] + w[j] v[k], then p += A u using the fresh values (k <= j).
+function fusedPassUpdate(a: usize, lda: i32, i: i32, v: usize, w: usize, u: usize, p: usize): void {
+  for (let j = 0; j < i; j++) {
+    const rj = a + ((<usize>j * <usize>lda) << 3);
+    const pvj = load<f64>(v + (<usize>j << 3));
+    const pwj = load<f64>(w + (<usize>j << 3));
+    const uj = load<f64>(u + (<usize>j << 3));
+    const pv = f64x2.splat(pvj);
+    const pw = f64x2.splat(pwj);
+    const uu = f64x2.splat(uj);
+    let dot = f64x2.splat(0);
+    const jEven = j & ~1;
+    let o: usize = 0;
+    const oEnd = <usize>jEven << 3;
+    while (o < oEnd) {
+      let x = v128.load(rj + o);
+      x = f64x2.relaxed_nmadd(pv, v128.load(w + o), x);
+      x = f64x2.relaxed_nmadd(pw, v128.load(v + o), x);
+      v128.store(rj + o, x);
+      dot = f64x2.relaxed_madd(x, v128.load(u + o), dot);
+      v128.store(p + o, f64x2.relaxed_madd(x, uu, v128.load(p + o)));
+      o += 16;
+    }
+    let s = f64x2.extract_lane(dot, 0) + f64x2.extract_lane(dot, 1);
+    for (let k = jEven; k < j; k++) {
+      const ok = <usize>k << 3;
+      const x = load<f64>(rj + ok) - (pvj * load<f64>(w + ok) + pwj * load<f64>(v + ok));
+      store<f64>(rj + ok, x);
+      s += x * load<f64>(u + ok);
+      store<f64>(p + ok, load<f64>(p + ok) + x * uj);
+    }
+    const oj = <usize>j << 3;
+    const ajj = load<f64>(rj + oj) - 2 * pvj * pwj;
+    store<f64>(rj + oj, ajj);
+    store<f64>(p + oj, load<f64>(p + oj) + s + ajj * uj);
+  }
+}
+
+// Rows 0..i-1: p += A u (no pending update).
+function fusedPassPlain(a: usize, lda: i32, i: i32, u: usize, p: usize): void {
+  for (let j = 0; j < i; j++) {
+    const rj = a + ((<usize>j * <usize>lda) << 3);
+    const uj = load<f64>(u + (<usize>j << 3));
+    const uu = f64x2.splat(uj);
+    let dot = f64x2.splat(0);
+    const jEven = j & ~1;
+    let o: usize = 0;
+    const oEnd = <usize>jEven << 3;
+    while (o < oEnd) {
+      const x = v128.load(rj + o);
+      dot = f64x2.relaxed_madd(x, v128.load(u + o), dot);
+      v128.store(p + o, f64x2.relaxed_madd(x, uu, v128.load(p + o)));
+      o += 16;
+    }
+    let s = f64x2.extract_lane(dot, 0) + f64x2.extract_lane(dot, 1);
+    for (let k = jEven; k < j; k++) {
+      const ok = <usize>k << 3;
+      const x = load<f64>(rj + ok);
+      s += x * load<f64>(u + ok);
+      store<f64>(p + ok, load<f64>(p + ok) + x * uj);
+    }
+    const oj = <usize>j << 3;
+    store<f64>(p + oj, load<f64>(p + oj) + s + load<f64>(rj + oj) * uj);
+  }
+}
+
+function hypot(x: f64, y: f64): f64 {
+  const ax = abs(x);
+  const ay = abs(y);
+  const big = max(ax, ay);
+  if (big == 0) return 0;
+  const small = min(ax, ay) / big;
+  return big * sqrt(1 + small * small);
+}
