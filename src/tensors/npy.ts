@@ -148,7 +148,7 @@ function checkArray(a: NdArray): void {
 }
 
 /** Encode as .npy v1.0 (v2.0 if the header needs it). */
-export function encodeNpy(a: NdArray): Uint8Array {
+export function encodeNpy(a: NdArray): Uint8Array<ArrayBuffer> {
   checkArray(a);
   const text = formatNpyHeader({ dtype: a.dtype, fortranOrder: false, shape: a.shape });
   // Pad with spaces plus "\n" so preamble + header is a multiple of ARRAY_ALIGN (always >= 1 space).
