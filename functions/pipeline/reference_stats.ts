@@ -3,7 +3,7 @@ import type { Db } from "../../db/database.ts";
 import type { ReferenceRow } from "../../db/store/references.ts";
 import { loadReferenceFactor, saveReferenceFactor } from "../../db/store/reference_factors.ts";
 import { UnprocessableError } from "../../src/errors.ts";
-import { momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
+import { type Moments, momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
 import { unpackSymmetric } from "../../src/stats/packed_symmetric.ts";
 import type { Compute } from "./compute.ts";
 import type { OwnerStats } from "./owner_stats.ts";
@@ -35,31 +35,30 @@ export class ReferenceStats {
       const sigma = unpackSymmetric(new Float64Array(ref.sigma!.slice().buffer), ref.dim);
       return { n: 0, mu, sigma };
     }
-    const m = await this.owners.fold(ref.id, ref.dim, { retainFeatures: true });
-    if (m.n < 2) {
-      throw new UnprocessableError(
-        "reference_too_small",
-        `reference ${ref.id} has ${m.n} samples; upload at least 2 feature rows (ideally far more than ${ref.dim})`,
-      );
-    }
-    return { n: m.n, mu: momentsMean(m), sigma: momentsCovariance(m) };
+    return gaussianOf(ref, await this.#moments(ref));
   }
 
   /** The Frechet factor for the reference's current statistics, computed once per sample count. */
   async factor(ref: ReferenceRow): Promise<FactorHandle> {
-    const g = await this.gaussian(ref);
+    const moments = ref.source === "stats" ? undefined : await this.#moments(ref);
+    const n = moments?.n ?? 0;
     const cached = this.#factors.get(ref.id);
-    if (cached && cached.n === g.n) return cached;
-    const key = `${ref.id}:${g.n}`;
+    if (cached && cached.n === n) return cached;
+    const key = `${ref.id}:${n}`;
     // Runs evaluated together share one computation of a new factor.
     let building = this.#building.get(key);
     if (!building) {
+      const g = moments ? gaussianOf(ref, moments) : await this.gaussian(ref);
       building = this.#build(ref.id, key, g).finally(() => this.#building.delete(key));
       this.#building.set(key, building);
     }
     const handle = await building;
     this.#factors.set(ref.id, handle);
     return handle;
+  }
+
+  #moments(ref: ReferenceRow): Promise<Moments> {
+    return this.owners.fold(ref.id, ref.dim, { retainFeatures: true });
   }
 
   async #build(id: string, key: string, g: ReferenceGaussian): Promise<FactorHandle> {
@@ -70,4 +69,14 @@ export class ReferenceStats {
     }
     return { key, n: g.n, bytes };
   }
+}
+
+function gaussianOf(ref: ReferenceRow, m: Moments): ReferenceGaussian {
+  if (m.n < 2) {
+    throw new UnprocessableError(
+      "reference_too_small",
+      `reference ${ref.id} has ${m.n} samples; upload at least 2 feature rows (ideally far more than ${ref.dim})`,
+    );
+  }
+  return { n: m.n, mu: momentsMean(m), sigma: momentsCovariance(m) };
 }
