@@ -25,8 +25,16 @@ export interface CovarianceFactor {
 }
 
 /** Pivoted Cholesky factor of the symmetric PSD covariance `sigma` (n x n row-major; lower triangle read). */
-export function factorCovariance(sigma: Float64Array, n: number): CovarianceFactor {
-  return pivotedCholesky(sigma, n);
+export function factorCovariance(
+  sigma: Float64Array,
+  n: number,
+  backend: LinalgBackend = "auto",
+): CovarianceFactor {
+  const wasm = backend === "ts" ? null : wasmLinalg();
+  if (backend === "wasm" && wasm === null) {
+    throw new UnprocessableError("wasm_unavailable", "WebAssembly SIMD is not available in this runtime");
+  }
+  return wasm ? wasm.pivotedCholesky(sigma, n) : pivotedCholesky(sigma, n);
 }
 
 /** tr sqrt(S1 S2) = sum of sqrt(max(0, eigenvalues of L^T P^T S2 P L)) for the factor of S1. */

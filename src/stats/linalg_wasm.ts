@@ -5,6 +5,7 @@
  * result out; the memory is dropped with the instance, so a 2048-dim job does not pin ~100 MB for good.
  */
 import type { Tridiagonal } from "./householder_tridiagonal.ts";
+import type { PivotedCholesky } from "./pivoted_cholesky.ts";
 import { LINALG_KERNELS_WASM_BASE64 } from "./wasm/linalg_kernels_wasm.ts";
 
 /** The WebAssembly implementations; same contracts as the plain TypeScript functions they mirror. */
@@ -13,6 +14,8 @@ export interface WasmLinalg {
   tridiagonalizeLower(a: Float64Array, n: number): Tridiagonal;
   /** As triangular_congruence.ts triangularCongruence: lower triangle of lt * sp * lt^T (r x r). */
   triangularCongruence(lt: Float64Array, r: number, sp: Float64Array, n: number): Float64Array;
+  /** As pivoted_cholesky.ts pivotedCholesky (lower triangle of `a` read; `a` not modified). */
+  pivotedCholesky(a: Float64Array, n: number): PivotedCholesky;
 }
 
 interface Kernels {
@@ -44,6 +47,15 @@ interface Kernels {
     vNext: number,
     wNext: number,
     pending: number,
+  ): number;
+  choleskyStep(
+    w: number,
+    n: number,
+    lda: number,
+    j: number,
+    residual: number,
+    perm: number,
+    tol: number,
   ): number;
 }
 
@@ -146,6 +158,33 @@ const WASM_LINALG: WasmLinalg = {
       diagonal: new Float64Array(buf, dOff, n).slice(),
       offDiagonal: new Float64Array(buf, eOff, n).slice(),
     };
+  },
+
+  pivotedCholesky(a: Float64Array, n: number): PivotedCholesky {
+    const lda = pad4(n);
+    const wBytes = align(lda * n * 8, 64);
+    const vecBytes = align(n * 8, 64);
+    const { k, base } = instantiate(wBytes + 2 * vecBytes);
+    const wOff = base;
+    const resOff = wOff + wBytes;
+    const permOff = resOff + vecBytes;
+    const mem = k.memory.buffer;
+    const w = new Float64Array(mem, wOff, lda * n);
+    const residual = new Float64Array(mem, resOff, n);
+    const perm = new Int32Array(mem, permOff, n);
+    let maxDiag = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) w[i * lda + j] = w[j * lda + i] = a[i * n + j];
+      residual[i] = a[i * n + i];
+      perm[i] = i;
+      maxDiag = Math.max(maxDiag, residual[i]);
+    }
+    const tol = n * Number.EPSILON * maxDiag; // as pivoted_cholesky.ts
+    let rank = 0;
+    while (rank < n && k.choleskyStep(wOff, n, lda, rank, resOff, permOff, tol)) rank++;
+    const lt = new Float64Array(rank * n);
+    for (let i = 0; i < rank; i++) for (let q = i; q < n; q++) lt[i * n + q] = w[q * lda + i];
+    return { n, rank, perm: perm.slice(), lt };
   },
 
   triangularCongruence(lt: Float64Array, r: number, sp: Float64Array, n: number): Float64Array {

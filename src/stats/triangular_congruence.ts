@@ -14,12 +14,25 @@ export function permuteSymmetric(
   perm: Int32Array,
   out = new Float64Array(n * n),
 ) {
+  // Row gather first: each source row is read whole (random order within one row stays in cache).
   for (let a = 0; a < n; a++) {
     const pa = perm[a] * n;
     const oa = a * n;
-    for (let b = 0; b < n; b++) {
-      const pb = perm[b];
-      out[oa + b] = 0.5 * (s[pa + pb] + s[pb * n + perm[a]]);
+    for (let b = 0; b < n; b++) out[oa + b] = s[pa + perm[b]];
+  }
+  // Then average with the transpose tile by tile: a plain column walk would miss the cache on every read.
+  const T = 32;
+  for (let ib = 0; ib < n; ib += T) {
+    const iEnd = Math.min(ib + T, n);
+    for (let jb = 0; jb <= ib; jb += T) {
+      for (let i = ib; i < iEnd; i++) {
+        const jEnd = Math.min(jb + T, i);
+        for (let j = jb; j < jEnd; j++) {
+          const avg = 0.5 * (out[i * n + j] + out[j * n + i]);
+          out[i * n + j] = avg;
+          out[j * n + i] = avg;
+        }
+      }
     }
   }
   return out;

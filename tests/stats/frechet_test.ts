@@ -221,6 +221,16 @@ Deno.test("mismatched sizes, NaN/Infinity and non-symmetric covariances are Unpr
   }
 });
 
+Deno.test("an asymmetric entry far from the diagonal of a large covariance is found", () => {
+  const dim = 70;
+  const mu = new Float64Array(dim);
+  const s = diagonal(new Array(dim).fill(1));
+  s[65 * dim + 3] = 0.2; // (3, 65) stays 0
+  assert.throws(() => frechetDistance(mu, diagonal(new Array(dim).fill(1)), mu, s), {
+    code: "covariance_not_symmetric",
+  });
+});
+
 Deno.test("last-bit asymmetry (BLAS gemm covariances, float32 round trips) is accepted", () => {
   const s1 = f64([2, 0.5, 0.5 * (1 + 1e-9), 1]);
   const s2 = f64([1, 0.1, 0.1, 1]);

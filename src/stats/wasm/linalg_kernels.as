@@ -195,41 +195,121 @@ export function tridiagStep(
 }
 
 // Rows 0..i-1: a[j][k] -= v[j] w[k] + w[j] v[k], then p += A u using the fresh values (k <= j).
+// Two rows at a time with four independent dot-product accumulators: the loads of v, w, u and p are shared
+// by both rows, and no single fused multiply-add chain (4-cycle latency) sets the pace.
 function fusedPassUpdate(a: usize, lda: i32, i: i32, v: usize, w: usize, u: usize, p: usize): void {
-  for (let j = 0; j < i; j++) {
-    const rj = a + ((<usize>j * <usize>lda) << 3);
-    const pvj = load<f64>(v + (<usize>j << 3));
-    const pwj = load<f64>(w + (<usize>j << 3));
-    const uj = load<f64>(u + (<usize>j << 3));
-    const pv = f64x2.splat(pvj);
-    const pw = f64x2.splat(pwj);
-    const uu = f64x2.splat(uj);
-    let dot = f64x2.splat(0);
-    const jEven = j & ~1;
-    let o: usize = 0;
-    const oEnd = <usize>jEven << 3;
-    while (o < oEnd) {
-      let x = v128.load(rj + o);
-      x = f64x2.relaxed_nmadd(pv, v128.load(w + o), x);
-      x = f64x2.relaxed_nmadd(pw, v128.load(v + o), x);
-      v128.store(rj + o, x);
-      dot = f64x2.relaxed_madd(x, v128.load(u + o), dot);
-      v128.store(p + o, f64x2.relaxed_madd(x, uu, v128.load(p + o)));
-      o += 16;
-    }
-    let s = f64x2.extract_lane(dot, 0) + f64x2.extract_lane(dot, 1);
-    for (let k = jEven; k < j; k++) {
-      const ok = <usize>k << 3;
-      const x = load<f64>(rj + ok) - (pvj * load<f64>(w + ok) + pwj * load<f64>(v + ok));
-      store<f64>(rj + ok, x);
-      s += x * load<f64>(u + ok);
-      store<f64>(p + ok, load<f64>(p + ok) + x * uj);
-    }
+  let j = 0;
+  for (; j + 1 < i; j += 2) {
+    const r0 = a + ((<usize>j * <usize>lda) << 3);
+    const r1 = r0 + (<usize>lda << 3);
     const oj = <usize>j << 3;
-    const ajj = load<f64>(rj + oj) - 2 * pvj * pwj;
-    store<f64>(rj + oj, ajj);
-    store<f64>(p + oj, load<f64>(p + oj) + s + ajj * uj);
+    const pv0s = load<f64>(v + oj);
+    const pw0s = load<f64>(w + oj);
+    const u0s = load<f64>(u + oj);
+    const pv1s = load<f64>(v + oj, 8);
+    const pw1s = load<f64>(w + oj, 8);
+    const u1s = load<f64>(u + oj, 8);
+    const pv0 = f64x2.splat(pv0s);
+    const pw0 = f64x2.splat(pw0s);
+    const uu0 = f64x2.splat(u0s);
+    const pv1 = f64x2.splat(pv1s);
+    const pw1 = f64x2.splat(pw1s);
+    const uu1 = f64x2.splat(u1s);
+    let d0a = f64x2.splat(0);
+    let d0b = f64x2.splat(0);
+    let d1a = f64x2.splat(0);
+    let d1b = f64x2.splat(0);
+    let o: usize = 0;
+    // j is even, so columns 0..j-1 are whole pairs: 4 columns per iteration, then at most one pair.
+    while (o + 32 <= oj) {
+      const wa = v128.load(w + o);
+      const va = v128.load(v + o);
+      const ua = v128.load(u + o);
+      const wb = v128.load(w + o, 16);
+      const vb = v128.load(v + o, 16);
+      const ub = v128.load(u + o, 16);
+      let x0 = f64x2.relaxed_nmadd(pw0, va, f64x2.relaxed_nmadd(pv0, wa, v128.load(r0 + o)));
+      let x1 = f64x2.relaxed_nmadd(pw1, va, f64x2.relaxed_nmadd(pv1, wa, v128.load(r1 + o)));
+      v128.store(r0 + o, x0);
+      v128.store(r1 + o, x1);
+      d0a = f64x2.relaxed_madd(x0, ua, d0a);
+      d1a = f64x2.relaxed_madd(x1, ua, d1a);
+      v128.store(p + o, f64x2.relaxed_madd(x1, uu1, f64x2.relaxed_madd(x0, uu0, v128.load(p + o))));
+      x0 = f64x2.relaxed_nmadd(pw0, vb, f64x2.relaxed_nmadd(pv0, wb, v128.load(r0 + o, 16)));
+      x1 = f64x2.relaxed_nmadd(pw1, vb, f64x2.relaxed_nmadd(pv1, wb, v128.load(r1 + o, 16)));
+      v128.store(r0 + o, x0, 16);
+      v128.store(r1 + o, x1, 16);
+      d0b = f64x2.relaxed_madd(x0, ub, d0b);
+      d1b = f64x2.relaxed_madd(x1, ub, d1b);
+      v128.store(p + o, f64x2.relaxed_madd(x1, uu1, f64x2.relaxed_madd(x0, uu0, v128.load(p + o, 16))), 16);
+      o += 32;
+    }
+    if (o < oj) {
+      const wa = v128.load(w + o);
+      const va = v128.load(v + o);
+      const ua = v128.load(u + o);
+      const x0 = f64x2.relaxed_nmadd(pw0, va, f64x2.relaxed_nmadd(pv0, wa, v128.load(r0 + o)));
+      const x1 = f64x2.relaxed_nmadd(pw1, va, f64x2.relaxed_nmadd(pv1, wa, v128.load(r1 + o)));
+      v128.store(r0 + o, x0);
+      v128.store(r1 + o, x1);
+      d0a = f64x2.relaxed_madd(x0, ua, d0a);
+      d1a = f64x2.relaxed_madd(x1, ua, d1a);
+      v128.store(p + o, f64x2.relaxed_madd(x1, uu1, f64x2.relaxed_madd(x0, uu0, v128.load(p + o))));
+    }
+    const d0 = f64x2.add(d0a, d0b);
+    const d1 = f64x2.add(d1a, d1b);
+    let s0 = f64x2.extract_lane(d0, 0) + f64x2.extract_lane(d0, 1);
+    let s1 = f64x2.extract_lane(d1, 0) + f64x2.extract_lane(d1, 1);
+    // Row j+1, column j (strictly lower), then both diagonals.
+    const wj = load<f64>(w + oj);
+    const vj = load<f64>(v + oj);
+    const x10 = load<f64>(r1 + oj) - (pv1s * wj + pw1s * vj);
+    store<f64>(r1 + oj, x10);
+    s1 += x10 * u0s;
+    const a00 = load<f64>(r0 + oj) - 2 * pv0s * pw0s;
+    store<f64>(r0 + oj, a00);
+    const a11 = load<f64>(r1 + oj, 8) - 2 * pv1s * pw1s;
+    store<f64>(r1 + oj, a11, 8);
+    store<f64>(p + oj, load<f64>(p + oj) + x10 * u1s + s0 + a00 * u0s);
+    store<f64>(p + oj, load<f64>(p + oj, 8) + s1 + a11 * u1s, 8);
   }
+  if (j < i) fusedRowUpdate(a, lda, j, v, w, u, p);
+}
+
+// One row j of fusedPassUpdate.
+function fusedRowUpdate(a: usize, lda: i32, j: i32, v: usize, w: usize, u: usize, p: usize): void {
+  const rj = a + ((<usize>j * <usize>lda) << 3);
+  const pvj = load<f64>(v + (<usize>j << 3));
+  const pwj = load<f64>(w + (<usize>j << 3));
+  const uj = load<f64>(u + (<usize>j << 3));
+  const pv = f64x2.splat(pvj);
+  const pw = f64x2.splat(pwj);
+  const uu = f64x2.splat(uj);
+  let dot = f64x2.splat(0);
+  const jEven = j & ~1;
+  let o: usize = 0;
+  const oEnd = <usize>jEven << 3;
+  while (o < oEnd) {
+    let x = v128.load(rj + o);
+    x = f64x2.relaxed_nmadd(pv, v128.load(w + o), x);
+    x = f64x2.relaxed_nmadd(pw, v128.load(v + o), x);
+    v128.store(rj + o, x);
+    dot = f64x2.relaxed_madd(x, v128.load(u + o), dot);
+    v128.store(p + o, f64x2.relaxed_madd(x, uu, v128.load(p + o)));
+    o += 16;
+  }
+  let s = f64x2.extract_lane(dot, 0) + f64x2.extract_lane(dot, 1);
+  for (let k = jEven; k < j; k++) {
+    const ok = <usize>k << 3;
+    const x = load<f64>(rj + ok) - (pvj * load<f64>(w + ok) + pwj * load<f64>(v + ok));
+    store<f64>(rj + ok, x);
+    s += x * load<f64>(u + ok);
+    store<f64>(p + ok, load<f64>(p + ok) + x * uj);
+  }
+  const oj = <usize>j << 3;
+  const ajj = load<f64>(rj + oj) - 2 * pvj * pwj;
+  store<f64>(rj + oj, ajj);
+  store<f64>(p + oj, load<f64>(p + oj) + s + ajj * uj);
 }
 
 // Rows 0..i-1: p += A u (no pending update).
@@ -267,4 +347,93 @@ function hypot(x: f64, y: f64): f64 {
   if (big == 0) return 0;
   const small = min(ax, ay) / big;
   return big * sqrt(1 + small * small);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pivoted Cholesky (LAPACK dpstf2), one column per call: the same algorithm as src/stats/pivoted_cholesky.ts
+// (read its comments). w is the full symmetric n x n working matrix (leading dimension lda) whose row
+// prefixes become L; residual[i] is the diagonal of the remaining Schur complement; perm is i32.
+// ---------------------------------------------------------------------------------------------------------
+
+/** Column j: picks the largest remaining pivot, swaps it into place, forms L[j+1..n)[j]. 0 = stop (rank j). */
+export function choleskyStep(w: usize, n: i32, lda: i32, j: i32, residual: usize, perm: usize, tol: f64): i32 {
+  let p = j;
+  let best = load<f64>(residual + (<usize>j << 3));
+  for (let i = j + 1; i < n; i++) {
+    const r = load<f64>(residual + (<usize>i << 3));
+    if (r > best) {
+      best = r;
+      p = i;
+    }
+  }
+  if (!(best > tol)) return 0;
+  const ld8 = <usize>lda << 3;
+  if (p != j) {
+    const rj = w + <usize>j * ld8;
+    const rp = w + <usize>p * ld8;
+    for (let k = 0; k < n; k++) {
+      const o = <usize>k << 3;
+      const t = load<f64>(rj + o);
+      store<f64>(rj + o, load<f64>(rp + o));
+      store<f64>(rp + o, t);
+    }
+    const cj = w + (<usize>j << 3);
+    const cp = w + (<usize>p << 3);
+    for (let k = 0; k < n; k++) {
+      const o = <usize>k * ld8;
+      const t = load<f64>(cj + o);
+      store<f64>(cj + o, load<f64>(cp + o));
+      store<f64>(cp + o, t);
+    }
+    const tp = load<i32>(perm + (<usize>j << 2));
+    store<i32>(perm + (<usize>j << 2), load<i32>(perm + (<usize>p << 2)));
+    store<i32>(perm + (<usize>p << 2), tp);
+    store<f64>(residual + (<usize>p << 3), load<f64>(residual + (<usize>j << 3)));
+    store<f64>(residual + (<usize>j << 3), best);
+  }
+  const ljj = sqrt(best);
+  const rowJ = w + <usize>j * ld8;
+  const oj = <usize>j << 3;
+  store<f64>(rowJ + oj, ljj);
+  const inv = 1 / ljj;
+  const jEven = <usize>(j & ~1) << 3;
+  // L[i][j] = (A[i][j] - L[i][0..j) . L[j][0..j)) / L[j][j], two rows per pass over L[j].
+  let i = j + 1;
+  for (; i + 1 < n; i += 2) {
+    const r0 = w + <usize>i * ld8;
+    const r1 = r0 + ld8;
+    let a0 = f64x2.splat(0);
+    let a1 = f64x2.splat(0);
+    let o: usize = 0;
+    while (o < jEven) {
+      const l = v128.load(rowJ + o);
+      a0 = f64x2.relaxed_madd(v128.load(r0 + o), l, a0);
+      a1 = f64x2.relaxed_madd(v128.load(r1 + o), l, a1);
+      o += 16;
+    }
+    let s0 = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
+    let s1 = f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1);
+    if (jEven < oj) {
+      const l = load<f64>(rowJ + jEven);
+      s0 += load<f64>(r0 + jEven) * l;
+      s1 += load<f64>(r1 + jEven) * l;
+    }
+    const l0 = (load<f64>(r0 + oj) - s0) * inv;
+    const l1 = (load<f64>(r1 + oj) - s1) * inv;
+    store<f64>(r0 + oj, l0);
+    store<f64>(r1 + oj, l1);
+    const ri = residual + (<usize>i << 3);
+    store<f64>(ri, load<f64>(ri) - l0 * l0);
+    store<f64>(ri, load<f64>(ri, 8) - l1 * l1, 8);
+  }
+  if (i < n) {
+    const r0 = w + <usize>i * ld8;
+    let s0: f64 = 0;
+    for (let k = 0; k < j; k++) s0 += load<f64>(r0 + (<usize>k << 3)) * load<f64>(rowJ + (<usize>k << 3));
+    const l0 = (load<f64>(r0 + oj) - s0) * inv;
+    store<f64>(r0 + oj, l0);
+    const ri = residual + (<usize>i << 3);
+    store<f64>(ri, load<f64>(ri) - l0 * l0);
+  }
+  return 1;
 }
