@@ -100,7 +100,7 @@ function trace(sigma: Float64Array, dim: number): number {
  */
 const SYMMETRY_TOLERANCE = 1e-6;
 
-/** Rejects statistics that cannot be a Gaussian: wrong sizes, NaN/Infinity, a non-symmetric covariance. */
+/** Rejects statistics that cannot be a Gaussian: wrong sizes, NaN/Infinity, a non-symmetric or indefinite covariance. */
 function checkGaussian(mu: Float64Array, sigma: Float64Array, which: string): void {
   const dim = mu.length;
   if (dim === 0) {
@@ -135,6 +135,17 @@ function checkGaussian(mu: Float64Array, sigma: Float64Array, which: string): vo
   }
   for (let i = 0; i < dim; i++) maxDiag = Math.max(maxDiag, Math.abs(sigma[i * dim + i]));
   const tol = SYMMETRY_TOLERANCE * maxDiag;
+  // Cheap necessary conditions for positive semi-definiteness (variances >= 0, |correlation| <= 1): an
+  // indefinite "covariance" would otherwise be truncated silently by the pivoted Cholesky.
+  for (let i = 0; i < dim; i++) {
+    if (sigma[i * dim + i] < -tol) {
+      throw new UnprocessableError(
+        "covariance_not_psd",
+        `the ${which} covariance has a negative variance ${sigma[i * dim + i]} at index ${i}; ` +
+          `expected a positive semi-definite covariance matrix`,
+      );
+    }
+  }
   // Tile by tile: walking a column of a 2048-wide matrix would miss the cache on every read.
   const T = 32;
   for (let ib = 0; ib < dim; ib += T) {
@@ -148,6 +159,16 @@ function checkGaussian(mu: Float64Array, sigma: Float64Array, which: string): vo
               "covariance_not_symmetric",
               `the ${which} covariance is not symmetric: entry (${i}, ${j}) is ${lower} but (${j}, ${i}) is ` +
                 `${upper}; expected a symmetric covariance matrix`,
+            );
+          }
+          const bound = Math.sqrt(Math.max(0, sigma[i * dim + i]) * Math.max(0, sigma[j * dim + j]));
+          if (Math.abs(lower) > bound * (1 + SYMMETRY_TOLERANCE) + tol) {
+            throw new UnprocessableError(
+              "covariance_not_psd",
+              `the ${which} covariance is not positive semi-definite: |entry (${i}, ${j})| = ${
+                Math.abs(lower)
+              } ` +
+                `exceeds sqrt(variance ${i} * variance ${j}) = ${bound}`,
             );
           }
         }

@@ -11,9 +11,8 @@
  */
 import { pivotedCholesky } from "./pivoted_cholesky.ts";
 import { permuteSymmetric, triangularCongruence } from "./triangular_congruence.ts";
-import { type LinalgBackend, symmetricEigenvaluesInPlace } from "./symmetric_eigen.ts";
-import { wasmLinalg } from "./linalg_wasm.ts";
-import { UnprocessableError } from "../errors.ts";
+import { symmetricEigenvaluesInPlace } from "./symmetric_eigen.ts";
+import { type LinalgBackend, withKernels } from "./linalg_wasm.ts";
 
 /** S1 = P L L^T P^T in the form the fast path consumes (see PivotedCholesky). */
 export interface CovarianceFactor {
@@ -30,11 +29,7 @@ export function factorCovariance(
   n: number,
   backend: LinalgBackend = "auto",
 ): CovarianceFactor {
-  const wasm = backend === "ts" ? null : wasmLinalg();
-  if (backend === "wasm" && wasm === null) {
-    throw new UnprocessableError("wasm_unavailable", "WebAssembly SIMD is not available in this runtime");
-  }
-  return wasm ? wasm.pivotedCholesky(sigma, n) : pivotedCholesky(sigma, n);
+  return withKernels(backend, (k) => k.pivotedCholesky(sigma, n), () => pivotedCholesky(sigma, n));
 }
 
 /** tr sqrt(S1 S2) = sum of sqrt(max(0, eigenvalues of L^T P^T S2 P L)) for the factor of S1. */
@@ -45,13 +40,13 @@ export function traceSqrtProduct(
 ): number {
   const { n, rank, perm, lt } = factor;
   if (rank === 0) return 0;
-  const wasm = backend === "ts" ? null : wasmLinalg();
-  if (backend === "wasm" && wasm === null) {
-    throw new UnprocessableError("wasm_unavailable", "WebAssembly SIMD is not available in this runtime");
-  }
   const sp = permuteSymmetric(sigma2, n, perm);
-  const m = wasm ? wasm.triangularCongruence(lt, rank, sp, n) : triangularCongruence(lt, rank, sp, n);
-  const eig = symmetricEigenvaluesInPlace(m, rank, wasm ? "wasm" : "ts");
+  const m = withKernels(
+    backend,
+    (k) => k.triangularCongruence(lt, rank, sp, n),
+    () => triangularCongruence(lt, rank, sp, n),
+  );
+  const eig = symmetricEigenvaluesInPlace(m, rank, backend);
   // Eigenvalues below rank * eps * lambda_max are rounding noise of the reduction (a singular S2, e.g. fewer
   // samples than dimensions, leaves ~rank - rank(S2) of them, of either sign). Their square roots are NOT
   // small (sqrt(1e-16) = 1e-8 each, times ~1000 of them), so they are dropped along with negative ones; a true

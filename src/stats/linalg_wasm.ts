@@ -7,6 +7,7 @@
 import type { Tridiagonal } from "./householder_tridiagonal.ts";
 import type { PivotedCholesky } from "./pivoted_cholesky.ts";
 import { LINALG_KERNELS_WASM_BASE64 } from "./wasm/linalg_kernels_wasm.ts";
+import { UnprocessableError } from "../errors.ts";
 
 /** The WebAssembly implementations; same contracts as the plain TypeScript functions they mirror. */
 export interface WasmLinalg {
@@ -67,6 +68,30 @@ const NC = 1024;
 const PACK_BYTES = KC * NC * 8;
 
 let compiled: WebAssembly.Module | null | undefined;
+
+/** How the O(n^3) work runs: "auto" takes WebAssembly SIMD when the runtime has it, else plain TypeScript. */
+export type LinalgBackend = "auto" | "wasm" | "ts";
+
+/**
+ * `fast(kernels)` unless the backend is "ts"; with "auto" also `slow()` when the kernels are missing or their
+ * 32-bit memory cannot hold the job (RangeError from memory.grow, dimensions beyond ~10,000).
+ */
+export function withKernels<T>(backend: LinalgBackend, fast: (k: WasmLinalg) => T, slow: () => T): T {
+  if (backend === "ts") return slow();
+  const k = wasmLinalg();
+  if (k === null) {
+    if (backend === "wasm") {
+      throw new UnprocessableError("wasm_unavailable", "WebAssembly SIMD is not available in this runtime");
+    }
+    return slow();
+  }
+  try {
+    return fast(k);
+  } catch (e) {
+    if (backend === "auto" && e instanceof RangeError) return slow();
+    throw e;
+  }
+}
 
 /** The kernels, or null when this runtime lacks WebAssembly SIMD / relaxed SIMD (callers fall back to TS). */
 export function wasmLinalg(): WasmLinalg | null {

@@ -5,10 +5,9 @@
 import { UnprocessableError } from "../errors.ts";
 import { tridiagonalizeLower } from "./householder_tridiagonal.ts";
 import { tridiagonalEigenvalues } from "./tridiagonal_ql.ts";
-import { wasmLinalg } from "./linalg_wasm.ts";
+import { type LinalgBackend, withKernels } from "./linalg_wasm.ts";
 
-/** How the O(n^3) reduction runs: "auto" takes WebAssembly SIMD when the runtime has it, else plain TypeScript. */
-export type LinalgBackend = "auto" | "wasm" | "ts";
+export type { LinalgBackend };
 
 /**
  * Eigenvalues, ascending, of the symmetric n x n matrix whose LOWER triangle is given in row-major `a`
@@ -34,10 +33,6 @@ export function symmetricEigenvaluesInPlace(
   n: number,
   backend: LinalgBackend = "auto",
 ): Float64Array {
-  const wasm = backend === "ts" ? null : wasmLinalg();
-  if (backend === "wasm" && wasm === null) {
-    throw new UnprocessableError("wasm_unavailable", "WebAssembly SIMD is not available in this runtime");
-  }
-  const t = wasm ? wasm.tridiagonalizeLower(a, n) : tridiagonalizeLower(a, n);
+  const t = withKernels(backend, (k) => k.tridiagonalizeLower(a, n), () => tridiagonalizeLower(a, n));
   return tridiagonalEigenvalues(t.diagonal, t.offDiagonal);
 }

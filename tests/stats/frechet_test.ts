@@ -203,7 +203,7 @@ Deno.test("decoding rejects bytes that are not a reference factor", () => {
   assert.throws(() => decodeReferenceFactor(wrongMagic), { code: "reference_factor_malformed" });
 });
 
-Deno.test("mismatched sizes, NaN/Infinity and non-symmetric covariances are UnprocessableError", () => {
+Deno.test("mismatched sizes, NaN/Infinity, non-symmetric and indefinite covariances are UnprocessableError", () => {
   const mu = f64([0, 0]);
   const s = f64([1, 0, 0, 1]);
   const cases: [() => unknown, string][] = [
@@ -215,6 +215,8 @@ Deno.test("mismatched sizes, NaN/Infinity and non-symmetric covariances are Unpr
     [() => frechetDistance(mu, s, mu, f64([1, 0, Infinity, 1])), "non_finite_statistics"],
     [() => frechetDistance(mu, f64([1, 0.5, 0.2, 1]), mu, s), "covariance_not_symmetric"],
     [() => frechetDistanceFromFactor(prepareReference(mu, s), f64([0]), f64([1])), "dimension_mismatch"],
+    [() => frechetDistance(mu, f64([0, 1, 1, 0]), mu, s), "covariance_not_psd"],
+    [() => frechetDistance(mu, s, mu, f64([1, 0, 0, -2])), "covariance_not_psd"],
   ];
   for (const [fn, code] of cases) {
     assert.throws(fn, (e: unknown) => e instanceof UnprocessableError && e.code === code, code);

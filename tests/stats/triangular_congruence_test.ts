@@ -17,10 +17,6 @@ const IMPLEMENTATIONS: [string, Congruence][] = [
   ["wasm", (lt, r, sp, n) => wasmLinalg()!.triangularCongruence(lt, r, sp, n)],
 ];
 
-Deno.test("the WebAssembly SIMD kernels load in this runtime", () => {
-  assert.notEqual(wasmLinalg(), null);
-});
-
 for (const [name, congruence] of IMPLEMENTATIONS) {
   Deno.test(`triangular congruence (${name}) equals the naive triple product L^T S L, lower triangle`, () => {
     for (const [r, n] of [[1, 1], [3, 3], [5, 9], [8, 8], [13, 17], [40, 40]]) {
