@@ -118,6 +118,11 @@ Deno.test("rank-deficient S1 (fewer samples than dimensions) gives the finite va
     // Swapped roles: the singular matrix is S2, S1 factors at full rank.
     const swapped = frechetDistance(mu, s2, mu, s1);
     assert.ok(relDiff(swapped, want) <= 1e-9, `k=${k} swapped: ${swapped} vs ${want}`);
+    // The plain-TypeScript fallback agrees, both ways round.
+    for (const [a, b] of [[s1, s2], [s2, s1]]) {
+      const ts = traceSqrtProduct(factorCovariance(a, dim, "ts"), b, "ts");
+      assert.ok(relDiff(ts, trSqrt) <= 1e-9, `k=${k} TypeScript: ${ts} vs ${trSqrt}`);
+    }
   }
 });
 
