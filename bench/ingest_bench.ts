@@ -55,32 +55,60 @@ async function benchDatabase(kind: string, database: Database) {
   let t = performance.now();
   for (let i = 0; i < B; i++) {
     await database.db.insert(batches).values({
-      ownerId: "baseline", idempotencyKey: `b${i}`, bodySha256: "-", n: R, dim: D, nAfter: 0, features: feature,
+      ownerId: "baseline",
+      idempotencyKey: `b${i}`,
+      bodySha256: "-",
+      n: R,
+      dim: D,
+      nAfter: 0,
+      features: feature,
     });
   }
   const baseline = B / ((performance.now() - t) / 1000);
-  rows.push([kind, "baseline: raw insert", "1", baseline.toFixed(1), (baseline * R).toFixed(0), "1.00", "", ""]);
+  rows.push([
+    kind,
+    "baseline: raw insert",
+    "1",
+    baseline.toFixed(1),
+    (baseline * R).toFixed(0),
+    "1.00",
+    "",
+    "",
+  ]);
 
   const deps = await createDeps(database, {}, { log: (m) => console.error(m) });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, createApp(deps).fetch);
   const base = `http://127.0.0.1:${server.addr.port}`;
   try {
     t = performance.now();
-    const ref = await post(`${base}/v1/references?name=bench`, npyOf(randomFeatures(REF, D, 7), REF, D) as BodyInit, {
-      "content-type": "application/x-npy",
-    });
-    console.error(`[${kind}] reference of ${REF} x ${D} uploaded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const ref = await post(
+      `${base}/v1/references?name=bench`,
+      npyOf(randomFeatures(REF, D, 7), REF, D) as BodyInit,
+      {
+        "content-type": "application/x-npy",
+      },
+    );
+    console.error(
+      `[${kind}] reference of ${REF} x ${D} uploaded in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
     for (const clients of clientCounts) {
-      const run = await post(`${base}/v1/runs`, JSON.stringify({ name: `c${clients}`, reference: ref.id, config: { kid: false } }), {
-        "content-type": "application/json",
-      });
+      const run = await post(
+        `${base}/v1/runs`,
+        JSON.stringify({ name: `c${clients}`, reference: ref.id, config: { kid: false } }),
+        {
+          "content-type": "application/json",
+        },
+      );
       const url = `${base}/v1/runs/${run.id}/batches`;
       let nextBatch = 0;
       t = performance.now();
       await Promise.all(Array.from({ length: clients }, async () => {
         while (nextBatch < B) {
           const i = nextBatch++;
-          await post(url, bodies[i] as BodyInit, { "content-type": "application/x-npy", "idempotency-key": `k${i}` });
+          await post(url, bodies[i] as BodyInit, {
+            "content-type": "application/x-npy",
+            "idempotency-key": `k${i}`,
+          });
         }
       }));
       const secs = (performance.now() - t) / 1000;
@@ -88,7 +116,10 @@ async function benchDatabase(kind: string, database: Database) {
       // Let the background metrics settle, then time the partial FID after one more batch.
       await waitFor(async () => ((await getLatest())?.n === B * R ? true : undefined));
       t = performance.now();
-      await post(url, bodies[B] as BodyInit, { "content-type": "application/x-npy", "idempotency-key": "last" });
+      await post(url, bodies[B] as BodyInit, {
+        "content-type": "application/x-npy",
+        "idempotency-key": "last",
+      });
       const latest = await waitFor(async () => {
         const l = await getLatest();
         return l?.n === (B + 1) * R ? l : undefined;
@@ -101,8 +132,14 @@ async function benchDatabase(kind: string, database: Database) {
         throw new Error(`final FID ${final.fid} differs from the partial FID at the same n ${latest.fid}`);
       }
       rows.push([
-        kind, "service over HTTP", String(clients), (B / secs).toFixed(1), ((B * R) / secs).toFixed(0),
-        (B / secs / baseline).toFixed(2), latency.toFixed(2), finalize.toFixed(2),
+        kind,
+        "service over HTTP",
+        String(clients),
+        (B / secs).toFixed(1),
+        ((B * R) / secs).toFixed(0),
+        (B / secs / baseline).toFixed(2),
+        latency.toFixed(2),
+        finalize.toFixed(2),
       ]);
     }
   } finally {
@@ -140,7 +177,16 @@ for (const kind of args.db!.split(",")) {
   }
 }
 
-const header = ["db", "path", "clients", "batches/s", "samples/s", "vs baseline", "partial FID latency s", "finalize s"];
+const header = [
+  "db",
+  "path",
+  "clients",
+  "batches/s",
+  "samples/s",
+  "vs baseline",
+  "partial FID latency s",
+  "finalize s",
+];
 console.log(`\ningest: ${B} batches of ${R} x ${D} float32 (+1 for latency), reference ${REF} x ${D}\n`);
 console.log(`| ${header.join(" | ")} |\n|${header.map(() => " --- ").join("|")}|`);
 for (const r of table) console.log(`| ${r.join(" | ")} |`);

@@ -56,6 +56,8 @@ export const runs = pgTable("runs", {
   /** Keep feature bytes after folding (needed for KID); false = statistics only, bounded storage. */
   retainFeatures: boolean("retain_features").notNull().default(true),
   latest: jsonb("latest").$type<Record<string, unknown>>(),
+  /** Samples behind `latest` over every kind (features + reconstructions + latents): only grows. */
+  latestProgress: bigint("latest_progress", { mode: "number" }).notNull().default(-1),
   final: jsonb("final").$type<Record<string, unknown>>(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
@@ -109,3 +111,18 @@ export const metrics = pgTable("metrics", {
   values: jsonb("values").$type<Record<string, unknown>>().notNull(),
   at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index("metrics_run").on(t.runId, t.seq)]);
+
+/** Reconstruction and latent uploads of a run: only their float64 running sums are kept (they are small). */
+export const sampleSums = pgTable("sample_sums", {
+  seq: bigserial("seq", { mode: "number" }).primaryKey(),
+  runId: text("run_id").notNull().references(() => runs.id),
+  /** "reconstructions" or "latents". */
+  kind: text("kind").notNull(),
+  idempotencyKey: text("idempotency_key").notNull(),
+  bodySha256: text("body_sha256").notNull(),
+  n: integer("n").notNull(),
+  /** Total samples of this kind after this upload: replayed to a retry with the same key. */
+  nAfter: bigint("n_after", { mode: "number" }).notNull(),
+  sums: jsonb("sums").$type<Record<string, unknown>>().notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex("sample_sums_run_kind_key").on(t.runId, t.kind, t.idempotencyKey)]);

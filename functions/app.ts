@@ -8,10 +8,12 @@ import { events } from "./events/routes.ts";
 import { finalize } from "./finalize/routes.ts";
 import { openapi } from "./openapi/routes.ts";
 import { references } from "./references/routes.ts";
+import { latents } from "./latents/routes.ts";
+import { reconstructions } from "./reconstructions/routes.ts";
 import { runs } from "./runs/routes.ts";
 
 /** Every route group; each is also servable alone (see serve.ts in its folder). */
-export const functions = [references, runs, batches, events, finalize, openapi];
+export const functions = [references, runs, batches, reconstructions, latents, events, finalize, openapi];
 
 /** An app serving the given route groups with deps injected (all of them by default). */
 export function createApp(deps: Deps, groups: Hono<AppEnv>[] = functions): Hono<AppEnv> {

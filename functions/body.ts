@@ -1,11 +1,7 @@
 /** Reading request bodies: size limit, content type, idempotency key, digest. */
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import {
-  InvalidInputError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-} from "../src/errors.ts";
+import { InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../src/errors.ts";
 import type { AppEnv } from "./env.ts";
 import { handleError } from "./errors.ts";
 
@@ -18,7 +14,9 @@ export function limitBody(): MiddlewareHandler<AppEnv> {
         handleError(
           new PayloadTooLargeError(
             "body_too_large",
-            `request body is over the limit of ${c.get("deps").config.maxBodyBytes} bytes; split it into smaller batches`,
+            `request body is over the limit of ${
+              c.get("deps").config.maxBodyBytes
+            } bytes; split it into smaller batches`,
           ),
           c,
         ),
@@ -27,7 +25,8 @@ export function limitBody(): MiddlewareHandler<AppEnv> {
 
 /** The raw body, after checking its Content-Type is one of `accepted` (a missing type counts as octet-stream). */
 export async function readBinaryBody(c: Context<AppEnv>, accepted: string[]): Promise<Uint8Array> {
-  const type = (c.req.header("content-type") ?? "application/octet-stream").split(";")[0].trim().toLowerCase();
+  const type = (c.req.header("content-type") ?? "application/octet-stream").split(";")[0].trim()
+    .toLowerCase();
   if (!accepted.includes(type)) {
     throw new UnsupportedMediaTypeError(
       "unsupported_content_type",

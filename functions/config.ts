@@ -12,12 +12,16 @@ export interface ProcessConfig {
 }
 
 /** Reads PORT, HOST, DATABASE_URL, FIDSTREAM_DATA_DIR, FIDSTREAM_MAX_BODY_BYTES, FIDSTREAM_FOLD_INTERVAL_MS. */
-export function configFromEnv(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): ProcessConfig {
+export function configFromEnv(
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): ProcessConfig {
   const int = (name: string, fallback: number) => {
     const raw = env(name);
     if (raw === undefined || raw === "") return fallback;
     const v = Number(raw);
-    if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+    if (!Number.isInteger(v) || v < 0) {
+      throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+    }
     return v;
   };
   const url = env("DATABASE_URL");

@@ -44,10 +44,15 @@ export function handleError(err: Error, c: Context): Response {
 
 function isConnectionError(err: Error): boolean {
   const code = (err as { code?: string }).code ?? (err.cause as { code?: string } | undefined)?.code;
-  return ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "57P01", "57P03"].includes(code ?? "");
+  return ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "57P01", "57P03"].includes(
+    code ?? "",
+  );
 }
 
 /** Hono notFound handler. */
 export function handleNotFound(c: Context): Response {
-  return c.json(errorBody("route_not_found", `no route for ${c.req.method} ${c.req.path}; see /v1/openapi.json`), 404);
+  return c.json(
+    errorBody("route_not_found", `no route for ${c.req.method} ${c.req.path}; see /v1/openapi.json`),
+    404,
+  );
 }

@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { appendBatch, type BatchReceipt } from "../db/store/batches.ts";
 import { featuresToBytes } from "../src/tensors/feature_bytes.ts";
-import { featureMatrix, type FeatureMatrix } from "../src/tensors/feature_matrix.ts";
+import { type FeatureMatrix, featureMatrix } from "../src/tensors/feature_matrix.ts";
 import { parseNpy } from "../src/tensors/npy.ts";
 import { idempotencyKey, readBinaryBody, sha256Hex } from "./body.ts";
 import type { Deps } from "./deps.ts";
@@ -19,7 +19,11 @@ export interface FeatureUpload {
 }
 
 /** Validates an .npy body as N x D finite features (D = dim when given). */
-export async function parseFeatureUpload(body: Uint8Array, key: string, dim?: number): Promise<FeatureUpload> {
+export async function parseFeatureUpload(
+  body: Uint8Array,
+  key: string,
+  dim?: number,
+): Promise<FeatureUpload> {
   return { key, sha256: await sha256Hex(body), features: featureMatrix(parseNpy(body), dim) };
 }
 

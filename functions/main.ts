@@ -5,14 +5,17 @@ import { configFromEnv } from "./config.ts";
 import { createDeps, disposeDeps } from "./deps.ts";
 
 const config = configFromEnv();
-const where = config.database.url ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.database.dataDir}`;
+const where = config.database.url
+  ? "PostgreSQL (DATABASE_URL)"
+  : `embedded PGlite in ${config.database.dataDir}`;
 const database = await openDatabase(config.database);
 const deps = await createDeps(database, config.service);
 const app = createApp(deps);
 const server = Deno.serve({
   port: config.port,
   hostname: config.hostname,
-  onListen: ({ hostname, port }) => console.log(`fidstream listening on http://${hostname}:${port} with ${where}`),
+  onListen: ({ hostname, port }) =>
+    console.log(`fidstream listening on http://${hostname}:${port} with ${where}`),
 }, app.fetch);
 
 const shutdown = async () => {

@@ -70,9 +70,13 @@ async function addSamples(db: Db, owner: NewBatch["owner"], n: number): Promise<
     throw new ConflictError("run_finalized", `run ${owner.id} is ${run.status}: it accepts no more batches`);
   }
   const [row] = await db.update(references).set({ n: sql`${references.n} + ${n}`, updatedAt: new Date() })
-    .where(and(eq(references.id, owner.id), eq(references.source, "features"))).returning({ n: references.n });
+    .where(and(eq(references.id, owner.id), eq(references.source, "features"))).returning({
+      n: references.n,
+    });
   if (row) return row.n;
-  const [ref] = await db.select({ source: references.source }).from(references).where(eq(references.id, owner.id));
+  const [ref] = await db.select({ source: references.source }).from(references).where(
+    eq(references.id, owner.id),
+  );
   if (!ref) throw new NotFoundError("reference_not_found", `reference ${owner.id} does not exist`);
   throw new ConflictError(
     "reference_not_extendable",
@@ -93,14 +97,24 @@ export async function* ownerFeatures(db: Db, ownerId: string): AsyncGenerator<St
   const seqs = await db.select({ seq: batches.seq }).from(batches)
     .where(and(eq(batches.ownerId, ownerId), sql`${batches.features} is not null`)).orderBy(batches.seq);
   for (const { seq } of seqs) {
-    const [row] = await db.select({ n: batches.n, dim: batches.dim, dtype: batches.dtype, features: batches.features })
+    const [row] = await db.select({
+      n: batches.n,
+      dim: batches.dim,
+      dtype: batches.dtype,
+      features: batches.features,
+    })
       .from(batches).where(eq(batches.seq, seq));
-    if (row?.features) yield { n: row.n, dim: row.dim, dtype: row.dtype as StoredFeatures["dtype"], features: row.features };
+    if (row?.features) {
+      yield { n: row.n, dim: row.dim, dtype: row.dtype as StoredFeatures["dtype"], features: row.features };
+    }
   }
 }
 
 /** How many of the owner's batches still hold their features. */
-export async function countBatches(db: Db, ownerId: string): Promise<{ batches: number; withFeatures: number }> {
+export async function countBatches(
+  db: Db,
+  ownerId: string,
+): Promise<{ batches: number; withFeatures: number }> {
   const [row] = await db.select({
     batches: sql<number>`count(*)::int`,
     withFeatures: sql<number>`count(${batches.features})::int`,

@@ -88,7 +88,9 @@ export async function writeCheckpoint(db: Db, ownerId: string, fold: FoldWrite):
         const marked = await tx.update(batches).set({
           folded: true,
           ...(fold.dropFeatures ? { features: null } : {}),
-        }).where(and(inArray(batches.seq, fold.seqs), eq(batches.folded, false))).returning({ seq: batches.seq });
+        }).where(and(inArray(batches.seq, fold.seqs), eq(batches.folded, false))).returning({
+          seq: batches.seq,
+        });
         if (marked.length !== fold.seqs.length) throw new LostRace();
       }
       const version = fold.expectedVersion + 1;

@@ -4,7 +4,11 @@ import type { Db } from "../database.ts";
 import { referenceFactors } from "../schema.ts";
 
 /** The cached factor bytes when they were computed at exactly n samples. */
-export async function loadReferenceFactor(db: Db, referenceId: string, n: number): Promise<Uint8Array | undefined> {
+export async function loadReferenceFactor(
+  db: Db,
+  referenceId: string,
+  n: number,
+): Promise<Uint8Array | undefined> {
   const [row] = await db.select().from(referenceFactors).where(eq(referenceFactors.referenceId, referenceId));
   return row && row.n === n ? row.factor : undefined;
 }

@@ -23,13 +23,20 @@ export function listRuns(db: Db): Promise<RunRow[]> {
   return db.select().from(runs).orderBy(desc(runs.createdAt));
 }
 
-/** Records partial metrics as the run's latest, unless metrics for at least as many samples are already there. */
-export async function setLatestMetrics(db: Db, id: string, latest: Record<string, unknown> & { n: number }) {
-  const updated = await db.update(runs).set({ latest, updatedAt: new Date() })
-    .where(and(
-      eq(runs.id, id),
-      sql`coalesce((${runs.latest}->>'n')::bigint, -1) < ${latest.n}`,
-    )).returning({ id: runs.id });
+/**
+ * Records partial metrics as the run's latest unless metrics over at least as many samples are already there.
+ * `progress` counts every sample behind them (features + reconstructions + latents); each only grows, so a larger
+ * total is a later snapshot and a slow evaluation can never overwrite a newer one.
+ */
+export async function setLatestMetrics(
+  db: Db,
+  id: string,
+  latest: Record<string, unknown>,
+  progress: number,
+) {
+  const updated = await db.update(runs).set({ latest, latestProgress: progress, updatedAt: new Date() })
+    .where(and(eq(runs.id, id), eq(runs.status, "streaming"), sql`${runs.latestProgress} < ${progress}`))
+    .returning({ id: runs.id });
   return updated.length > 0;
 }
 
@@ -45,7 +52,12 @@ export async function beginFinalize(db: Db, id: string): Promise<RunRow | undefi
 
 /** Stores the final metrics and marks the run finalized. */
 export async function completeFinalize(db: Db, id: string, final: Record<string, unknown>): Promise<RunRow> {
-  const [row] = await db.update(runs).set({ status: "finalized", final, latest: final, updatedAt: new Date() })
+  const [row] = await db.update(runs).set({
+    status: "finalized",
+    final,
+    latest: final,
+    updatedAt: new Date(),
+  })
     .where(eq(runs.id, id)).returning();
   return row;
 }

@@ -38,7 +38,11 @@ events.get("/v1/runs/:id/events", async (c) => {
         }
         if (run.latest && run.latest.at !== lastAt) {
           lastAt = run.latest.at;
-          await stream.writeSSE({ event: "metrics", data: JSON.stringify(run.latest), id: String(run.latest.n) });
+          await stream.writeSSE({
+            event: "metrics",
+            data: JSON.stringify(run.latest),
+            id: String(run.latest.n),
+          });
         }
         if (pending) continue;
         const timedOut = await new Promise<boolean>((resolve) => {

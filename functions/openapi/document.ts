@@ -13,7 +13,8 @@ const idempotency = {
   name: "Idempotency-Key",
   in: "header",
   required: false,
-  description: "Client-chosen; a retry with the same key and body replays the first answer, another body is a 409.",
+  description:
+    "Client-chosen; a retry with the same key and body replays the first answer, another body is a 409.",
   schema: { type: "string", maxLength: 255 },
 };
 const json = (schema: unknown) => ({ content: { "application/json": { schema } } });
@@ -24,7 +25,8 @@ export const openapiDocument = {
   info: {
     title: "fidstream",
     version: "1.0.0",
-    description: "Streaming evaluation of generative models: upload feature batches, watch partial FID, finalize.",
+    description:
+      "Streaming evaluation of generative models: upload feature batches, watch partial FID, finalize.",
   },
   paths: {
     "/v1/references": {
@@ -38,19 +40,37 @@ export const openapiDocument = {
             "application/zip": { schema: { type: "string", format: "binary" } },
           },
         },
-        responses: { 201: json({ $ref: "#/components/schemas/Reference" }), 400: error, 413: error, 415: error, 422: error },
+        responses: {
+          201: json({ $ref: "#/components/schemas/Reference" }),
+          400: error,
+          413: error,
+          415: error,
+          422: error,
+        },
       },
       get: { summary: "List references", responses: { 200: json({ type: "object" }) } },
     },
     "/v1/references/{id}": {
-      get: { summary: "A reference", parameters: [id], responses: { 200: json({ $ref: "#/components/schemas/Reference" }), 404: error } },
+      get: {
+        summary: "A reference",
+        parameters: [id],
+        responses: { 200: json({ $ref: "#/components/schemas/Reference" }), 404: error },
+      },
     },
     "/v1/references/{id}/batches": {
       post: {
         summary: "Append a features batch to a reference built from features",
         parameters: [id, idempotency],
         requestBody: npyBody,
-        responses: { 200: json({ $ref: "#/components/schemas/BatchReceipt" }), 400: error, 404: error, 409: error, 413: error, 415: error, 422: error },
+        responses: {
+          200: json({ $ref: "#/components/schemas/BatchReceipt" }),
+          400: error,
+          404: error,
+          409: error,
+          413: error,
+          415: error,
+          422: error,
+        },
       },
     },
     "/v1/runs": {
@@ -72,7 +92,11 @@ export const openapiDocument = {
                   kid: {
                     oneOf: [{ type: "boolean" }, {
                       type: "object",
-                      properties: { subsets: { type: "integer" }, subset_size: { type: "integer" }, seed: { type: "integer" } },
+                      properties: {
+                        subsets: { type: "integer" },
+                        subset_size: { type: "integer" },
+                        seed: { type: "integer" },
+                      },
                     }],
                   },
                 },
@@ -85,24 +109,47 @@ export const openapiDocument = {
       get: { summary: "List runs", responses: { 200: json({ type: "object" }) } },
     },
     "/v1/runs/{id}": {
-      get: { summary: "A run with its latest and final metrics", parameters: [id], responses: { 200: json({ $ref: "#/components/schemas/Run" }), 404: error } },
+      get: {
+        summary: "A run with its latest and final metrics",
+        parameters: [id],
+        responses: { 200: json({ $ref: "#/components/schemas/Run" }), 404: error },
+      },
     },
     "/v1/runs/{id}/metrics": {
-      get: { summary: "A run's metrics history", parameters: [id], responses: { 200: json({ type: "object" }), 404: error } },
+      get: {
+        summary: "A run's metrics history",
+        parameters: [id],
+        responses: { 200: json({ type: "object" }), 404: error },
+      },
     },
     "/v1/runs/{id}/batches": {
       post: {
         summary: "Upload a batch of generated-sample features (N x D float32/float64 .npy)",
         parameters: [id, idempotency],
         requestBody: npyBody,
-        responses: { 200: json({ $ref: "#/components/schemas/BatchReceipt" }), 400: error, 404: error, 409: error, 413: error, 415: error, 422: error },
+        responses: {
+          200: json({ $ref: "#/components/schemas/BatchReceipt" }),
+          400: error,
+          404: error,
+          409: error,
+          413: error,
+          415: error,
+          422: error,
+        },
       },
     },
     "/v1/runs/{id}/events": {
       get: {
-        summary: "Server-Sent Events: `metrics` (partial) and `final`; a late client first gets the latest state",
+        summary:
+          "Server-Sent Events: `metrics` (partial) and `final`; a late client first gets the latest state",
         parameters: [id],
-        responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: { type: "string" } } } }, 404: error },
+        responses: {
+          200: {
+            description: "text/event-stream",
+            content: { "text/event-stream": { schema: { type: "string" } } },
+          },
+          404: error,
+        },
       },
     },
     "/v1/runs/{id}/finalize": {
@@ -119,7 +166,9 @@ export const openapiDocument = {
         description: "Error",
         ...json({
           type: "object",
-          properties: { error: { type: "object", properties: { code: { type: "string" }, message: { type: "string" } } } },
+          properties: {
+            error: { type: "object", properties: { code: { type: "string" }, message: { type: "string" } } },
+          },
         }),
       },
     },

@@ -56,7 +56,8 @@ export function inlineCompute(): Compute {
   const factors = new FactorCache();
   return {
     prepareReference: (mu, sigma) => Promise.resolve(encodeReferenceFactor(prepareReference(mu, sigma))),
-    fid: (key, factor, mu, sigma) => Promise.resolve(frechetDistanceFromFactor(factors.get(key, factor)!, mu, sigma)),
+    fid: (key, factor, mu, sigma) =>
+      Promise.resolve(frechetDistanceFromFactor(factors.get(key, factor)!, mu, sigma)),
     kid: (x, nx, y, ny, dim, opts) => Promise.resolve(kernelInceptionDistance(x, nx, y, ny, dim, opts)),
     close() {},
   };

@@ -1,9 +1,13 @@
 /// <reference lib="deno.worker" />
 /** Worker thread of workerCompute(): runs the heavy numerics so the request thread never blocks on them. */
 import { FidstreamError } from "../../src/errors.ts";
-import { encodeReferenceFactor, frechetDistanceFromFactor, prepareReference } from "../../src/stats/frechet.ts";
+import {
+  encodeReferenceFactor,
+  frechetDistanceFromFactor,
+  prepareReference,
+} from "../../src/stats/frechet.ts";
 import { kernelInceptionDistance } from "../../src/stats/kid.ts";
-import { FactorCache, type ComputeReply, type ComputeRequest } from "./compute.ts";
+import { type ComputeReply, type ComputeRequest, FactorCache } from "./compute.ts";
 
 const factors = new FactorCache();
 
@@ -16,7 +20,11 @@ self.onmessage = (e: MessageEvent<ComputeRequest>) => {
     const error = err instanceof Error ? err : new Error(String(err));
     reply = {
       id: req.id,
-      error: { name: error.name, code: err instanceof FidstreamError ? err.code : undefined, message: error.message },
+      error: {
+        name: error.name,
+        code: err instanceof FidstreamError ? err.code : undefined,
+        message: error.message,
+      },
     };
   }
   self.postMessage(reply);

@@ -11,7 +11,7 @@ import { NotFoundError } from "../../src/errors.ts";
 import { concatFeatures } from "../../src/tensors/feature_bytes.ts";
 import type { Deps } from "../deps.ts";
 import { kidOptions } from "./kid_options.ts";
-import { fidMetrics } from "./run_metrics.ts";
+import { evaluateRun } from "./run_metrics.ts";
 
 /** Finalizes the run (idempotent) and returns its final metrics. */
 export async function finalizeRun(deps: Deps, runId: string): Promise<Record<string, unknown>> {
@@ -19,11 +19,14 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   if (!run) throw new NotFoundError("run_not_found", `run ${runId} does not exist`);
   if (run.status === "finalized" && run.final) return run.final;
   // No batch can commit any more (beginFinalize waited for in-flight ones), so this sees all of them.
-  const moments = await deps.owners.fold(run.id, run.dim, { retainFeatures: run.retainFeatures, force: true });
+  const moments = await deps.owners.fold(run.id, run.dim, {
+    retainFeatures: run.retainFeatures,
+    force: true,
+  });
   if (moments.n !== run.n) {
     throw new Error(`run ${run.id}: folded ${moments.n} samples but ${run.n} were accepted`);
   }
-  const final: Record<string, unknown> = await fidMetrics(deps, run.referenceId, moments);
+  const final: Record<string, unknown> = (await evaluateRun(deps, run, moments)).values;
   const ref = await findReference(deps.db, run.referenceId);
   final.reference = { id: run.referenceId, n: ref?.n ?? 0 };
   const kid = kidOptions(run.config);

@@ -14,14 +14,20 @@ export function kidOptions(config: Record<string, unknown>): KidOptions | null {
   if (kid === false) return null;
   if (kid === undefined || kid === true) return {};
   if (typeof kid !== "object" || kid === null || Array.isArray(kid)) {
-    throw new UnprocessableError("bad_kid_config", 'config.kid must be false or {"subsets","subset_size","seed"}');
+    throw new UnprocessableError(
+      "bad_kid_config",
+      'config.kid must be false or {"subsets","subset_size","seed"}',
+    );
   }
   const k = kid as Record<string, unknown>;
   const int = (name: string, min: number) => {
     const v = k[name];
     if (v === undefined) return undefined;
     if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
-      throw new UnprocessableError("bad_kid_config", `config.kid.${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+      throw new UnprocessableError(
+        "bad_kid_config",
+        `config.kid.${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`,
+      );
     }
     return v;
   };

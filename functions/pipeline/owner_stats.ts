@@ -40,7 +40,11 @@ export class OwnerStats {
    * Refreshes, then writes a checkpoint when the policy says so (or `force`), dropping feature bytes unless
    * `retainFeatures`. Returns the moments. Losing a race to another process is fine: its checkpoint is as good.
    */
-  async fold(ownerId: string, dim: number, opts: { retainFeatures: boolean; force?: boolean }): Promise<Moments> {
+  async fold(
+    ownerId: string,
+    dim: number,
+    opts: { retainFeatures: boolean; force?: boolean },
+  ): Promise<Moments> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.#refresh(ownerId, dim);
       const due = entry.held.size > 0 && (opts.force || entry.held.size >= this.policy.maxPending ||
@@ -73,14 +77,23 @@ export class OwnerStats {
     const snap = await readSnapshot(this.db, ownerId, { version: entry?.version, seqs: entry?.held ?? [] });
     if (!entry || snap.version !== entry.version) {
       const base = snap.moments ? decodeMoments(snap.moments) : emptyMoments(dim);
-      entry = { version: snap.version, base, merged: base, held: new Set(), lastFoldAt: entry?.lastFoldAt ?? this.now() };
+      entry = {
+        version: snap.version,
+        base,
+        merged: base,
+        held: new Set(),
+        lastFoldAt: entry?.lastFoldAt ?? this.now(),
+      };
     }
     // mergeMoments never mutates its inputs, so moments handed out earlier stay valid.
     let merged = entry.merged;
     let changed = false;
     for (const batch of snap.pending) {
       if (entry.held.has(batch.seq) || !batch.features) continue;
-      merged = mergeMoments(merged, batchMoments(bytesToFeatures(batch.features, batch.dtype), batch.n, batch.dim));
+      merged = mergeMoments(
+        merged,
+        batchMoments(bytesToFeatures(batch.features, batch.dtype), batch.n, batch.dim),
+      );
       entry.held.add(batch.seq);
       changed = true;
     }

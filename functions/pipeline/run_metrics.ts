@@ -1,12 +1,13 @@
-/** Partial metrics of a streaming run: computed in the background after batches arrive, stored, announced. */
+/** Metrics of a run: computed in the background after uploads arrive (and at finalize), stored, announced. */
 import { insertMetrics } from "../../db/store/metrics.ts";
 import { findReference } from "../../db/store/references.ts";
-import { findRun, setLatestMetrics } from "../../db/store/runs.ts";
+import { findRun, type RunRow, setLatestMetrics } from "../../db/store/runs.ts";
 import { UnprocessableError } from "../../src/errors.ts";
-import { momentsCovariance, momentsMean, type Moments } from "../../src/stats/moments.ts";
+import { type Moments, momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
 import type { Deps } from "../deps.ts";
+import { sampleSumsMetrics } from "./sample_sums_metrics.ts";
 
-/** Metrics of a run at n samples: what SSE `metrics` events carry. */
+/** Metrics of a run at n feature samples: what SSE `metrics` events carry. */
 export interface RunMetrics extends Record<string, unknown> {
   n: number;
   fid: number | null;
@@ -22,9 +23,23 @@ export async function updatePartialMetrics(deps: Deps, runId: string): Promise<v
   const run = await findRun(deps.db, runId);
   if (!run || run.status !== "streaming") return;
   const moments = await deps.owners.fold(run.id, run.dim, { retainFeatures: run.retainFeatures });
-  if (moments.n === 0) return;
-  const values = await fidMetrics(deps, run.referenceId, moments);
-  if (await setLatestMetrics(deps.db, run.id, values)) await insertMetrics(deps.db, run.id, "partial", values);
+  const { values, progress } = await evaluateRun(deps, run, moments);
+  if (progress === 0) return;
+  if (await setLatestMetrics(deps.db, run.id, values, progress)) {
+    await insertMetrics(deps.db, run.id, "partial", values);
+  }
+}
+
+/** Every metric of the run for the given feature moments; progress = all samples behind them. */
+export async function evaluateRun(deps: Deps, run: RunRow, moments: Moments) {
+  const values = moments.n > 0 ? await fidMetrics(deps, run.referenceId, moments) : {
+    n: 0,
+    fid: null,
+    at: deps.clock().toISOString(),
+  } as RunMetrics;
+  const { samples, ...sums } = await sampleSumsMetrics(deps.db, run.id);
+  Object.assign(values, sums);
+  return { values, progress: moments.n + samples };
 }
 
 /** FID of the given moments against the reference, with the notes a reader needs. */
@@ -39,7 +54,12 @@ export async function fidMetrics(deps: Deps, referenceId: string, moments: Momen
   if (!ref) throw new Error(`reference ${referenceId} of a run vanished`);
   try {
     const factor = await deps.references.factor(ref);
-    values.fid = await deps.compute.fid(factor.key, factor.bytes, momentsMean(moments), momentsCovariance(moments));
+    values.fid = await deps.compute.fid(
+      factor.key,
+      factor.bytes,
+      momentsMean(moments),
+      momentsCovariance(moments),
+    );
   } catch (e) {
     if (!(e instanceof UnprocessableError)) throw e;
     values.note = e.message;

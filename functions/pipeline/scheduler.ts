@@ -53,6 +53,6 @@ export class Scheduler {
       return;
     }
     this.#slots.delete(key);
-    if (this.#slots.size === 0) for (const w of this.#waiters.splice(0)) w();
+    if (this.#slots.size === 0) { for (const w of this.#waiters.splice(0)) w(); }
   }
 }

@@ -12,7 +12,12 @@ import { referenceView } from "../views.ts";
 import { requireName } from "../names.ts";
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
-const REFERENCE_TYPES = [...NPY_TYPES, "application/zip", "application/x-npz", "application/x-zip-compressed"];
+const REFERENCE_TYPES = [
+  ...NPY_TYPES,
+  "application/zip",
+  "application/x-npz",
+  "application/x-zip-compressed",
+];
 
 /** Routes under /v1/references. */
 export const references = new Hono<AppEnv>();

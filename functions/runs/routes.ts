@@ -18,7 +18,10 @@ runs.post("/v1/runs", async (c) => {
   const body = await readJsonObject(c);
   const name = requireName(body.name, "name");
   if (typeof body.reference !== "string") {
-    throw new InvalidInputError("missing_reference", "reference (the id of a registered reference) is required");
+    throw new InvalidInputError(
+      "missing_reference",
+      "reference (the id of a registered reference) is required",
+    );
   }
   const tags = body.tags ?? [];
   if (!Array.isArray(tags) || tags.some((t) => typeof t !== "string") || tags.length > 100) {
@@ -32,7 +35,10 @@ runs.post("/v1/runs", async (c) => {
   kidOptions(cfg);
   const retain = cfg.retain_features ?? true;
   if (typeof retain !== "boolean") {
-    throw new UnprocessableError("bad_retain_features", "config.retain_features must be true (keep features) or false");
+    throw new UnprocessableError(
+      "bad_retain_features",
+      "config.retain_features must be true (keep features) or false",
+    );
   }
   const ref = await findReference(deps.db, body.reference);
   if (!ref) throw new UnprocessableError("reference_not_found", `reference ${body.reference} does not exist`);

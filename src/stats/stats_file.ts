@@ -15,14 +15,19 @@ export function readStatsArrays(arrays: Map<string, NdArray>): GaussianStats {
   if (!mu || !sigma) {
     throw new UnprocessableError(
       "stats_missing_arrays",
-      `a statistics .npz needs arrays "mu" and "sigma"; found ${[...arrays.keys()].map((k) => `"${k}"`).join(", ") || "none"}`,
+      `a statistics .npz needs arrays "mu" and "sigma"; found ${
+        [...arrays.keys()].map((k) => `"${k}"`).join(", ") || "none"
+      }`,
     );
   }
   if (mu.dtype === "uint8" || sigma.dtype === "uint8") {
     throw new UnprocessableError("stats_bad_dtype", "mu and sigma must be float32 or float64");
   }
   if (mu.shape.length !== 1 || mu.shape[0] < 1) {
-    throw new UnprocessableError("stats_bad_shape", `mu must be 1-D with D >= 1 entries; got shape (${mu.shape.join(", ")})`);
+    throw new UnprocessableError(
+      "stats_bad_shape",
+      `mu must be 1-D with D >= 1 entries; got shape (${mu.shape.join(", ")})`,
+    );
   }
   const dim = mu.shape[0];
   if (sigma.shape.length !== 2 || sigma.shape[0] !== dim || sigma.shape[1] !== dim) {
@@ -33,7 +38,9 @@ export function readStatsArrays(arrays: Map<string, NdArray>): GaussianStats {
   }
   const m = Float64Array.from(mu.data), s = Float64Array.from(sigma.data);
   const bad = [m, s].findIndex((a) => a.some((v) => !Number.isFinite(v)));
-  if (bad >= 0) throw new UnprocessableError("stats_not_finite", `${bad ? "sigma" : "mu"} contains NaN or Inf`);
+  if (bad >= 0) {
+    throw new UnprocessableError("stats_not_finite", `${bad ? "sigma" : "mu"} contains NaN or Inf`);
+  }
   let scale = 0, asym = 0;
   for (let i = 0; i < dim * dim; i++) scale = Math.max(scale, Math.abs(s[i]));
   for (let a = 0; a < dim; a++) {

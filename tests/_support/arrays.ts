@@ -36,7 +36,9 @@ export function naiveMeanCov(data: ArrayLike<number>, n: number, d: number) {
   const cov = new Float64Array(d * d);
   for (let i = 0; i < n; i++) {
     for (let a = 0; a < d; a++) {
-      for (let b = 0; b < d; b++) cov[a * d + b] += (data[i * d + a] - mu[a]) * (data[i * d + b] - mu[b]) / (n - 1);
+      for (let b = 0; b < d; b++) {
+        cov[a * d + b] += (data[i * d + a] - mu[a]) * (data[i * d + b] - mu[b]) / (n - 1);
+      }
     }
   }
   return { mu, cov };

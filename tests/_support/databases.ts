@@ -51,7 +51,9 @@ export function testEachDatabase(
 ) {
   for (const kind of databaseKinds) {
     Deno.test({
-      name: kind.available ? `[${kind.name}] ${name}` : `[${kind.name}] ${name} (SKIPPED: no PostgreSQL server)`,
+      name: kind.available
+        ? `[${kind.name}] ${name}`
+        : `[${kind.name}] ${name} (SKIPPED: no PostgreSQL server)`,
       ignore: !kind.available,
       sanitizeOps: false,
       sanitizeResources: false,

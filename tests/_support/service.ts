@@ -11,8 +11,13 @@ export interface TestService {
 }
 
 /** Builds the full app on `database` with fast cadences suited to tests. */
-export async function startTestService(database: Database, config: Partial<ServiceConfig> = {}): Promise<TestService> {
-  const deps = await createDeps(database, { metricsDelayMs: 10, foldIntervalMs: 0, ...config }, { log: () => {} });
+export async function startTestService(
+  database: Database,
+  config: Partial<ServiceConfig> = {},
+): Promise<TestService> {
+  const deps = await createDeps(database, { metricsDelayMs: 10, foldIntervalMs: 0, ...config }, {
+    log: () => {},
+  });
   const app = createApp(deps);
   return {
     deps,
@@ -22,7 +27,12 @@ export async function startTestService(database: Database, config: Partial<Servi
 }
 
 /** POSTs an .npy body with an idempotency key. */
-export function postNpy(service: TestService, path: string, body: Uint8Array, key?: string): Promise<Response> {
+export function postNpy(
+  service: TestService,
+  path: string,
+  body: Uint8Array,
+  key?: string,
+): Promise<Response> {
   const headers: Record<string, string> = { "content-type": "application/x-npy" };
   if (key) headers["idempotency-key"] = key;
   return service.request(path, { method: "POST", body: body as BodyInit, headers });

@@ -30,7 +30,9 @@ testEachDatabase("concurrent appends with one key store one batch and all answer
 
 testEachDatabase("concurrent appends with distinct keys count every sample once", async ({ db }) => {
   await setup(db);
-  const receipts = await Promise.all(Array.from({ length: 10 }, (_, i) => appendBatch(db, batch(`k${i}`, i + 1))));
+  const receipts = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => appendBatch(db, batch(`k${i}`, i + 1))),
+  );
   const totals = receipts.map((r) => r.n).sort((a, b) => a - b);
   assert.equal(totals.at(-1), 55);
   assert.equal(new Set(totals).size, 10, "each batch saw a distinct running total");
@@ -39,7 +41,10 @@ testEachDatabase("concurrent appends with distinct keys count every sample once"
 testEachDatabase("a key reused with another body is refused and changes nothing", async ({ db }) => {
   await setup(db);
   await appendBatch(db, batch("k", 3, "a"));
-  await assert.rejects(appendBatch(db, batch("k", 5, "b")), (e) => e instanceof ConflictError && e.code === "idempotency_key_reused");
+  await assert.rejects(
+    appendBatch(db, batch("k", 5, "b")),
+    (e) => e instanceof ConflictError && e.code === "idempotency_key_reused",
+  );
   assert.equal((await appendBatch(db, batch("k2", 1))).n, 4);
 });
 
@@ -47,8 +52,15 @@ testEachDatabase("a finalizing run refuses new batches but replays accepted ones
   await setup(db);
   await appendBatch(db, batch("k", 3));
   await beginFinalize(db, "run");
-  await assert.rejects(appendBatch(db, batch("new", 1)), (e) => e instanceof ConflictError && e.code === "run_finalized");
-  assert.deepEqual(await appendBatch(db, batch("k", 3)), { batch: (await appendBatch(db, batch("k", 3))).batch, n: 3, replay: true });
+  await assert.rejects(
+    appendBatch(db, batch("new", 1)),
+    (e) => e instanceof ConflictError && e.code === "run_finalized",
+  );
+  assert.deepEqual(await appendBatch(db, batch("k", 3)), {
+    batch: (await appendBatch(db, batch("k", 3))).batch,
+    n: 3,
+    replay: true,
+  });
   assert.deepEqual(await countBatches(db, "run"), { batches: 1, withFeatures: 1 });
 });
 
