@@ -19,10 +19,10 @@ export interface ServiceConfig {
   metricsDelayMs: number;
 }
 
-/** Defaults: 256 MiB bodies; fold at most every 10 s or 64 batches; metrics 200 ms after a burst. */
+/** Defaults: 256 MiB bodies; fold every 60 s, at 64 batches or at a checkpoint's weight; metrics 200 ms after a burst. */
 export const defaultServiceConfig: ServiceConfig = {
   maxBodyBytes: 256 * 1024 * 1024,
-  foldIntervalMs: 10_000,
+  foldIntervalMs: 60_000,
   foldMaxPending: 64,
   metricsDelayMs: 200,
 };
@@ -51,11 +51,16 @@ export async function createDeps(
   const full = { ...defaultServiceConfig, ...config };
   const clock = opts.clock ?? (() => new Date());
   const log = opts.log ?? ((m: string) => console.error(m));
-  const owners = new OwnerStats(database.db, {
-    intervalMs: full.foldIntervalMs,
-    maxPending: full.foldMaxPending,
-  }, () => clock().getTime());
   const compute = opts.compute === "inline" ? inlineCompute() : workerCompute();
+  const owners = new OwnerStats(
+    database.db,
+    {
+      intervalMs: full.foldIntervalMs,
+      maxPending: full.foldMaxPending,
+    },
+    compute,
+    () => clock().getTime(),
+  );
   const deps = {
     database,
     db: database.db,

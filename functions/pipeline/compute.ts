@@ -12,9 +12,13 @@ import {
   type ReferenceFactor,
 } from "../../src/stats/frechet.ts";
 import { kernelInceptionDistance, type KidOptions, type KidResult } from "../../src/stats/kid.ts";
+import { batchMoments, type Moments } from "../../src/stats/moments.ts";
+import { bytesToFeatures, type FeatureDType } from "../../src/tensors/feature_bytes.ts";
 
 /** Heavy statistics, possibly off-thread. Arrays passed in may be transferred (do not reuse them). */
 export interface Compute {
+  /** Moments of one stored feature batch (little-endian bytes of `dtype`, n x dim). */
+  batchMoments(features: Uint8Array, dtype: FeatureDType, n: number, dim: number): Promise<Moments>;
   /** Encoded Frechet factor of N(mu, sigma). */
   prepareReference(mu: Float64Array, sigma: Float64Array): Promise<Uint8Array>;
   /** FID against the reference whose encoded factor is `factor`, cached under `key`. */
@@ -55,6 +59,8 @@ export class FactorCache {
 export function inlineCompute(): Compute {
   const factors = new FactorCache();
   return {
+    batchMoments: (features, dtype, n, dim) =>
+      Promise.resolve(batchMoments(bytesToFeatures(features, dtype), n, dim)),
     prepareReference: (mu, sigma) => Promise.resolve(encodeReferenceFactor(prepareReference(mu, sigma))),
     fid: (key, factor, mu, sigma) =>
       Promise.resolve(frechetDistanceFromFactor(factors.get(key, factor)!, mu, sigma)),
@@ -65,6 +71,7 @@ export function inlineCompute(): Compute {
 
 /** An operation for the compute worker. */
 export type ComputeOp =
+  | { op: "batchMoments"; features: Uint8Array; dtype: FeatureDType; n: number; dim: number }
   | { op: "prepareReference"; mu: Float64Array; sigma: Float64Array }
   | { op: "fid"; key: string; factor?: Uint8Array; mu: Float64Array; sigma: Float64Array }
   | {
@@ -86,45 +93,70 @@ export type ComputeReply = { id: number; value: unknown } | {
   error: { name: string; code?: string; message: string };
 };
 
-/** Runs the numerics on one dedicated Worker; requests queue there in order. */
+/**
+ * Runs the numerics on two Workers: one lane for per-batch moments (~0.1 s each at D=2048) and one for the
+ * evaluations (seconds), so moments of new batches never queue behind an FID.
+ */
 export function workerCompute(): Compute {
-  const worker = new Worker(new URL("./compute_worker.ts", import.meta.url), { type: "module" });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  const moments = new WorkerLane();
+  const stats = new WorkerLane();
   const sentFactors = new Set<string>();
-  let next = 1;
-  worker.onmessage = (e: MessageEvent<ComputeReply>) => {
-    const p = pending.get(e.data.id);
-    if (!p) return;
-    pending.delete(e.data.id);
-    if ("error" in e.data) p.reject(reviveError(e.data.error));
-    else p.resolve(e.data.value);
-  };
-  worker.onerror = (e) => {
-    e.preventDefault();
-    for (const p of pending.values()) p.reject(new Error(`compute worker crashed: ${e.message}`));
-    pending.clear();
-  };
-  const call = <T>(req: ComputeOp, transfer: ArrayBufferLike[] = []) =>
-    new Promise<T>((resolve, reject) => {
-      const id = next++;
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...req, id }, transfer as Transferable[]);
-    });
   return {
-    prepareReference: (mu, sigma) => call({ op: "prepareReference", mu, sigma }, [sigma.buffer]),
+    // Copied, not transferred: a driver's buffer may be a view into memory it still uses.
+    batchMoments: (features, dtype, n, dim) => moments.call({ op: "batchMoments", features, dtype, n, dim }),
+    prepareReference: (mu, sigma) => stats.call({ op: "prepareReference", mu, sigma }, [sigma.buffer]),
     async fid(key, factor, mu, sigma) {
       // The worker keeps a few decoded factors: send the bytes only when it says it has none for this key.
       if (sentFactors.has(key)) {
-        const value = await call<number | null>({ op: "fid", key, mu, sigma }); // cloned: kept for a resend
+        const value = await stats.call<number | null>({ op: "fid", key, mu, sigma }); // cloned: kept for a resend
         if (value !== null) return value;
       }
       sentFactors.add(key);
-      const value = await call<number | null>({ op: "fid", key, factor, mu, sigma }, [sigma.buffer]);
+      const value = await stats.call<number | null>({ op: "fid", key, factor, mu, sigma }, [sigma.buffer]);
       return value!;
     },
-    kid: (x, nx, y, ny, dim, opts) => call({ op: "kid", x, nx, y, ny, dim, opts }),
-    close: () => worker.terminate(),
+    kid: (x, nx, y, ny, dim, opts) => stats.call({ op: "kid", x, nx, y, ny, dim, opts }),
+    close() {
+      moments.close();
+      stats.close();
+    },
   };
+}
+
+/** One Worker thread; requests run there in order. */
+class WorkerLane {
+  #worker = new Worker(new URL("./compute_worker.ts", import.meta.url), { type: "module" });
+  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  #next = 1;
+
+  constructor() {
+    this.#worker.onmessage = (e: MessageEvent<ComputeReply>) => {
+      const p = this.#pending.get(e.data.id);
+      if (!p) return;
+      this.#pending.delete(e.data.id);
+      if ("error" in e.data) p.reject(reviveError(e.data.error));
+      else p.resolve(e.data.value);
+    };
+    this.#worker.onerror = (e) => {
+      e.preventDefault();
+      for (const p of this.#pending.values()) p.reject(new Error(`compute worker crashed: ${e.message}`));
+      this.#pending.clear();
+    };
+  }
+
+  /** Sends one operation; resolves with its result. */
+  call<T>(req: ComputeOp, transfer: ArrayBufferLike[] = []): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const id = this.#next++;
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker.postMessage({ ...req, id }, transfer as Transferable[]);
+    });
+  }
+
+  /** Stops the thread. */
+  close() {
+    this.#worker.terminate();
+  }
 }
 
 function reviveError(e: { name: string; code?: string; message: string }): Error {

@@ -7,6 +7,8 @@ import {
   prepareReference,
 } from "../../src/stats/frechet.ts";
 import { kernelInceptionDistance } from "../../src/stats/kid.ts";
+import { batchMoments } from "../../src/stats/moments.ts";
+import { bytesToFeatures } from "../../src/tensors/feature_bytes.ts";
 import { type ComputeReply, type ComputeRequest, FactorCache } from "./compute.ts";
 
 const factors = new FactorCache();
@@ -27,11 +29,18 @@ self.onmessage = (e: MessageEvent<ComputeRequest>) => {
       },
     };
   }
-  self.postMessage(reply);
+  // Hand big results (moments) over without copying.
+  const value = "value" in reply ? reply.value as { comoment?: Float64Array; sum?: Float64Array } : undefined;
+  const transfer = value?.comoment && value.sum
+    ? [value.comoment.buffer, value.sum.buffer] as ArrayBuffer[]
+    : [];
+  self.postMessage(reply, transfer);
 };
 
 function run(req: ComputeRequest): unknown {
   switch (req.op) {
+    case "batchMoments":
+      return batchMoments(bytesToFeatures(req.features, req.dtype), req.n, req.dim);
     case "prepareReference":
       return encodeReferenceFactor(prepareReference(req.mu, req.sigma));
     case "fid": {

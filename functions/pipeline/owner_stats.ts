@@ -4,9 +4,9 @@
  */
 import { readSnapshot, writeCheckpoint } from "../../db/store/checkpoints.ts";
 import type { Db } from "../../db/database.ts";
-import { batchMoments, emptyMoments, mergeMoments, type Moments } from "../../src/stats/moments.ts";
+import { cloneMoments, emptyMoments, mergeMomentsInto, type Moments } from "../../src/stats/moments.ts";
 import { decodeMoments, encodeMoments } from "../../src/stats/moments_codec.ts";
-import { bytesToFeatures } from "../../src/tensors/feature_bytes.ts";
+import type { Compute } from "./compute.ts";
 
 interface Entry {
   version: number;
@@ -14,12 +14,18 @@ interface Entry {
   /** base + every held batch. */
   merged: Moments;
   held: Set<number>;
+  /** Feature bytes of the held batches: what a reader would re-read and recompute without a fold. */
+  heldBytes: number;
   lastFoldAt: number;
 }
 
-/** When to write a checkpoint: PGlite writes a 16 MB co-moment in seconds, so never on every batch. */
+/**
+ * When to write a checkpoint. A 2048-d co-moment is 16 MB (seconds to write on PGlite), so never per batch: fold
+ * once the pending batches weigh as much as the checkpoint itself (re-reading them would cost more than writing
+ * it), or after intervalMs, or at maxPending batches.
+ */
 export interface FoldPolicy {
-  /** Minimum time between checkpoint writes of one owner. */
+  /** Fold pending batches at least this often. */
   intervalMs: number;
   /** Fold anyway once this many batches are pending. */
   maxPending: number;
@@ -28,27 +34,37 @@ export interface FoldPolicy {
 /** In-process cache of owners' statistics, folding them into checkpoints on the policy's cadence. */
 export class OwnerStats {
   #entries = new Map<string, Entry>();
-  constructor(private db: Db, private policy: FoldPolicy, private now: () => number = Date.now) {}
+  #locks = new Map<string, Promise<void>>();
+  constructor(
+    private db: Db,
+    private policy: FoldPolicy,
+    private compute: Compute,
+    private now: () => number = Date.now,
+  ) {}
 
   /** The owner's moments over every accepted batch visible now (a consistent snapshot). */
-  async current(ownerId: string, dim: number): Promise<Moments> {
-    const entry = await this.#refresh(ownerId, dim);
-    return entry.merged;
+  current(ownerId: string, dim: number): Promise<Moments> {
+    return this.#locked(ownerId, async () => (await this.#refresh(ownerId, dim)).merged);
   }
 
   /**
    * Refreshes, then writes a checkpoint when the policy says so (or `force`), dropping feature bytes unless
    * `retainFeatures`. Returns the moments. Losing a race to another process is fine: its checkpoint is as good.
    */
-  async fold(
+  fold(ownerId: string, dim: number, opts: { retainFeatures: boolean; force?: boolean }): Promise<Moments> {
+    return this.#locked(ownerId, () => this.#fold(ownerId, dim, opts));
+  }
+
+  async #fold(
     ownerId: string,
     dim: number,
     opts: { retainFeatures: boolean; force?: boolean },
   ): Promise<Moments> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.#refresh(ownerId, dim);
+      const checkpointBytes = entry.merged.comoment.byteLength;
       const due = entry.held.size > 0 && (opts.force || entry.held.size >= this.policy.maxPending ||
-        this.now() - entry.lastFoldAt >= this.policy.intervalMs);
+        entry.heldBytes >= checkpointBytes || this.now() - entry.lastFoldAt >= this.policy.intervalMs);
       if (!due) return entry.merged;
       const version = await writeCheckpoint(this.db, ownerId, {
         expectedVersion: entry.version,
@@ -63,6 +79,7 @@ export class OwnerStats {
           base: entry.merged,
           merged: entry.merged,
           held: new Set(),
+          heldBytes: 0,
           lastFoldAt: this.now(),
         });
         return entry.merged;
@@ -82,23 +99,40 @@ export class OwnerStats {
         base,
         merged: base,
         held: new Set(),
+        heldBytes: 0,
         lastFoldAt: entry?.lastFoldAt ?? this.now(),
       };
     }
-    // mergeMoments never mutates its inputs, so moments handed out earlier stay valid.
-    let merged = entry.merged;
-    let changed = false;
-    for (const batch of snap.pending) {
-      if (entry.held.has(batch.seq) || !batch.features) continue;
-      merged = mergeMoments(
-        merged,
-        batchMoments(bytesToFeatures(batch.features, batch.dtype), batch.n, batch.dim),
+    const held = entry.held;
+    const fresh = snap.pending.filter((b) => !held.has(b.seq) && b.features);
+    if (fresh.length > 0) {
+      // Moments of the new batches come from the compute worker, off this thread.
+      const parts = await Promise.all(
+        fresh.map((b) => this.compute.batchMoments(b.features!, b.dtype, b.n, b.dim)),
       );
-      entry.held.add(batch.seq);
-      changed = true;
+      // Merged into a copy: moments handed out earlier stay valid.
+      const merged = cloneMoments(entry.merged);
+      for (const part of parts) mergeMomentsInto(merged, part);
+      entry.merged = merged;
+      for (const b of fresh) {
+        held.add(b.seq);
+        entry.heldBytes += b.features!.byteLength;
+      }
     }
-    if (changed) entry.merged = merged;
     this.#entries.set(ownerId, entry);
     return entry;
+  }
+
+  /** Runs fn with the owner's lock: refreshes await the worker, so two at once could add a batch twice. */
+  async #locked<T>(ownerId: string, fn: () => Promise<T>): Promise<T> {
+    const prior = this.#locks.get(ownerId) ?? Promise.resolve();
+    const run = prior.then(fn, fn);
+    const tail = run.then(() => {}, () => {});
+    this.#locks.set(ownerId, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#locks.get(ownerId) === tail) this.#locks.delete(ownerId);
+    }
   }
 }
