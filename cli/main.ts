@@ -8,6 +8,7 @@ import { FidstreamError } from "../src/errors.ts";
 import { UsageError } from "./args.ts";
 import { FID_USAGE, fidCommand } from "./fid.ts";
 import { IS_USAGE, isCommand } from "./is.ts";
+import { KEYS_USAGE, keysCommand } from "./keys.ts";
 import { KID_USAGE, kidCommand } from "./kid.ts";
 import { STATS_USAGE, statsCommand } from "./stats.ts";
 import { UPLOAD_USAGE, uploadCommand } from "./upload.ts";
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, [(argv: string[]) => Promise<object>, string]> = 
   is: [isCommand, IS_USAGE],
   stats: [statsCommand, STATS_USAGE],
   upload: [uploadCommand, UPLOAD_USAGE],
+  keys: [keysCommand, KEYS_USAGE],
 };
 
 /** The full usage text. */

@@ -1,5 +1,6 @@
 /** Chooses the driver: PostgreSQL when a URL is given, embedded PGlite otherwise. */
 import type { Database } from "./database.ts";
+import { lockDataDir } from "./data_dir_lock.ts";
 import { openPglite } from "./pglite/open.ts";
 import { openPostgres } from "./postgres/open.ts";
 
@@ -9,7 +10,22 @@ export interface DatabaseConfig {
   dataDir?: string;
 }
 
-/** Opens and migrates the configured database. */
-export function openDatabase(config: DatabaseConfig): Promise<Database> {
-  return config.url ? openPostgres(config.url) : openPglite(config.dataDir);
+/** Opens and migrates the configured database; a PGlite data dir is locked to this process until close(). */
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  if (config.url) return await openPostgres(config.url);
+  if (!config.dataDir) return await openPglite();
+  const release = await lockDataDir(config.dataDir);
+  try {
+    const database = await openPglite(config.dataDir);
+    return {
+      ...database,
+      close: async () => {
+        await database.close();
+        await release();
+      },
+    };
+  } catch (e) {
+    await release();
+    throw e;
+  }
 }

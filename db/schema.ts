@@ -29,6 +29,8 @@ const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull(
 /** Real-data statistics that runs are compared against. */
 export const references = pgTable("references", {
   id: text("id").primaryKey(),
+  /** Owning project: keys of other projects never see it. */
+  projectId: text("project_id").notNull().default("default"),
   name: text("name").notNull(),
   dim: integer("dim").notNull(),
   /** "stats": uploaded mu/sigma (no features, n unknown); "features": built from feature batches. */
@@ -44,6 +46,8 @@ export const references = pgTable("references", {
 /** A run: generated samples streamed against one reference. */
 export const runs = pgTable("runs", {
   id: text("id").primaryKey(),
+  /** Owning project: keys of other projects never see it. */
+  projectId: text("project_id").notNull().default("default"),
   name: text("name").notNull(),
   referenceId: text("reference_id").notNull().references(() => references.id),
   dim: integer("dim").notNull(),
@@ -126,3 +130,20 @@ export const sampleSums = pgTable("sample_sums", {
   sums: jsonb("sums").$type<Record<string, unknown>>().notNull(),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex("sample_sums_run_kind_key").on(t.runId, t.kind, t.idempotencyKey)]);
+
+/** Projects own runs and references; API keys belong to one project. */
+export const projects = pgTable("projects", {
+  id: text("id").primaryKey(),
+  createdAt: createdAt(),
+});
+
+/** API keys: only a SHA-256 of the secret is stored; the key is shown once, when created. */
+export const apiKeys = pgTable("api_keys", {
+  id: text("id").primaryKey(),
+  projectId: text("project_id").notNull().references(() => projects.id),
+  /** "read", "write" (implies read) or "admin" (implies write; manages the project's keys). */
+  scope: text("scope").notNull(),
+  secretSha256: text("secret_sha256").notNull(),
+  createdAt: createdAt(),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }),
+});

@@ -6,6 +6,7 @@ import { OwnerStats } from "./pipeline/owner_stats.ts";
 import { ReferenceStats } from "./pipeline/reference_stats.ts";
 import { updatePartialMetrics } from "./pipeline/run_metrics.ts";
 import { Scheduler } from "./pipeline/scheduler.ts";
+import { RateLimiter } from "./auth/rate_limit.ts";
 
 /** Service settings (see config.ts for the environment variables behind them). */
 export interface ServiceConfig {
@@ -17,6 +18,10 @@ export interface ServiceConfig {
   foldMaxPending: number;
   /** Delay between a batch and the partial metrics it triggers (bursts coalesce). */
   metricsDelayMs: number;
+  /** "on": every /v1 request needs an API key. "off": local work only (configFromEnv refuses it off loopback). */
+  auth: "on" | "off";
+  /** Requests per key per minute (0 = unlimited); over it: 429 with Retry-After. */
+  requestsPerMinute: number;
 }
 
 /** Defaults: 256 MiB bodies; fold every 60 s, at 64 batches or at a checkpoint's weight; metrics 200 ms after a burst. */
@@ -25,6 +30,9 @@ export const defaultServiceConfig: ServiceConfig = {
   foldIntervalMs: 60_000,
   foldMaxPending: 64,
   metricsDelayMs: 200,
+  // Programmatic deps (tests, embedding) default to no auth; the server process (configFromEnv) defaults to on.
+  auth: "off",
+  requestsPerMinute: 6000,
 };
 
 /** The dependencies of every handler. */
@@ -38,6 +46,7 @@ export interface Deps {
   compute: Compute;
   scheduler: Scheduler;
   notifier: MetricsNotifier;
+  rateLimiter: RateLimiter;
   clock: () => Date;
   log: (message: string) => void;
 }
@@ -69,6 +78,7 @@ export async function createDeps(
     compute,
     references: new ReferenceStats(database.db, owners, compute),
     notifier: new MetricsNotifier(),
+    rateLimiter: new RateLimiter(full.requestsPerMinute, () => clock().getTime()),
     clock,
     log,
   } as Deps;

@@ -4,6 +4,9 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   ConflictError,
   FidstreamError,
+  ForbiddenError,
+  TooManyRequestsError,
+  UnauthorizedError,
   InvalidInputError,
   NotFoundError,
   PayloadTooLargeError,
@@ -14,6 +17,9 @@ import {
 
 const statusOf: Array<[new (...a: never[]) => FidstreamError, ContentfulStatusCode]> = [
   [InvalidInputError, 400],
+  [UnauthorizedError, 401],
+  [ForbiddenError, 403],
+  [TooManyRequestsError, 429],
   [NotFoundError, 404],
   [ConflictError, 409],
   [PayloadTooLargeError, 413],
@@ -31,7 +37,10 @@ export function errorBody(code: string, message: string) {
 export function handleError(err: Error, c: Context): Response {
   if (err instanceof FidstreamError) {
     const status = statusOf.find(([cls]) => err instanceof cls)?.[1] ?? 400;
-    return c.json(errorBody(err.code, err.message), status);
+    const headers: Record<string, string> = {};
+    if (err instanceof TooManyRequestsError) headers["Retry-After"] = String(err.retryAfterSeconds);
+    if (err instanceof UnauthorizedError) headers["WWW-Authenticate"] = 'Bearer realm="fidstream"';
+    return c.json(errorBody(err.code, err.message), status, headers);
   }
   if (isConnectionError(err)) {
     return c.json(errorBody("database_unavailable", "the database is unavailable; retry shortly"), 503, {

@@ -8,6 +8,12 @@ const config = configFromEnv();
 const where = config.database.url
   ? "PostgreSQL (DATABASE_URL)"
   : `embedded PGlite in ${config.database.dataDir}`;
+if (config.service.auth === "off") {
+  console.warn(
+    "WARNING: FIDSTREAM_AUTH=off: every request acts as admin of the project \"default\". " +
+      `Listening on loopback (${config.hostname}) only. Never expose this server.`,
+  );
+}
 const database = await openDatabase(config.database);
 const deps = await createDeps(database, config.service);
 const app = createApp(deps);

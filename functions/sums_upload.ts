@@ -6,12 +6,12 @@ import {
   type SumsKind,
   type SumsReceipt,
 } from "../db/store/sample_sums.ts";
-import { findRun } from "../db/store/runs.ts";
-import { NotFoundError, UnprocessableError } from "../src/errors.ts";
+import { UnprocessableError } from "../src/errors.ts";
 import type { NdArray } from "../src/tensors/ndarray.ts";
 import { parseNpz } from "../src/tensors/npz.ts";
 import { idempotencyKey, readBinaryBody, sha256Hex } from "./body.ts";
 import type { AppEnv } from "./env.ts";
+import { requireRun } from "./owned.ts";
 
 const NPZ_TYPES = [
   "application/zip",
@@ -71,8 +71,7 @@ export async function storeSumsUpload(
   ) => { n: number; width: number; widthName: string; sums: Record<string, unknown> },
 ): Promise<SumsReceipt> {
   const deps = c.get("deps");
-  const run = await findRun(deps.db, c.req.param("id")!);
-  if (!run) throw new NotFoundError("run_not_found", `run ${c.req.param("id")} does not exist`);
+  const run = await requireRun(c);
   const key = idempotencyKey(c);
   const body = await readBinaryBody(c, NPZ_TYPES);
   const reduced = reduce(parseNpz(body));

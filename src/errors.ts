@@ -20,6 +20,19 @@ export class InvalidInputError extends FidstreamError {}
 /** The input parses but cannot be used (wrong dtype, wrong dimension, NaN/Inf, empty batch). HTTP 422. */
 export class UnprocessableError extends FidstreamError {}
 
+/** No valid credentials were presented. HTTP 401. */
+export class UnauthorizedError extends FidstreamError {}
+
+/** The credentials are valid but their scope does not allow this. HTTP 403. */
+export class ForbiddenError extends FidstreamError {}
+
+/** Too many requests for this key; retry after `retryAfterSeconds`. HTTP 429. */
+export class TooManyRequestsError extends FidstreamError {
+  constructor(code: string, message: string, readonly retryAfterSeconds: number) {
+    super(code, message);
+  }
+}
+
 /** A named thing (run, reference) does not exist. HTTP 404. */
 export class NotFoundError extends FidstreamError {}
 

@@ -18,8 +18,8 @@ export async function findReference(db: Db, id: string): Promise<ReferenceRow | 
   return row;
 }
 
-/** All references, newest first, without their statistics blobs. */
-export function listReferences(db: Db) {
+/** All references of a project, newest first, without their statistics blobs. */
+export function listReferences(db: Db, projectId: string) {
   return db.select({
     id: references.id,
     name: references.name,
@@ -28,5 +28,5 @@ export function listReferences(db: Db) {
     n: references.n,
     createdAt: references.createdAt,
     updatedAt: references.updatedAt,
-  }).from(references).orderBy(desc(references.createdAt));
+  }).from(references).where(eq(references.projectId, projectId)).orderBy(desc(references.createdAt));
 }

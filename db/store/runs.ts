@@ -18,9 +18,9 @@ export async function findRun(db: Db, id: string): Promise<RunRow | undefined> {
   return row;
 }
 
-/** All runs, newest first. */
-export function listRuns(db: Db): Promise<RunRow[]> {
-  return db.select().from(runs).orderBy(desc(runs.createdAt));
+/** All runs of a project, newest first. */
+export function listRuns(db: Db, projectId: string): Promise<RunRow[]> {
+  return db.select().from(runs).where(eq(runs.projectId, projectId)).orderBy(desc(runs.createdAt));
 }
 
 /**

@@ -1,18 +1,16 @@
 /** POST /v1/runs/:id/batches: accept a feature batch durably, exactly once per idempotency key. */
 import { Hono } from "hono";
-import { findRun } from "../../db/store/runs.ts";
-import { NotFoundError } from "../../src/errors.ts";
 import { limitBody } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 import { storeFeatureBatch } from "../features_upload.ts";
+import { requireRun } from "../owned.ts";
 
 /** The batch upload route. */
 export const batches = new Hono<AppEnv>();
 
 batches.post("/v1/runs/:id/batches", limitBody(), async (c) => {
   const deps = c.get("deps");
-  const run = await findRun(deps.db, c.req.param("id"));
-  if (!run) throw new NotFoundError("run_not_found", `run ${c.req.param("id")} does not exist`);
+  const run = await requireRun(c);
   // Status is checked inside the batch's transaction, so a retry of an accepted batch still replays after finalize.
   const receipt = await storeFeatureBatch(c, { kind: "run", id: run.id }, run.dim);
   deps.scheduler.poke(run.id);

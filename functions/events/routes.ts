@@ -6,8 +6,8 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { findRun } from "../../db/store/runs.ts";
-import { NotFoundError } from "../../src/errors.ts";
 import type { AppEnv } from "../env.ts";
+import { requireRun } from "../owned.ts";
 
 const KEEPALIVE_MS = 15_000;
 
@@ -16,8 +16,7 @@ export const events = new Hono<AppEnv>();
 
 events.get("/v1/runs/:id/events", async (c) => {
   const deps = c.get("deps");
-  const id = c.req.param("id");
-  if (!(await findRun(deps.db, id))) throw new NotFoundError("run_not_found", `run ${id} does not exist`);
+  const { id } = await requireRun(c);
   return streamSSE(c, async (stream) => {
     let wake: (() => void) | undefined;
     let pending = false;

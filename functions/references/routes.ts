@@ -1,7 +1,7 @@
 /** /v1/references: register real-data statistics (a stats .npz or feature batches) and read them back. */
 import { Hono } from "hono";
 import { findReference, insertReference, listReferences } from "../../db/store/references.ts";
-import { InvalidInputError, NotFoundError } from "../../src/errors.ts";
+import { InvalidInputError } from "../../src/errors.ts";
 import { packSymmetric } from "../../src/stats/packed_symmetric.ts";
 import { readStatsArrays } from "../../src/stats/stats_file.ts";
 import { parseNpz } from "../../src/tensors/npz.ts";
@@ -10,6 +10,7 @@ import type { AppEnv } from "../env.ts";
 import { NPY_TYPES, parseFeatureUpload, storeFeatureBatch, storeFeatureUpload } from "../features_upload.ts";
 import { referenceView } from "../views.ts";
 import { requireName } from "../names.ts";
+import { requireReference } from "../owned.ts";
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 const REFERENCE_TYPES = [
@@ -31,6 +32,7 @@ references.post("/v1/references", limitBody(), async (c) => {
     const stats = readStatsArrays(parseNpz(body));
     const ref = await insertReference(deps.db, {
       id,
+      projectId: c.get("principal").projectId,
       name,
       dim: stats.dim,
       source: "stats",
@@ -46,26 +48,29 @@ references.post("/v1/references", limitBody(), async (c) => {
     );
   }
   const upload = await parseFeatureUpload(body, idempotencyKey(c));
-  await insertReference(deps.db, { id, name, dim: upload.features.dim, source: "features" });
+  await insertReference(deps.db, {
+    id,
+    projectId: c.get("principal").projectId,
+    name,
+    dim: upload.features.dim,
+    source: "features",
+  });
   const receipt = await storeFeatureUpload(deps, { kind: "reference", id }, upload);
   const ref = (await findReference(deps.db, id))!;
   return c.json({ ...referenceView(ref), n: receipt.n }, 201);
 });
 
 references.post("/v1/references/:id/batches", limitBody(), async (c) => {
-  const ref = await findReference(c.get("deps").db, c.req.param("id"));
-  if (!ref) throw new NotFoundError("reference_not_found", `reference ${c.req.param("id")} does not exist`);
+  const ref = await requireReference(c);
   const receipt = await storeFeatureBatch(c, { kind: "reference", id: ref.id }, ref.dim);
   return c.json({ batch: receipt.batch, n: receipt.n, replayed: receipt.replay });
 });
 
 references.get("/v1/references", async (c) => {
-  const rows = await listReferences(c.get("deps").db);
+  const rows = await listReferences(c.get("deps").db, c.get("principal").projectId);
   return c.json({ references: rows.map(referenceView) });
 });
 
 references.get("/v1/references/:id", async (c) => {
-  const ref = await findReference(c.get("deps").db, c.req.param("id"));
-  if (!ref) throw new NotFoundError("reference_not_found", `reference ${c.req.param("id")} does not exist`);
-  return c.json(referenceView(ref));
+  return c.json(referenceView(await requireReference(c)));
 });

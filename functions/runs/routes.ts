@@ -1,12 +1,12 @@
 /** /v1/runs: create runs against a reference and read them with their latest and final metrics. */
 import { Hono } from "hono";
-import { findReference } from "../../db/store/references.ts";
-import { findRun, insertRun, listRuns } from "../../db/store/runs.ts";
+import { insertRun, listRuns } from "../../db/store/runs.ts";
 import { metricsHistory } from "../../db/store/metrics.ts";
-import { InvalidInputError, NotFoundError, UnprocessableError } from "../../src/errors.ts";
+import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
 import { readJsonObject } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 import { requireName } from "../names.ts";
+import { findOwnedReference, requireRun } from "../owned.ts";
 import { kidOptions } from "../pipeline/kid_options.ts";
 import { runView } from "../views.ts";
 
@@ -40,10 +40,11 @@ runs.post("/v1/runs", async (c) => {
       "config.retain_features must be true (keep features) or false",
     );
   }
-  const ref = await findReference(deps.db, body.reference);
+  const ref = await findOwnedReference(c, body.reference);
   if (!ref) throw new UnprocessableError("reference_not_found", `reference ${body.reference} does not exist`);
   const run = await insertRun(deps.db, {
     id: crypto.randomUUID(),
+    projectId: c.get("principal").projectId,
     name,
     referenceId: ref.id,
     dim: ref.dim,
@@ -55,19 +56,15 @@ runs.post("/v1/runs", async (c) => {
 });
 
 runs.get("/v1/runs", async (c) => {
-  return c.json({ runs: (await listRuns(c.get("deps").db)).map(runView) });
+  return c.json({ runs: (await listRuns(c.get("deps").db, c.get("principal").projectId)).map(runView) });
 });
 
 runs.get("/v1/runs/:id", async (c) => {
-  const run = await findRun(c.get("deps").db, c.req.param("id"));
-  if (!run) throw new NotFoundError("run_not_found", `run ${c.req.param("id")} does not exist`);
-  return c.json(runView(run));
+  return c.json(runView(await requireRun(c)));
 });
 
 runs.get("/v1/runs/:id/metrics", async (c) => {
-  const db = c.get("deps").db;
-  const run = await findRun(db, c.req.param("id"));
-  if (!run) throw new NotFoundError("run_not_found", `run ${c.req.param("id")} does not exist`);
-  const history = await metricsHistory(db, run.id);
+  const run = await requireRun(c);
+  const history = await metricsHistory(c.get("deps").db, run.id);
   return c.json({ run: run.id, metrics: history.map((h) => ({ ...h.values, kind: h.kind })) });
 });

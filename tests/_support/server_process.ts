@@ -13,7 +13,7 @@ const MAIN = new URL("../../functions/main.ts", import.meta.url).pathname;
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN],
-    env: { PORT: "0", HOST: "127.0.0.1", ...env },
+    env: { PORT: "0", HOST: "127.0.0.1", FIDSTREAM_AUTH: "off", ...env },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

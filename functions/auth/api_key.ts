@@ -1,0 +1,73 @@
+/**
+ * API key format and checking. A key is `fsk_<id>_<secret>`: the id finds the row, and the secret (32 random
+ * bytes, base64url) is compared by SHA-256. A fast hash is right here because secrets are random, not passwords.
+ */
+import { ensureProject, findActiveKey, insertApiKey } from "../../db/store/api_keys.ts";
+import type { Db } from "../../db/database.ts";
+import { InvalidInputError } from "../../src/errors.ts";
+
+/** Scopes, each implying the ones before it. */
+export const SCOPES = ["read", "write", "admin"] as const;
+
+/** One of read, write, admin. */
+export type Scope = typeof SCOPES[number];
+
+/** Who a request acts for. */
+export interface Principal {
+  projectId: string;
+  scope: Scope;
+  keyId: string | null;
+}
+
+/** True when `has` includes `needs` (admin > write > read). */
+export function scopeAllows(has: Scope, needs: Scope): boolean {
+  return SCOPES.indexOf(has) >= SCOPES.indexOf(needs);
+}
+
+/** Validates a scope name from user input. */
+export function parseScope(value: unknown): Scope {
+  if (!SCOPES.includes(value as Scope)) {
+    throw new InvalidInputError("bad_scope", `scope must be one of ${SCOPES.join(", ")}; got ${JSON.stringify(value)}`);
+  }
+  return value as Scope;
+}
+
+/** Validates a project name: letters, digits, '-', '_', '.', 1 to 64 characters. */
+export function parseProject(value: unknown): string {
+  if (typeof value !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(value)) {
+    throw new InvalidInputError("bad_project", "project must be 1-64 letters, digits, '.', '_' or '-'");
+  }
+  return value;
+}
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Creates a key (and its project if new); the returned `key` is the only copy of the secret. */
+export async function createApiKey(db: Db, projectId: string, scope: Scope) {
+  const id = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  await ensureProject(db, projectId);
+  const row = await insertApiKey(db, { id, projectId, scope, secretSha256: await sha256Hex(secret) });
+  return { key: `fsk_${id}_${secret}`, id, project: projectId, scope, created_at: row.createdAt.toISOString() };
+}
+
+/** The principal of a presented key, or null when it is malformed, unknown, revoked or wrong. */
+export async function verifyApiKey(db: Db, presented: string): Promise<Principal | null> {
+  const m = /^fsk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/.exec(presented);
+  if (!m) return null;
+  const row = await findActiveKey(db, m[1]);
+  if (!row) return null;
+  const digest = await sha256Hex(m[2]);
+  // Constant-time comparison of equal-length hex digests.
+  let diff = 0;
+  for (let i = 0; i < digest.length; i++) diff |= digest.charCodeAt(i) ^ row.secretSha256.charCodeAt(i);
+  if (diff !== 0) return null;
+  return { projectId: row.projectId, scope: row.scope as Scope, keyId: row.id };
+}
