@@ -4,6 +4,8 @@ import { batches } from "./batches/routes.ts";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { handleError, handleNotFound } from "./errors.ts";
+import { admin } from "./admin/routes.ts";
+import { authenticate } from "./auth/middleware.ts";
 import { events } from "./events/routes.ts";
 import { finalize } from "./finalize/routes.ts";
 import { openapi } from "./openapi/routes.ts";
@@ -13,7 +15,7 @@ import { reconstructions } from "./reconstructions/routes.ts";
 import { runs } from "./runs/routes.ts";
 
 /** Every route group; each is also servable alone (see serve.ts in its folder). */
-export const functions = [references, runs, batches, reconstructions, latents, events, finalize, openapi];
+export const functions = [references, runs, batches, reconstructions, latents, events, finalize, openapi, admin];
 
 /** An app serving the given route groups with deps injected (all of them by default). */
 export function createApp(deps: Deps, groups: Hono<AppEnv>[] = functions): Hono<AppEnv> {
@@ -22,6 +24,7 @@ export function createApp(deps: Deps, groups: Hono<AppEnv>[] = functions): Hono<
     c.set("deps", deps);
     await next();
   });
+  app.use("/v1/*", authenticate());
   for (const group of groups) app.route("/", group);
   app.onError(handleError);
   app.notFound(handleNotFound);
