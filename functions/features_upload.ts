@@ -34,7 +34,7 @@ export async function storeFeatureUpload(
   upload: FeatureUpload,
 ): Promise<BatchReceipt> {
   const { dtype, bytes } = featuresToBytes(upload.features.data);
-  return await appendBatch(deps.db, {
+  const receipt = await appendBatch(deps.db, {
     owner,
     idempotencyKey: upload.key,
     bodySha256: upload.sha256,
@@ -43,6 +43,8 @@ export async function storeFeatureUpload(
     dtype,
     features: bytes,
   });
+  if (!receipt.replay) deps.owners.remember(receipt.batch, bytes, dtype);
+  return receipt;
 }
 
 /** Reads the request's .npy body and stores it as a batch of the owner, whose dimension is dim. */

@@ -33,7 +33,7 @@ export interface Snapshot {
 export async function readSnapshot(
   db: Db,
   ownerId: string,
-  known: { version?: number; seqs?: Iterable<number> } = {},
+  known: { version?: number; seqs?: Iterable<number>; haveFeatures?: (seq: number) => boolean } = {},
 ): Promise<Snapshot> {
   return await db.transaction(async (tx) => {
     const [cp] = await tx.select({ version: checkpoints.version, n: checkpoints.n }).from(checkpoints)
@@ -52,7 +52,9 @@ export async function readSnapshot(
       dtype: sql<"float32" | "float64">`${batches.dtype}`,
     }).from(batches).where(and(eq(batches.ownerId, ownerId), eq(batches.folded, false))).orderBy(batches.seq);
     const held = version === known.version ? [...(known.seqs ?? [])] : [];
-    const need = pending.filter((p) => !held.includes(p.seq)).map((p) => p.seq);
+    const need = pending.filter((p) => !held.includes(p.seq) && !known.haveFeatures?.(p.seq)).map((p) =>
+      p.seq
+    );
     if (need.length > 0) {
       const rows = await tx.select({ seq: batches.seq, features: batches.features }).from(batches)
         .where(inArray(batches.seq, need));

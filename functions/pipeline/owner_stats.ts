@@ -6,7 +6,10 @@ import { readSnapshot, writeCheckpoint } from "../../db/store/checkpoints.ts";
 import type { Db } from "../../db/database.ts";
 import { cloneMoments, emptyMoments, mergeMomentsInto, type Moments } from "../../src/stats/moments.ts";
 import { decodeMoments, encodeMoments } from "../../src/stats/moments_codec.ts";
+import type { FeatureDType } from "../../src/tensors/feature_bytes.ts";
 import type { Compute } from "./compute.ts";
+
+const RECENT_LIMIT_BYTES = 256 * 1024 * 1024;
 
 interface Entry {
   version: number;
@@ -34,6 +37,9 @@ export interface FoldPolicy {
 /** In-process cache of owners' statistics, folding them into checkpoints on the policy's cadence. */
 export class OwnerStats {
   #entries = new Map<string, Entry>();
+  /** Feature bytes of batches this process just accepted, so a refresh need not read them back. */
+  #recent = new Map<number, { features: Uint8Array; dtype: FeatureDType }>();
+  #recentBytes = 0;
   #locks = new Map<string, Promise<void>>();
   constructor(
     private db: Db,
@@ -41,6 +47,20 @@ export class OwnerStats {
     private compute: Compute,
     private now: () => number = Date.now,
   ) {}
+
+  /**
+   * Keeps the bytes of a batch this process has just stored (bounded: the oldest are dropped past 256 MiB, and
+   * are then read back from the database like any other process's batches).
+   */
+  remember(seq: number, features: Uint8Array, dtype: FeatureDType): void {
+    this.#recent.set(seq, { features, dtype });
+    this.#recentBytes += features.byteLength;
+    for (const [old, v] of this.#recent) {
+      if (this.#recentBytes <= RECENT_LIMIT_BYTES) break;
+      this.#recent.delete(old);
+      this.#recentBytes -= v.features.byteLength;
+    }
+  }
 
   /** The owner's moments over every accepted batch visible now (a consistent snapshot). */
   current(ownerId: string, dim: number): Promise<Moments> {
@@ -91,7 +111,18 @@ export class OwnerStats {
 
   async #refresh(ownerId: string, dim: number): Promise<Entry> {
     let entry = this.#entries.get(ownerId);
-    const snap = await readSnapshot(this.db, ownerId, { version: entry?.version, seqs: entry?.held ?? [] });
+    const snap = await readSnapshot(this.db, ownerId, {
+      version: entry?.version,
+      seqs: entry?.held ?? [],
+      haveFeatures: (seq) => this.#recent.has(seq),
+    });
+    for (const b of snap.pending) {
+      const mine = this.#recent.get(b.seq);
+      if (!mine) continue;
+      b.features ??= mine.features;
+      this.#recent.delete(b.seq);
+      this.#recentBytes -= mine.features.byteLength;
+    }
     if (!entry || snap.version !== entry.version) {
       const base = snap.moments ? decodeMoments(snap.moments) : emptyMoments(dim);
       entry = {
