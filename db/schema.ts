@@ -35,6 +35,11 @@ export const references = pgTable("references", {
   dim: integer("dim").notNull(),
   /** "stats": uploaded mu/sigma (no features, n unknown); "features": built from feature batches. */
   source: text("source").notNull(),
+  /**
+   * The feature space its features live in ("mnist-lenet", "fid-inception:2048", ...) when known: image uploads
+   * to it and to its runs are extracted there. Null for features computed elsewhere (name unknown).
+   */
+  featureSpace: text("feature_space"),
   n: bigint("n", { mode: "number" }).notNull().default(0),
   /** For source "stats": mu (float64, D) and sigma (float64, packed upper triangle). */
   mu: bytea("mu"),
@@ -147,3 +152,40 @@ export const apiKeys = pgTable("api_keys", {
   createdAt: createdAt(),
   revokedAt: timestamp("revoked_at", { withTimezone: true }),
 });
+
+/** A run's uploaded VAE halves (TensorFlow.js models): model.json as uploaded plus its weight shards concatenated. */
+export const runModels = pgTable("run_models", {
+  runId: text("run_id").notNull().references(() => runs.id),
+  /** "decoder" or "encoder"; a new upload of a role replaces the old one. */
+  role: text("role").notNull(),
+  /** "layers-model" or "graph-model". */
+  format: text("format").notNull(),
+  modelJson: text("model_json").notNull(),
+  weights: bytea("weights").notNull(),
+  /** SHA-256 of model.json and weights: names this exact model in image and generated-batch keys. */
+  sha256: text("sha256").notNull(),
+  /** What fidstream worked out from the model and the user's options (latent dim, shapes, value ranges). */
+  info: jsonb("info").$type<Record<string, unknown>>().notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [uniqueIndex("run_models_run_role").on(t.runId, t.role)]);
+
+/** PNG images drawn for a run (sample grids, traversals, ...), one per distinct seeded request. */
+export const runImages = pgTable("run_images", {
+  id: text("id").primaryKey(),
+  runId: text("run_id").notNull().references(() => runs.id),
+  /** "samples", "traversal", "interpolation" or "dimensions". */
+  kind: text("kind").notNull(),
+  caption: text("caption").notNull(),
+  /** The canonical request (kind, seed, sizes, the models' sha256) the image was drawn from. */
+  params: jsonb("params").$type<Record<string, unknown>>().notNull(),
+  /** SHA-256 of the canonical request: asking again returns this image instead of drawing another. */
+  requestKey: text("request_key").notNull(),
+  width: integer("width").notNull(),
+  height: integer("height").notNull(),
+  png: bytea("png").notNull(),
+  createdAt: createdAt(),
+}, (t) => [
+  uniqueIndex("run_images_run_request").on(t.runId, t.requestKey),
+  index("run_images_run_created").on(t.runId, t.createdAt),
+]);
