@@ -7,6 +7,7 @@
  */
 
 import { UnprocessableError } from "../errors.ts";
+import { type LinalgBackend, withKernels } from "./linalg_wasm.ts";
 
 /** Running moments of `n` D-dimensional samples. */
 export interface Moments {
@@ -47,9 +48,15 @@ export function cloneMoments(m: Moments): Moments {
 
 /**
  * Moments of one row-major N x D batch. Centres on the batch mean in float64, then accumulates the packed
- * co-moment four samples per pass so each packed element is loaded and stored once per four samples.
+ * co-moment: with WebAssembly SIMD kernels ("auto", "wasm") in register tiles, else ("ts", or no wasm) in
+ * plain TypeScript four samples per pass. Both sum in float64 and agree to round-off.
  */
-export function batchMoments(data: Float32Array | Float64Array, n: number, dim: number): Moments {
+export function batchMoments(
+  data: Float32Array | Float64Array,
+  n: number,
+  dim: number,
+  backend: LinalgBackend = "auto",
+): Moments {
   checkDim(dim);
   if (!Number.isInteger(n) || n < 0) {
     throw new UnprocessableError(
@@ -63,10 +70,8 @@ export function batchMoments(data: Float32Array | Float64Array, n: number, dim: 
       `feature batch has ${data.length} values, expected n x dim = ${n} x ${dim} = ${n * dim}`,
     );
   }
-  const out = emptyMoments(dim);
-  if (n === 0) return out;
-  out.n = n;
-  const sum = out.sum;
+  if (n === 0) return emptyMoments(dim);
+  const sum = new Float64Array(dim);
   for (let i = 0; i < n; i++) {
     const row = i * dim;
     for (let j = 0; j < dim; j++) {
@@ -81,8 +86,12 @@ export function batchMoments(data: Float32Array | Float64Array, n: number, dim: 
     }
   }
   const centred = centre(data, n, dim, sum);
-  accumulateComoment(centred, n, dim, out.comoment);
-  return out;
+  const comoment = withKernels(backend, (k) => k.packedComoment(centred, n, dim), () => {
+    const cm = new Float64Array(packedLength(dim));
+    accumulateComoment(centred, n, dim, cm);
+    return cm;
+  });
+  return { dim, n, sum, comoment };
 }
 
 /** Subtracts the batch mean (refined once with the residual mean of the centred values) into a new array. */

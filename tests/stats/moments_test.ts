@@ -214,3 +214,65 @@ Deno.test("bad batches are rejected: wrong length, NaN/Inf, dimension mismatch o
   const empty = batchMoments(new Float64Array(0), 0, 4);
   assert.equal(empty.n, 0);
 });
+
+/**
+ * Largest |got - want| of the packed co-moments relative to sqrt(want_aa want_bb), the entry's natural scale
+ * (an off-diagonal entry near zero is only known to round-off of that scale).
+ */
+function comomentRelError(got: Float64Array, want: Float64Array, dim: number): number {
+  const diag: number[] = [];
+  for (let a = 0; a < dim; a++) diag.push(want[packedIndex(a, a, dim)]);
+  let worst = 0, p = 0;
+  for (let a = 0; a < dim; a++) {
+    for (let b = a; b < dim; b++, p++) {
+      const scale = Math.sqrt(diag[a] * diag[b]);
+      const err = Math.abs(got[p] - want[p]);
+      worst = Math.max(worst, scale > 0 ? err / scale : err === 0 ? 0 : Infinity);
+    }
+  }
+  return worst;
+}
+
+Deno.test("the WebAssembly co-moment equals the TypeScript path to 1e-12 (dims 1, 3, 17, 130, 1030)", () => {
+  const cases: [number, number[]][] = [
+    [1, [1, 2, 7]],
+    [3, [1, 4, 9]],
+    [17, [2, 5, 37]],
+    [130, [3, 100]],
+    // 300 rows at 1030 dims exceed one sample block of the kernel: the second block accumulates.
+    [1030, [9, 300]],
+  ];
+  let seed = 20;
+  for (const [dim, ns] of cases) {
+    for (const n of ns) {
+      const x = Float32Array.from(randomData(n, dim, seed++, 3, 2));
+      const ts = batchMoments(x, n, dim, "ts");
+      const wasm = batchMoments(x, n, dim, "wasm");
+      assert.equal(wasm.n, n);
+      assert.deepEqual(wasm.sum, ts.sum, `sum, dim ${dim} n ${n}`);
+      assert.equal(wasm.comoment.length, ts.comoment.length);
+      const err = comomentRelError(wasm.comoment, ts.comoment, dim);
+      assert.ok(err <= 1e-12, `dim ${dim} n ${n}: relative error ${err}`);
+    }
+  }
+});
+
+Deno.test("both backends give the two-pass covariance", () => {
+  const n = 41, dim = 13;
+  const x = randomData(n, dim, 30, 5, 0.5);
+  const want = naiveTwoPass(x, n, dim);
+  for (const backend of ["ts", "wasm"] as const) {
+    const err = covRelError(momentsCovariance(batchMoments(x, n, dim, backend)), want.cov, dim);
+    assert.ok(err < 1e-12, `${backend}: ${err}`);
+  }
+});
+
+Deno.test("the WebAssembly path gives the same result when its cached memory was used by other batches", () => {
+  // A large batch leaves non-zero values where a small one puts its co-moment and its padding lanes.
+  const small = randomData(6, 5, 40);
+  const first = batchMoments(small, 6, 5, "wasm");
+  batchMoments(randomData(50, 131, 41, 100), 50, 131, "wasm");
+  const again = batchMoments(small, 6, 5, "wasm");
+  assert.deepEqual(again, first);
+  assert.ok(comomentRelError(again.comoment, batchMoments(small, 6, 5, "ts").comoment, 5) <= 1e-12);
+});

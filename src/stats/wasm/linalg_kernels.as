@@ -1,4 +1,5 @@
-// AssemblyScript source of the WebAssembly SIMD kernels behind the Frechet distance at large dimensions.
+// AssemblyScript source of the WebAssembly SIMD kernels behind the Frechet distance at large dimensions and
+// the per-batch co-moment of feature batches.
 //
 // Why WebAssembly: plain TypeScript reaches ~1 multiply-add per cycle on these loops; f64x2 SIMD with fused
 // multiply-add (relaxed SIMD) and register blocking runs them several times faster, which is what puts FID
@@ -436,4 +437,159 @@ export function choleskyStep(w: usize, n: i32, lda: i32, j: i32, residual: usize
     store<f64>(ri, load<f64>(ri) - l0 * l0);
   }
   return 1;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Co-moment of a centred feature batch (src/stats/moments.ts batchMoments): the packed upper triangle of
+// sum_k x_k x_k^T, as a symmetric rank-k update (BLAS syrk) register-blocked in 4 x 4 tiles.
+//
+// The caller lays a block of centred samples out as panels: panel g holds, for each sample k, the 4 values of
+// dimensions 4g..4g+3 contiguously, so both operands of a tile are read sequentially and a tile's 16 sums
+// stay in registers over all samples of the block. Each packed entry is then written once per block of
+// samples (once per batch at the usual batch sizes) instead of loaded and stored once per 4 samples as in
+// the TypeScript loop, and the block's panels, which every strip re-reads, are sized to stay in L2. The
+// caller makes one call per 4-row strip (the tier-up reason above). Lanes past dim in the last panel only
+// ever reach entries past dim, which are never stored.
+// ---------------------------------------------------------------------------------------------------------
+
+// The 16 sums of a tile that touches the diagonal or the last columns, spilled for masked scalar stores.
+const tileScratch = memory.data(128, 16);
+
+/**
+ * Adds sum_{k < kc} x_k[a] x_k[b] to the packed upper triangle cm (dim x dim, row-major, (a, b) at
+ * a * dim - a (a + 1) / 2 + b) for rows a in [a0, a0 + 4) below dim and columns b in [a, dim), or stores it
+ * there when !accumulate (the first block of samples: cm need not be zeroed). a0 is a multiple of 4; panels
+ * start at `panels`, `pstride` bytes apart, samples 32 bytes apart within a panel.
+ */
+export function syrkPackedStep(
+  panels: usize,
+  pstride: usize,
+  kc: i32,
+  dim: i32,
+  a0: i32,
+  cm: usize,
+  accumulate: bool,
+): void {
+  const aPanel = panels + <usize>(a0 >> 2) * pstride;
+  const len = <usize>kc << 5;
+  // Byte offsets of rows a0..a0+3 in cm, less 8 b: (a, b) lives at rowK + 8 b.
+  const row0 = cm + (packedRowOffset(a0, dim) << 3);
+  const row1 = cm + (packedRowOffset(a0 + 1, dim) << 3);
+  const row2 = cm + (packedRowOffset(a0 + 2, dim) << 3);
+  const row3 = cm + (packedRowOffset(a0 + 3, dim) << 3);
+  for (let b0 = a0; b0 < dim; b0 += 4) {
+    const bPanel = panels + <usize>(b0 >> 2) * pstride;
+    let c00 = f64x2.splat(0), c01 = f64x2.splat(0);
+    let c10 = f64x2.splat(0), c11 = f64x2.splat(0);
+    let c20 = f64x2.splat(0), c21 = f64x2.splat(0);
+    let c30 = f64x2.splat(0), c31 = f64x2.splat(0);
+    // Two samples per iteration (measured ~12% faster than one: less loop overhead per multiply-add).
+    const len2 = len & ~(<usize>63);
+    let o: usize = 0;
+    for (; o < len2; o += 64) {
+      const pa = aPanel + o;
+      const pb = bPanel + o;
+      let b01 = v128.load(pb);
+      let b23 = v128.load(pb, 16);
+      let x = v128.load64_splat(pa);
+      c00 = f64x2.relaxed_madd(x, b01, c00);
+      c01 = f64x2.relaxed_madd(x, b23, c01);
+      x = v128.load64_splat(pa, 8);
+      c10 = f64x2.relaxed_madd(x, b01, c10);
+      c11 = f64x2.relaxed_madd(x, b23, c11);
+      x = v128.load64_splat(pa, 16);
+      c20 = f64x2.relaxed_madd(x, b01, c20);
+      c21 = f64x2.relaxed_madd(x, b23, c21);
+      x = v128.load64_splat(pa, 24);
+      c30 = f64x2.relaxed_madd(x, b01, c30);
+      c31 = f64x2.relaxed_madd(x, b23, c31);
+      b01 = v128.load(pb, 32);
+      b23 = v128.load(pb, 48);
+      x = v128.load64_splat(pa, 32);
+      c00 = f64x2.relaxed_madd(x, b01, c00);
+      c01 = f64x2.relaxed_madd(x, b23, c01);
+      x = v128.load64_splat(pa, 40);
+      c10 = f64x2.relaxed_madd(x, b01, c10);
+      c11 = f64x2.relaxed_madd(x, b23, c11);
+      x = v128.load64_splat(pa, 48);
+      c20 = f64x2.relaxed_madd(x, b01, c20);
+      c21 = f64x2.relaxed_madd(x, b23, c21);
+      x = v128.load64_splat(pa, 56);
+      c30 = f64x2.relaxed_madd(x, b01, c30);
+      c31 = f64x2.relaxed_madd(x, b23, c31);
+    }
+    if (o < len) {
+      const pa = aPanel + o;
+      const pb = bPanel + o;
+      const b01 = v128.load(pb);
+      const b23 = v128.load(pb, 16);
+      let x = v128.load64_splat(pa);
+      c00 = f64x2.relaxed_madd(x, b01, c00);
+      c01 = f64x2.relaxed_madd(x, b23, c01);
+      x = v128.load64_splat(pa, 8);
+      c10 = f64x2.relaxed_madd(x, b01, c10);
+      c11 = f64x2.relaxed_madd(x, b23, c11);
+      x = v128.load64_splat(pa, 16);
+      c20 = f64x2.relaxed_madd(x, b01, c20);
+      c21 = f64x2.relaxed_madd(x, b23, c21);
+      x = v128.load64_splat(pa, 24);
+      c30 = f64x2.relaxed_madd(x, b01, c30);
+      c31 = f64x2.relaxed_madd(x, b23, c31);
+    }
+    if (b0 > a0 && b0 + 4 <= dim) {
+      // Interior tile: all 16 entries are in the upper triangle, 4 contiguous per row.
+      const ob = <usize>b0 << 3;
+      const p0 = row0 + ob, p1 = row1 + ob, p2 = row2 + ob, p3 = row3 + ob;
+      if (accumulate) {
+        c00 = f64x2.add(v128.load(p0), c00);
+        c01 = f64x2.add(v128.load(p0, 16), c01);
+        c10 = f64x2.add(v128.load(p1), c10);
+        c11 = f64x2.add(v128.load(p1, 16), c11);
+        c20 = f64x2.add(v128.load(p2), c20);
+        c21 = f64x2.add(v128.load(p2, 16), c21);
+        c30 = f64x2.add(v128.load(p3), c30);
+        c31 = f64x2.add(v128.load(p3, 16), c31);
+      }
+      v128.store(p0, c00);
+      v128.store(p0, c01, 16);
+      v128.store(p1, c10);
+      v128.store(p1, c11, 16);
+      v128.store(p2, c20);
+      v128.store(p2, c21, 16);
+      v128.store(p3, c30);
+      v128.store(p3, c31, 16);
+    } else {
+      v128.store(tileScratch, c00);
+      v128.store(tileScratch, c01, 16);
+      v128.store(tileScratch, c10, 32);
+      v128.store(tileScratch, c11, 48);
+      v128.store(tileScratch, c20, 64);
+      v128.store(tileScratch, c21, 80);
+      v128.store(tileScratch, c30, 96);
+      v128.store(tileScratch, c31, 112);
+      putTileMasked(cm, dim, a0, b0, accumulate);
+    }
+  }
+}
+
+// Adds (or stores) the scratch tile's entries (a, b) with a <= b < dim (the diagonal tile, or columns cut
+// by dim).
+function putTileMasked(cm: usize, dim: i32, a0: i32, b0: i32, accumulate: bool): void {
+  for (let r = 0; r < 4; r++) {
+    const a = a0 + r;
+    if (a >= dim) break;
+    const row = cm + (packedRowOffset(a, dim) << 3);
+    for (let q = 0; q < 4; q++) {
+      const b = b0 + q;
+      if (b < a || b >= dim) continue;
+      const p = row + (<usize>b << 3);
+      const v = load<f64>(tileScratch + (<usize>(r * 4 + q) << 3));
+      store<f64>(p, accumulate ? load<f64>(p) + v : v);
+    }
+  }
+}
+
+// a * dim - a (a + 1) / 2: the packed index of (a, 0) if row a were full (a (a + 1) is even, so exact).
+function packedRowOffset(a: i32, dim: i32): usize {
+  return <usize>a * <usize>dim - ((<usize>a * <usize>(a + 1)) >> 1);
 }

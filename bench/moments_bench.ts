@@ -1,0 +1,102 @@
+/**
+ * Per-batch moments timing (the ingestion bound):
+ *   deno run -A bench/moments_bench.ts [--dim 2048] [--rows 100] [--reps 15]
+ *
+ * Times batchMoments on one float32 rows x dim batch with the plain-TypeScript co-moment (the path before the
+ * WebAssembly kernel, kept as fallback) and with the WebAssembly SIMD kernel, in the same process, calls
+ * interleaved so background load hits both alike. Prints median and best ms per batch and the ratio, checks
+ * that the two co-moments agree to 1e-12 relative, and times mergeMomentsInto (O(D^2), not accelerated) for
+ * scale.
+ */
+import { parseArgs } from "node:util";
+import { batchMoments, emptyMoments, mergeMomentsInto, packedIndex } from "../src/stats/moments.ts";
+import { wasmLinalg } from "../src/stats/linalg_wasm.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    dim: { type: "string", default: "2048" },
+    rows: { type: "string", default: "100" },
+    reps: { type: "string", default: "15" },
+  },
+});
+const dim = Number(args.dim), n = Number(args.rows), reps = Number(args.reps);
+
+/** Features like InceptionV3 pool outputs: non-negative, a shared per-row factor, float32. */
+function features(seed: number): Float32Array {
+  let s = seed >>> 0;
+  const rnd = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const x = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    const shared = rnd();
+    for (let j = 0; j < dim; j++) x[i * dim + j] = Math.max(0, rnd() + shared * (j % 5) * 0.2 - 0.3);
+  }
+  return x;
+}
+
+function ms(fn: () => unknown): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+if (wasmLinalg() === null) throw new Error("WebAssembly SIMD is not available: nothing to compare");
+console.log(`batchMoments benchmark, ${n} x ${dim} float32 batch, ${reps} interleaved reps per backend`);
+console.log(
+  `load average at start: ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")} (other jobs add noise)`,
+);
+
+const x = features(1);
+// Agreement, and warm-up (the first wasm call also compiles and tiers up the kernel).
+const ts = batchMoments(x, n, dim, "ts");
+const wasm = batchMoments(x, n, dim, "wasm");
+let worst = 0;
+for (let a = 0, p = 0; a < dim; a++) {
+  for (let b = a; b < dim; b++, p++) {
+    const scale = Math.sqrt(ts.comoment[packedIndex(a, a, dim)] * ts.comoment[packedIndex(b, b, dim)]);
+    const err = Math.abs(wasm.comoment[p] - ts.comoment[p]);
+    worst = Math.max(worst, scale > 0 ? err / scale : err);
+  }
+}
+if (!(worst <= 1e-12)) throw new Error(`wasm and TypeScript co-moments disagree: ${worst}`);
+
+const tsMs: number[] = [], wasmMs: number[] = [], mergeMs: number[] = [];
+const acc = emptyMoments(dim);
+for (let r = 0; r < reps; r++) {
+  tsMs.push(ms(() => batchMoments(x, n, dim, "ts")));
+  wasmMs.push(ms(() => batchMoments(x, n, dim, "wasm")));
+  mergeMs.push(ms(() => mergeMomentsInto(acc, wasm)));
+}
+
+const madds = ((dim * (dim + 1)) / 2) * n;
+const rows: [string, string, string, string][] = [
+  ["batchMoments", "median ms", "best ms", "G multiply-adds/s (best)"],
+  ["TypeScript (before)", ...stats(tsMs)],
+  ["WebAssembly SIMD (after)", ...stats(wasmMs)],
+  [
+    "speed-up (TS / wasm)",
+    `${(median(tsMs) / median(wasmMs)).toFixed(2)}x`,
+    `${(Math.min(...tsMs) / Math.min(...wasmMs)).toFixed(2)}x`,
+    "",
+  ],
+  ["mergeMomentsInto (for scale)", median(mergeMs).toFixed(1), Math.min(...mergeMs).toFixed(1), ""],
+];
+function stats(t: number[]): [string, string, string] {
+  const best = Math.min(...t);
+  return [median(t).toFixed(1), best.toFixed(1), (madds / best / 1e6).toFixed(2)];
+}
+const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+for (const r of rows) {
+  console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  "));
+}
+console.log(`wasm vs TypeScript co-moment: max relative difference ${worst.toExponential(2)} (limit 1e-12)`);
