@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import {
+  DISTANCE_TILE,
+  distanceCentre,
+  forEachSquaredDistanceTile,
+  meanPairwiseDistance,
+} from "../../src/stats/pairwise_distance.ts";
+import { RandomState } from "../../src/stats/numpy_random.ts";
+import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function features(n: number, dim: number, seed: number, shift = 0): Float64Array {
+  const r = rng(seed);
+  return Float64Array.from({ length: n * dim }, () => r() * 2 - 1 + shift);
+}
+
+function naiveDistance(
+  a: ArrayLike<number>,
+  i: number,
+  b: ArrayLike<number>,
+  j: number,
+  dim: number,
+): number {
+  let s = 0;
+  for (let t = 0; t < dim; t++) s += (a[i * dim + t] - b[j * dim + t]) ** 2;
+  return Math.sqrt(s);
+}
+
+/** Obviously correct: average of the distance over every i < j. */
+function naiveMean(x: ArrayLike<number>, n: number, dim: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) s += naiveDistance(x, i, x, j, dim);
+  return s / ((n * (n - 1)) / 2);
+}
+
+/** Collects the visited tiles into a full na x nb matrix of squared distances (NaN where never visited). */
+function collect(a: Float64Array, na: number, b: Float64Array, nb: number, dim: number, symmetric: boolean) {
+  const m = new Float64Array(na * nb).fill(NaN);
+  let visits = 0;
+  forEachSquaredDistanceTile(a, na, b, nb, dim, (i0, rows, j0, cols, sq) => {
+    visits++;
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) m[(i0 + r) * nb + j0 + c] = sq[r * DISTANCE_TILE + c];
+    }
+  }, { symmetric });
+  return { m, visits };
+}
+
+Deno.test("squared distance tiles cover the whole matrix and match direct differences", () => {
+  // 131 x 70 rows: partial tiles in both directions; 300 features: two feature chunks.
+  const na = 131, nb = 70, dim = 300;
+  const a = features(na, dim, 1), b = features(nb, dim, 2, 0.3);
+  const { m, visits } = collect(a, na, b, nb, dim, false);
+  assert.equal(visits, 3 * 2);
+  for (let i = 0; i < na; i++) {
+    for (let j = 0; j < nb; j++) {
+      const want = naiveDistance(a, i, b, j, dim) ** 2;
+      assert.ok(Math.abs(m[i * nb + j] - want) <= 1e-12 * want, `(${i}, ${j}): ${m[i * nb + j]} vs ${want}`);
+    }
+  }
+});
+
+Deno.test("symmetric tiles visit the upper tile triangle only, with exact zeros on the diagonal", () => {
+  const n = 150, dim = 11;
+  const x = features(n, dim, 3);
+  const { m, visits } = collect(x, n, x, n, dim, true);
+  assert.equal(visits, 3 + 2 + 1);
+  for (let i = 0; i < n; i++) {
+    assert.equal(m[i * n + i], 0);
+    for (let j = 0; j < n; j++) {
+      const sameOrLaterTile = Math.floor(j / DISTANCE_TILE) >= Math.floor(i / DISTANCE_TILE);
+      if (!sameOrLaterTile) {
+        assert.ok(Number.isNaN(m[i * n + j]), `(${i}, ${j}) should not be visited`);
+        continue;
+      }
+      const want = naiveDistance(x, i, x, j, dim) ** 2;
+      assert.ok(Math.abs(m[i * n + j] - want) <= 1e-12 * Math.max(1, want));
+    }
+  }
+});
+
+Deno.test("the centre is the per-feature mean rounded to 8 significant bits", () => {
+  // Means: (1 + 2 + 4) / 3 = 2.333.. -> 149/64 = 2.328125 (8 bits: 10.010101); 1000.5 -> 1000 (a step of 4
+  // at 8 significant bits for values in [512, 1024)).
+  const x = new Float64Array([1, 1000, 2, 1001, 4, 1000.5]);
+  const c = distanceCentre(x, 3, 2);
+  assert.equal(c[0], 2.328125);
+  assert.equal(c[1], 1000);
+  assert.deepEqual(Array.from(distanceCentre(new Float64Array([0, -3, 0, -3]), 2, 2)), [0, -3]);
+});
+
+Deno.test("mean pairwise distance of a 3-4-5 triangle is (3 + 4 + 5) / 3", () => {
+  const x = new Float64Array([0, 0, 3, 0, 3, 4]);
+  assert.equal(meanPairwiseDistance(x, 3, 2), 4);
+});
+
+Deno.test("mean pairwise distance matches the average over every pair, float64 and float32 input", () => {
+  const n = 140, dim = 270;
+  const x = features(n, dim, 4);
+  const want = naiveMean(x, n, dim);
+  assert.ok(Math.abs(meanPairwiseDistance(x, n, dim) - want) <= 1e-12 * want);
+  const x32 = Float32Array.from(x);
+  const want32 = naiveMean(x32, n, dim);
+  assert.ok(Math.abs(meanPairwiseDistance(x32, n, dim) - want32) <= 1e-12 * want32);
+});
+
+Deno.test("collapsed samples have mean pairwise distance 0, and spreading them raises it", () => {
+  const dim = 16, n = 50;
+  const one = features(1, dim, 5);
+  const collapsed = new Float64Array(n * dim);
+  for (let i = 0; i < n; i++) collapsed.set(one, i * dim);
+  assert.equal(meanPairwiseDistance(collapsed, n, dim), 0);
+  const spread = features(n, dim, 6);
+  assert.ok(meanPairwiseDistance(spread, n, dim) > 1);
+});
+
+Deno.test("above maxSamples the mean is over the rows RandomState(seed).choice(n, max, False) picks", () => {
+  const n = 120, dim = 5, max = 40, seed = 7;
+  const x = features(n, dim, 7);
+  const idx = new RandomState(seed).choice(n, max, false);
+  const sub = new Float64Array(max * dim);
+  idx.forEach((row, r) => sub.set(x.subarray(row * dim, (row + 1) * dim), r * dim));
+  const want = naiveMean(sub, max, dim);
+  const got = meanPairwiseDistance(x, n, dim, { maxSamples: max, seed });
+  assert.ok(Math.abs(got - want) <= 1e-12 * want);
+  assert.notEqual(got, meanPairwiseDistance(x, n, dim, { maxSamples: max, seed: seed + 1 }));
+  // At or below the limit every row is used.
+  const all = naiveMean(x, n, dim);
+  assert.ok(Math.abs(meanPairwiseDistance(x, n, dim, { maxSamples: n }) - all) <= 1e-12 * all);
+});
+
+Deno.test("mean pairwise distance refuses one row, a bad maxSamples and a wrong shape", () => {
+  assert.throws(
+    () => meanPairwiseDistance(new Float64Array(3), 1, 3),
+    (e) => e instanceof UnprocessableError && e.code === "pairwise_too_few_samples",
+  );
+  assert.throws(
+    () => meanPairwiseDistance(features(4, 2, 8), 4, 2, { maxSamples: 1 }),
+    (e) => e instanceof InvalidInputError && e.code === "pairwise_bad_max_samples",
+  );
+  assert.throws(
+    () => meanPairwiseDistance(features(4, 2, 8), 3, 2),
+    (e) => e instanceof UnprocessableError && e.code === "pairwise_bad_shape",
+  );
+  assert.throws(
+    () => meanPairwiseDistance(new Float64Array([0, Infinity, 1, 1]), 2, 2),
+    (e) => e instanceof UnprocessableError && e.code === "features_not_finite",
+  );
+});
