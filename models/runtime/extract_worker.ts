@@ -1,0 +1,59 @@
+/**
+ * One worker thread of the extractor pool (worker_pool.ts). It picks its own tfjs backend, loads each
+ * feature space's extractor the first time it is asked for it, and answers extract requests one at a time
+ * (tfjs on WASM is single-threaded: parallelism comes from running several of these).
+ */
+/// <reference lib="deno.worker" />
+import { FidstreamError } from "../../src/errors.ts";
+import type { FeatureExtractor, FeatureRows } from "../../src/features/extractor.ts";
+import type { BackendName } from "./backend.ts";
+import { ensureBackend } from "./backend.ts";
+import { type ExtractorSource, loadExtractor, registerExtractor } from "./registry.ts";
+import type { WorkerReply, WorkerRequest } from "./worker_protocol.ts";
+
+const extractors = new Map<string, Promise<FeatureExtractor>>();
+let backend: BackendName | undefined;
+
+function extractorFor(space: string, source: ExtractorSource): Promise<FeatureExtractor> {
+  let e = extractors.get(space);
+  if (!e) {
+    registerExtractor(space, source);
+    e = ensureBackend(backend).then(() => loadExtractor(space, { backend }));
+    extractors.set(space, e);
+    e.catch(() => extractors.delete(space)); // a failed load is retried by the next request
+  }
+  return e;
+}
+
+async function handle(req: WorkerRequest): Promise<void> {
+  if (req.type === "config") {
+    backend = req.backend;
+    return;
+  }
+  let reply: WorkerReply;
+  let transfer: Transferable[] = [];
+  try {
+    const extractor = await extractorFor(req.space, req.source);
+    const rows: FeatureRows = await extractor.extract(req.images, req.output);
+    reply = { type: "result", id: req.id, rows };
+    transfer = [rows.data.buffer as ArrayBuffer];
+  } catch (e) {
+    const err = e as Error;
+    reply = {
+      type: "error",
+      id: req.id,
+      error: {
+        name: err.name,
+        code: e instanceof FidstreamError ? e.code : "extract_failed",
+        message: err.message,
+      },
+    };
+  }
+  self.postMessage(reply, transfer);
+}
+
+// Requests run strictly in arrival order, one at a time.
+let chain = Promise.resolve();
+self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
+  chain = chain.then(() => handle(ev.data));
+};

@@ -1,0 +1,79 @@
+/**
+ * Feature extractors by feature-space name. An entry names a module URL and the loader it exports, not a
+ * function, so a Worker (models/runtime/extract_worker.ts) can import the same loader in its own thread:
+ * functions cannot be posted to a Worker, URLs can. A loader has the type ExtractorLoader.
+ *
+ * Other models add their space to BUILT_IN below (e.g. "fid-inception" -> models/fid-inception/...).
+ */
+import { UnprocessableError } from "../../src/errors.ts";
+import type { FeatureExtractor } from "../../src/features/extractor.ts";
+import type { BackendName } from "./backend.ts";
+
+/** What a registered module exports under `exportName`. */
+export type ExtractorLoader = (opts: { backend?: BackendName }) => Promise<FeatureExtractor>;
+
+/** Where a space's loader lives. */
+export interface ExtractorSource {
+  /** Absolute URL of the module (file: URL for local code). */
+  module: string;
+  /** Name of the exported ExtractorLoader. */
+  exportName: string;
+}
+
+const BUILT_IN: Record<string, ExtractorSource> = {
+  "mnist-lenet": {
+    module: new URL("../mnist-lenet/model.ts", import.meta.url).href,
+    exportName: "loadMnistLenet",
+  },
+};
+
+const sources = new Map<string, ExtractorSource>(Object.entries(BUILT_IN));
+
+/** Adds (or replaces) a feature space; a Worker pool sends the source along, so its workers see it too. */
+export function registerExtractor(space: string, source: ExtractorSource): void {
+  sources.set(space, { module: source.module, exportName: source.exportName });
+}
+
+/** Names of every registered feature space. */
+export function knownSpaces(): string[] {
+  return [...sources.keys()].sort();
+}
+
+/** The source of a space; UnprocessableError naming the known spaces when it is not registered. */
+export function extractorSource(space: string): ExtractorSource {
+  const source = sources.get(space);
+  if (!source) {
+    throw new UnprocessableError(
+      "unknown_feature_space",
+      `no feature extractor is registered for space ${JSON.stringify(space)}; known spaces: ${
+        knownSpaces().join(", ")
+      }`,
+    );
+  }
+  return source;
+}
+
+/** Imports a space's module and runs its loader in this thread. */
+export async function loadExtractor(
+  space: string,
+  opts: { backend?: BackendName } = {},
+): Promise<FeatureExtractor> {
+  const source = extractorSource(space);
+  const mod = await import(source.module);
+  const loader = mod[source.exportName] as ExtractorLoader | undefined;
+  if (typeof loader !== "function") {
+    throw new UnprocessableError(
+      "extractor_loader_missing",
+      `module ${source.module} exports no loader function ${source.exportName} for space ${space}`,
+    );
+  }
+  const extractor = await loader(opts);
+  if (extractor.space !== space) {
+    extractor.dispose();
+    throw new UnprocessableError(
+      "extractor_space_mismatch",
+      `the loader for space ${space} returned an extractor of space ${extractor.space}`,
+    );
+  }
+  return extractor;
+}

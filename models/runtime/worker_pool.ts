@@ -1,0 +1,186 @@
+/**
+ * A pool of Deno Workers that extract features off the caller's thread, using every core.
+ *
+ * Why: tfjs-backend-wasm runs single-threaded under Deno (no WASM threads), so one process uses one core;
+ * N workers, each with its own backend and extractor, use N (ENVIRONMENT.md: 2 workers ~2x 1 worker).
+ * Callers never block: extract() posts work and returns a promise.
+ *
+ * A batch is cut into consecutive slices (one per worker, never below minImagesPerTask images), the slices
+ * queue FIFO and go to whichever worker is idle, and the rows are put back in input order. Size: workers
+ * option, else FIDSTREAM_WORKERS, else one per core (navigator.hardwareConcurrency). Each worker picks its
+ * backend like initBackend (FIDSTREAM_BACKEND or auto) unless the backend option forces one.
+ */
+import {
+  ConflictError,
+  FidstreamError,
+  InvalidInputError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnavailableError,
+  UnprocessableError,
+  UnsupportedMediaTypeError,
+} from "../../src/errors.ts";
+import { concatFeatureRows, sliceBounds, sliceImageBatch } from "../../src/features/batch_slices.ts";
+import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
+import type { BackendName } from "./backend.ts";
+import { extractorSource } from "./registry.ts";
+import type { WorkerReply, WorkerRequest } from "./worker_protocol.ts";
+
+/** Environment variable that sets the number of workers. */
+export const WORKERS_ENV = "FIDSTREAM_WORKERS";
+
+/** Options of ExtractorPool. */
+export interface ExtractorPoolOptions {
+  /** Number of workers (default: FIDSTREAM_WORKERS, else the number of cores). */
+  workers?: number;
+  /** Backend every worker uses (default: each worker's initBackend choice). */
+  backend?: BackendName;
+  /** A batch is not cut into slices smaller than this (default 16: messages cost more than tiny slices save). */
+  minImagesPerTask?: number;
+}
+
+/** The pool size from FIDSTREAM_WORKERS, else the number of cores. */
+export function defaultPoolSize(): number {
+  const raw = Deno.env.get(WORKERS_ENV)?.trim();
+  if (raw) {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new InvalidInputError("bad_worker_count", `${WORKERS_ENV}=${raw} must be a positive integer`);
+    }
+    return n;
+  }
+  return Math.max(1, navigator.hardwareConcurrency || 1);
+}
+
+const ERROR_CLASSES: Record<string, new (code: string, message: string) => FidstreamError> = {
+  InvalidInputError,
+  UnprocessableError,
+  NotFoundError,
+  ConflictError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  UnavailableError,
+};
+
+interface Task {
+  id: number;
+  request: Extract<WorkerRequest, { type: "extract" }>;
+  resolve: (rows: FeatureRows) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: Task | null;
+}
+
+/** Extraction on a pool of worker threads; close() it when done. */
+export class ExtractorPool {
+  readonly size: number;
+  readonly #backend?: BackendName;
+  readonly #minPerTask: number;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Task[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(opts: ExtractorPoolOptions = {}) {
+    this.size = opts.workers ?? defaultPoolSize();
+    if (!Number.isInteger(this.size) || this.size < 1) {
+      throw new InvalidInputError(
+        "bad_worker_count",
+        `a pool needs a positive whole number of workers, got ${this.size}`,
+      );
+    }
+    this.#backend = opts.backend;
+    this.#minPerTask = Math.max(1, opts.minImagesPerTask ?? 16);
+    for (let i = 0; i < this.size; i++) this.#slots.push(this.#spawn(i));
+  }
+
+  /** Features of every image (rows in input order), computed on the workers. */
+  async extract(space: string, images: ImageBatch, output?: string): Promise<FeatureRows> {
+    if (this.#closed) throw new UnavailableError("pool_closed", "the extractor pool was closed");
+    const source = extractorSource(space); // unknown spaces fail here, in the caller's thread
+    const parts = Math.max(1, Math.min(this.size, Math.floor(images.n / this.#minPerTask)));
+    const bounds = images.n === 0
+      ? [[0, 0] as [number, number]]
+      : sliceBounds(images.n, Math.ceil(images.n / parts));
+    const rows = await Promise.all(bounds.map(([start, end]) => {
+      const slice = sliceImageBatch(images, start, end);
+      // Copy the slice so only its bytes travel (posting a view would clone the whole buffer).
+      const request = {
+        type: "extract" as const,
+        id: this.#nextId++,
+        space,
+        source,
+        output,
+        images: { ...slice, data: slice.data.slice() },
+      };
+      return new Promise<FeatureRows>((resolve, reject) => {
+        this.#queue.push({ id: request.id, request, resolve, reject });
+        this.#dispatch();
+      });
+    }));
+    return concatFeatureRows(rows);
+  }
+
+  /** Stops every worker; queued and running extractions are rejected. */
+  close(): Promise<void> {
+    this.#closed = true;
+    const err = () => new UnavailableError("pool_closed", "the extractor pool was closed");
+    for (const t of this.#queue.splice(0)) t.reject(err());
+    for (const slot of this.#slots) {
+      slot.busy?.reject(err());
+      slot.busy = null;
+      slot.worker.terminate();
+    }
+    return Promise.resolve();
+  }
+
+  #spawn(index: number): Slot {
+    const worker = new Worker(new URL("./extract_worker.ts", import.meta.url), {
+      type: "module",
+      name: `fidstream-extractor-${index}`,
+    });
+    const slot: Slot = { worker, busy: null };
+    worker.postMessage({ type: "config", backend: this.#backend } satisfies WorkerRequest);
+    worker.onmessage = (ev: MessageEvent<WorkerReply>) => this.#onReply(slot, ev.data);
+    worker.onerror = (ev: ErrorEvent) => {
+      // The worker died (an uncaught error): fail its task, replace it, keep serving the queue.
+      ev.preventDefault();
+      slot.busy?.reject(
+        new UnavailableError("worker_crashed", `extractor worker ${index} failed: ${ev.message}`),
+      );
+      slot.busy = null;
+      worker.terminate();
+      if (this.#closed) return;
+      this.#slots[this.#slots.indexOf(slot)] = this.#spawn(index);
+      this.#dispatch();
+    };
+    return slot;
+  }
+
+  #onReply(slot: Slot, reply: WorkerReply): void {
+    const task = slot.busy;
+    slot.busy = null;
+    if (task && task.id === reply.id) {
+      if (reply.type === "result") task.resolve(reply.rows);
+      else {
+        const Cls = ERROR_CLASSES[reply.error.name];
+        task.reject(Cls ? new Cls(reply.error.code, reply.error.message) : new Error(reply.error.message));
+      }
+    }
+    this.#dispatch();
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (this.#queue.length === 0) return;
+      if (slot.busy) continue;
+      const task = this.#queue.shift()!;
+      slot.busy = task;
+      const data = task.request.images.data;
+      slot.worker.postMessage(task.request, [data.buffer as ArrayBuffer]);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/** Messages between the extractor pool (worker_pool.ts) and its workers (extract_worker.ts). */
+import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
+import type { BackendName } from "./backend.ts";
+import type { ExtractorSource } from "./registry.ts";
+
+/** Pool -> worker. */
+export type WorkerRequest =
+  | { type: "config"; backend?: BackendName }
+  | {
+    type: "extract";
+    id: number;
+    space: string;
+    source: ExtractorSource;
+    output?: string;
+    images: ImageBatch;
+  };
+
+/** Worker -> pool. */
+export type WorkerReply =
+  | { type: "result"; id: number; rows: FeatureRows }
+  | { type: "error"; id: number; error: { name: string; code: string; message: string } };

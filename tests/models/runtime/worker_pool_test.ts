@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { InvalidInputError, UnprocessableError } from "../../../src/errors.ts";
+import type { ImageBatch } from "../../../src/features/extractor.ts";
+import { initBackend } from "../../../models/runtime/backend.ts";
+import { loadExtractor, registerExtractor } from "../../../models/runtime/registry.ts";
+import { defaultPoolSize, ExtractorPool, WORKERS_ENV } from "../../../models/runtime/worker_pool.ts";
+import { splitDigits } from "../../../models/mnist-lenet/digits.ts";
+import { BUSY_MS } from "./_sleepy_extractor.ts";
+
+registerExtractor("test-sleepy", {
+  module: new URL("./_sleepy_extractor.ts", import.meta.url).href,
+  exportName: "loadSleepyExtractor",
+});
+
+/** n grayscale 2 x 2 images; image i's pixels are i, i+1, i+2, i+3 (divided by 1000). */
+function rampImages(n: number): ImageBatch {
+  return {
+    n,
+    height: 2,
+    width: 2,
+    channels: 1,
+    data: Float32Array.from({ length: 4 * n }, (_, k) => (Math.floor(k / 4) + (k % 4)) / 1000),
+  };
+}
+
+Deno.test("pool extraction equals in-thread extraction bit for bit, rows in input order", async () => {
+  const { heldOut } = splitDigits();
+  const n = 300;
+  const images: ImageBatch = {
+    n,
+    height: 28,
+    width: 28,
+    channels: 1,
+    data: heldOut.images.subarray(0, n * 784),
+  };
+  await initBackend("wasm");
+  const local = await loadExtractor("mnist-lenet", { backend: "wasm" });
+  const pool = new ExtractorPool({ workers: 2, backend: "wasm" });
+  try {
+    for (const output of ["features", "logits"]) {
+      const want = await local.extract(images, output);
+      const got = await pool.extract("mnist-lenet", images, output);
+      assert.deepEqual([got.n, got.dim], [want.n, want.dim]);
+      assert.deepEqual(got.data, want.data, `output ${output}`);
+    }
+  } finally {
+    local.dispose();
+    await pool.close();
+  }
+});
+
+Deno.test("two workers run their slices at the same time", async () => {
+  const pool = new ExtractorPool({ workers: 2, minImagesPerTask: 1 });
+  try {
+    await pool.extract("test-sleepy", rampImages(2), "sums"); // warm up: both workers load the module
+    await pool.extract("test-sleepy", rampImages(2), "sums");
+    const started = Date.now();
+    const rows = await pool.extract("test-sleepy", rampImages(2), "times");
+    const wall = Date.now() - started;
+    const at = (i: number, k: number) => rows.data[i * 5 + k];
+    const interval = (i: number) => [at(i, 1) * 65536 + at(i, 2), at(i, 3) * 65536 + at(i, 4)];
+    const [a, b] = [interval(0), interval(1)];
+    assert.notEqual(at(0, 0), at(1, 0), "the two slices ran on different workers");
+    assert.ok(a[0] < b[1] && b[0] < a[1], `busy intervals overlap: [${a}] and [${b}]`);
+    assert.ok(wall < 1.75 * BUSY_MS, `two ${BUSY_MS} ms slices took ${wall} ms in all`);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("a batch split into many slices and concurrent callers all get their rows in order", async () => {
+  const pool = new ExtractorPool({ workers: 3, minImagesPerTask: 1 });
+  try {
+    const sizes = [10, 7, 1, 25];
+    const results = await Promise.all(sizes.map((n) => pool.extract("test-sleepy", rampImages(n), "sums")));
+    results.forEach((rows, j) => {
+      assert.equal(rows.n, sizes[j]);
+      for (let i = 0; i < sizes[j]; i++) {
+        assert.ok(Math.abs(rows.data[i] - (4 * i + 6) / 1000) < 1e-6, `caller ${j} row ${i}`);
+      }
+    });
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("typed errors thrown in a worker reach the caller with their class and code", async () => {
+  const pool = new ExtractorPool({ workers: 1 });
+  try {
+    await assert.rejects(pool.extract("test-sleepy", rampImages(3), "fail"), (e: unknown) => {
+      assert.ok(e instanceof UnprocessableError);
+      assert.equal(e.code, "test_failure");
+      return true;
+    });
+    await assert.rejects(pool.extract("no-such-space", rampImages(1)), (e: unknown) => {
+      assert.ok(e instanceof UnprocessableError);
+      assert.equal(e.code, "unknown_feature_space");
+      assert.match(e.message, /mnist-lenet/);
+      return true;
+    });
+    // The worker still serves after an error.
+    assert.equal((await pool.extract("test-sleepy", rampImages(2), "sums")).n, 2);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("the pool size comes from FIDSTREAM_WORKERS, else the number of cores", () => {
+  const saved = Deno.env.get(WORKERS_ENV);
+  try {
+    Deno.env.delete(WORKERS_ENV);
+    assert.equal(defaultPoolSize(), navigator.hardwareConcurrency);
+    Deno.env.set(WORKERS_ENV, "5");
+    assert.equal(defaultPoolSize(), 5);
+    Deno.env.set(WORKERS_ENV, "zero");
+    assert.throws(() => defaultPoolSize(), InvalidInputError);
+  } finally {
+    if (saved === undefined) Deno.env.delete(WORKERS_ENV);
+    else Deno.env.set(WORKERS_ENV, saved);
+  }
+});
