@@ -1,6 +1,7 @@
 /** Composes every function into the one app that `deno task start` serves. */
 import { Hono } from "hono";
 import { batches } from "./batches/routes.ts";
+import { dashboard } from "./dashboard/routes.ts";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { handleError, handleNotFound } from "./errors.ts";
@@ -15,7 +16,7 @@ import { reconstructions } from "./reconstructions/routes.ts";
 import { runs } from "./runs/routes.ts";
 
 /** Every route group; each is also servable alone (see serve.ts in its folder). */
-export const functions = [references, runs, batches, reconstructions, latents, events, finalize, openapi, admin];
+export const functions = [references, runs, batches, reconstructions, latents, events, finalize, openapi, dashboard, admin];
 
 /** An app serving the given route groups with deps injected (all of them by default). */
 export function createApp(deps: Deps, groups: Hono<AppEnv>[] = functions): Hono<AppEnv> {

@@ -1,0 +1,65 @@
+/**
+ * Which keys of a metrics object are chartable metrics, and their values. The service adds keys over time (fid
+ * now; kid, is, recon_bce, recon_mse, kl later), so the dashboard charts every numeric key it finds instead of a
+ * fixed list.
+ */
+
+/** Keys that describe a point rather than measure the model: never charted. */
+const NOT_METRICS = new Set(["n", "at", "kind", "samples", "dim", "subsets", "subset_size", "seed"]);
+
+/** Whether `key` of a metrics object is a metric (sample counts like recon_n are not). */
+export function isMetricKey(key: string): boolean {
+  return !NOT_METRICS.has(key) && !key.endsWith("_n");
+}
+
+/** A metric's number in a metrics object: plain numbers, or the `mean` of {mean, std} objects (final KID). */
+export function metricValue(point: Record<string, unknown> | null | undefined, key: string): number | null {
+  const v = point?.[key];
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (v && typeof v === "object" && !Array.isArray(v)) {
+    const mean = (v as Record<string, unknown>).mean;
+    if (typeof mean === "number" && Number.isFinite(mean)) return mean;
+  }
+  return null;
+}
+
+/** The spread that comes with a metric ({mean, std} objects), if any. */
+export function metricStd(point: Record<string, unknown> | null | undefined, key: string): number | null {
+  const v = point?.[key];
+  if (v && typeof v === "object" && !Array.isArray(v)) {
+    const std = (v as Record<string, unknown>).std;
+    if (typeof std === "number" && Number.isFinite(std)) return std;
+  }
+  return null;
+}
+
+/** The metric keys of one metrics object, in its own order. */
+export function metricKeys(point: Record<string, unknown> | null | undefined): string[] {
+  if (!point) return [];
+  return Object.keys(point).filter((k) => isMetricKey(k) && metricValue(point, k) !== null);
+}
+
+/** FID first, then the well-known metrics, then anything else alphabetically: a stable order for charts. */
+export function orderMetricKeys(keys: Iterable<string>): string[] {
+  const known = ["fid", "kid", "is", "recon_bce", "recon_mse", "kl"];
+  const set = new Set(keys);
+  const first = known.filter((k) => set.has(k));
+  const rest = [...set].filter((k) => !known.includes(k)).sort();
+  return [...first, ...rest];
+}
+
+/** A human label for a metric key. */
+export function metricLabel(key: string): string {
+  const labels: Record<string, string> = {
+    fid: "FID",
+    kid: "KID",
+    is: "IS",
+    recon_bce: "Recon. BCE",
+    recon_mse: "Recon. MSE",
+    kl: "KL",
+    recon_bce_sum: "Recon. BCE (sum)",
+    recon_mse_sum: "Recon. MSE (sum)",
+    active_dims: "Active dims",
+  };
+  return labels[key] ?? key;
+}

@@ -1,0 +1,286 @@
+/**
+ * One run: a chart per metric (every numeric key its metrics carry) against samples seen, live over SSE; the
+ * final numbers; the run's configuration; a note while n <= dim; and its sample gallery.
+ */
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { fetchRun, type MetricPoint, type Reference, type Run } from "./api.ts";
+import { Chart } from "./chart.tsx";
+import { followRun } from "./follow_run.ts";
+import { formatAgo, formatCount, formatMetric } from "./format.ts";
+import { Gallery } from "./gallery.tsx";
+import { Link } from "./link.tsx";
+import { metricKeys, metricLabel, metricStd, metricValue, orderMetricKeys } from "./metric_values.ts";
+import type { RunSeries } from "./run_series.ts";
+import type { StreamStatus } from "./sse.ts";
+import { StatusBadge } from "./status_badge.tsx";
+import { TagList } from "./tag_list.tsx";
+import { seriesColor, useScheme } from "./theme.ts";
+import { markFirstRender } from "./timing.ts";
+import { useReferences } from "./use_runs.ts";
+import { useFrameVersion } from "./use_throttled.ts";
+import { patchView, useView } from "./use_view.ts";
+
+/** Props of RunPage. */
+export interface RunPageProps {
+  id: string;
+}
+
+/** The run page. */
+export function RunPage({ id }: RunPageProps) {
+  const view = useView();
+  const scheme = useScheme();
+  const references = useReferences();
+  const [run, setRun] = useState<Run | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [stream, setStream] = useState<StreamStatus>({ state: "connecting" });
+  const [series, setSeries] = useState<RunSeries | null>(null);
+  const [version, bump] = useFrameVersion();
+  const lastRunFetch = useRef(0);
+
+  useEffect(() => {
+    let stopped = false;
+    let follow: { close(): void } | null = null;
+    const abort = new AbortController();
+    setRun(null), setSeries(null), setError(null);
+    const refreshRun = () =>
+      fetchRun(id, abort.signal).then((r) => !stopped && setRun(r), () => {/* the stream keeps going */});
+    fetchRun(id, abort.signal).then((r) => {
+      if (stopped) return;
+      setRun(r);
+      const f = followRun(id, {
+        onChange: bump,
+        onStatus: setStream,
+        onError: (e) => setError(e instanceof Error ? e.message : String(e)),
+        onPoint: (p: MetricPoint) => {
+          setRun((cur) => cur && mergePoint(cur, p));
+          // Sample counts and timestamps come with the run row: refresh it, at most once a second.
+          if (p.kind === "final" || Date.now() - lastRunFetch.current > 1000) {
+            lastRunFetch.current = Date.now();
+            refreshRun();
+          }
+        },
+      }, r.status !== "finalized");
+      follow = f;
+      setSeries(f.series);
+      if (r.status === "finalized") setStream({ state: "closed" });
+    }, (e) => !stopped && setError(e instanceof Error ? e.message : String(e)));
+    return () => {
+      stopped = true;
+      abort.abort();
+      follow?.close();
+    };
+  }, [id]);
+
+  useEffect(() => {
+    if (series && series.n.length) markFirstRender();
+  }, [version, series]);
+
+  // Fresh arrays per version: the chart hands them to uPlot, which must not see them change underneath it.
+  const charts = useMemo(() => {
+    if (!series) return [];
+    const x = series.n.slice();
+    // A metric that exists only once (KID, computed at finalize) is a number for the table, not a curve.
+    return orderMetricKeys(series.keys())
+      .map((key) => ({ key, x, y: series.columns.get(key)!.slice() }))
+      .filter((c) => c.key === "fid" || c.y.filter((v) => v !== null).length >= 2);
+  }, [series, version]);
+
+  if (error && !run) {
+    return (
+      <section>
+        <h1>Run not available</h1>
+        <p class="error" role="alert">{error}</p>
+        <p>
+          <Link href="/">Back to all runs</Link>
+        </p>
+      </section>
+    );
+  }
+  if (!run) return <p class="muted">Loading run…</p>;
+
+  const ref = (references.data ?? []).find((r) => r.id === run.reference);
+  const last = series?.last() ?? run.latest ?? undefined;
+  const rankDeficient = (run.final ?? last)?.rank_deficient === true;
+  const note = (run.final ?? last)?.note;
+
+  return (
+    <section aria-labelledby="run-title" class="run-page">
+      <div class="page-head">
+        <div>
+          <p class="crumbs">
+            <Link href="/">Runs</Link> /
+          </p>
+          <h1 id="run-title">
+            {run.name} <StatusBadge status={run.status} />
+          </h1>
+          <TagList tags={run.tags} />
+        </div>
+        <dl class="stats-strip">
+          <div>
+            <dt>Samples</dt>
+            <dd data-testid="run-samples">{formatCount(run.n)}</dd>
+          </div>
+          <div>
+            <dt>{run.final ? "Final FID" : "Latest FID"}</dt>
+            <dd data-testid="run-fid">{formatMetric(metricValue(run.final ?? run.latest, "fid"))}</dd>
+          </div>
+          <div>
+            <dt>Stream</dt>
+            <dd>
+              <StreamState status={stream} finalized={run.status === "finalized"} />
+            </dd>
+          </div>
+        </dl>
+      </div>
+
+      {rankDeficient && (
+        <p class="note" role="note" data-testid="rank-note">
+          <strong>n ≤ dim.</strong> With {formatCount(last?.n ?? run.n)} samples of{" "}
+          {run.dim}-dimensional features the sample covariance is singular, so FID is inflated. Values become
+          meaningful past {formatCount(run.dim)} samples (and stable well beyond that).
+        </p>
+      )}
+      {note && !rankDeficient && <p class="note" role="note">{note}</p>}
+
+      <div class="charts">
+        {charts.length === 0 && (
+          <p class="muted empty">
+            No metrics yet: they appear here as soon as the first batch is evaluated.
+          </p>
+        )}
+        {charts.map((c, i) => (
+          <Chart
+            key={c.key}
+            title={`${metricLabel(c.key)} · ${run.name}`}
+            xLabel="samples seen"
+            yLabel={metricLabel(c.key)}
+            x={c.x}
+            ys={[c.y]}
+            series={[{ label: metricLabel(c.key), id: run.id, color: seriesColor(i, scheme) }]}
+            version={version}
+            zoom={view.zoom}
+            onZoom={(zoom) => patchView({ zoom })}
+          />
+        ))}
+      </div>
+
+      <div class="two-col">
+        <FinalTable run={run} />
+        <RunConfig run={run} reference={ref} />
+      </div>
+      <Gallery runId={run.id} refreshKey={`${last?.n ?? 0}:${run.status}`} />
+    </section>
+  );
+}
+
+/** A run with a live point folded in (status, latest or final). */
+function mergePoint(run: Run, p: MetricPoint): Run {
+  if (p.kind === "final") return { ...run, final: p, status: "finalized", n: Math.max(run.n, p.n) };
+  return { ...run, latest: p, n: Math.max(run.n, p.n) };
+}
+
+function StreamState({ status, finalized }: { status: StreamStatus; finalized: boolean }) {
+  if (finalized) return <span class="muted">complete</span>;
+  switch (status.state) {
+    case "open":
+      return <span class="live" data-testid="live">● live</span>;
+    case "connecting":
+      return <span class="muted">connecting…</span>;
+    case "retrying":
+      return <span class="warn">reconnecting in {Math.ceil(status.inMs / 1000)} s</span>;
+    case "closed":
+      return <span class="muted">closed</span>;
+  }
+}
+
+/** The final numbers (or, before finalize, the latest partial ones). */
+function FinalTable({ run }: { run: Run }) {
+  const point = run.final ?? run.latest;
+  const keys = orderMetricKeys(metricKeys(point));
+  return (
+    <section class="panel" aria-labelledby="final-title">
+      <h2 id="final-title">{run.final ? "Final metrics" : "Latest partial metrics"}</h2>
+      {!point && <p class="muted">Nothing computed yet.</p>}
+      {point && (
+        <table class="kv final-table">
+          <tbody>
+            <tr>
+              <th scope="row">samples</th>
+              <td class="num">{formatCount(point.n)}</td>
+            </tr>
+            {keys.map((k) => {
+              const std = metricStd(point, k);
+              const extra = point[k] && typeof point[k] === "object"
+                ? point[k] as Record<string, unknown>
+                : null;
+              return (
+                <tr key={k} data-metric={k}>
+                  <th scope="row">{metricLabel(k)}</th>
+                  <td class="num">
+                    {formatMetric(metricValue(point, k))}
+                    {std !== null && <span class="muted">{" ± "}{formatMetric(std)}</span>}
+                    {extra && typeof extra.subsets === "number" && (
+                      <span class="muted small">
+                        {` (${extra.subsets} subsets of ${String(extra.subset_size)})`}
+                      </span>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+            {point.at && (
+              <tr>
+                <th scope="row">computed</th>
+                <td class="num" title={point.at}>{formatAgo(point.at, Date.now())}</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** The run's configuration and identity. */
+function RunConfig({ run, reference }: { run: Run; reference?: Reference }) {
+  return (
+    <section class="panel" aria-labelledby="config-title">
+      <h2 id="config-title">Run</h2>
+      <table class="kv">
+        <tbody>
+          <tr>
+            <th scope="row">id</th>
+            <td>
+              <code>{run.id}</code>
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">reference</th>
+            <td>
+              <Link href="/references">{reference?.name ?? run.reference}</Link>
+              {reference && (
+                <span class="muted small">
+                  {` (${formatCount(reference.n)} samples, ${reference.source})`}
+                </span>
+              )}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">feature dim</th>
+            <td class="num">{run.dim}</td>
+          </tr>
+          <tr>
+            <th scope="row">features kept</th>
+            <td>{run.retain_features ? "yes (KID at finalize)" : "statistics only"}</td>
+          </tr>
+          <tr>
+            <th scope="row">created</th>
+            <td title={run.created_at}>{run.created_at.replace("T", " ").slice(0, 19)}</td>
+          </tr>
+        </tbody>
+      </table>
+      <h3>config</h3>
+      <pre class="config">{JSON.stringify(run.config, null, 2)}</pre>
+    </section>
+  );
+}
