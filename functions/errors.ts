@@ -5,11 +5,11 @@ import {
   ConflictError,
   FidstreamError,
   ForbiddenError,
-  TooManyRequestsError,
-  UnauthorizedError,
   InvalidInputError,
   NotFoundError,
   PayloadTooLargeError,
+  TooManyRequestsError,
+  UnauthorizedError,
   UnavailableError,
   UnprocessableError,
   UnsupportedMediaTypeError,
@@ -51,11 +51,27 @@ export function handleError(err: Error, c: Context): Response {
   return c.json(errorBody("internal", "internal error; nothing was stored for this request"), 500);
 }
 
+/** Codes of a lost or refused database connection: socket errors, postgres.js's own, SQLSTATE 08xxx and 57P0x. */
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+]);
+
 function isConnectionError(err: Error): boolean {
-  const code = (err as { code?: string }).code ?? (err.cause as { code?: string } | undefined)?.code;
-  return ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "57P01", "57P03"].includes(
-    code ?? "",
-  );
+  // Drizzle wraps the driver's error (DrizzleQueryError.cause), which may wrap the socket's: look a few levels down.
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e && typeof e === "object"; depth++) {
+    const code = String((e as { code?: unknown }).code ?? "");
+    if (CONNECTION_CODES.has(code) || /^08...$/.test(code) || /^57P0[1-3]$/.test(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Hono notFound handler. */

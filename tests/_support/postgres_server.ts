@@ -34,6 +34,19 @@ export interface PostgresServer {
   dir: string;
   /** Stop the server immediately and remove its directory; safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Stop the server (pg_ctl stop -m fast, or "immediate": a crash that needs WAL recovery), run `whileDown`,
+   * then start it again on the same data dir and port, waiting until it accepts connections.
+   */
+  restart(opts?: RestartOptions): Promise<void>;
+}
+
+/** Options for PostgresServer.restart. */
+export interface RestartOptions {
+  /** pg_ctl stop mode: "fast" (clean) or "immediate" (as after a crash). Default "fast". */
+  mode?: "fast" | "immediate";
+  /** Runs while the server is down (e.g. to watch clients fail); the server starts again once it resolves. */
+  whileDown?: () => Promise<void>;
 }
 
 /** Env var naming the directory where startPostgres puts its temp dirs (see StartPostgresOptions.parentDir). */
@@ -242,11 +255,52 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
         }
         if (opts.verbose) console.error(init.output + start.output + (await readLog(logFile)));
         let stopped: Promise<void> | null = null;
+        const restart = async (ropts: RestartOptions = {}) => {
+          if (stopped) throw new Error("this PostgreSQL server was stopped for good");
+          const down = await runPg([
+            `${binDir}/pg_ctl`,
+            "stop",
+            "-D",
+            dataDir,
+            "-m",
+            ropts.mode ?? "fast",
+            "-w",
+            "-t",
+            "30",
+          ]);
+          if (down.code !== 0) throw new Error(`pg_ctl stop failed (exit ${down.code}):\n${down.output}`);
+          started = false;
+          await ropts.whileDown?.();
+          // postgresql.auto.conf still names the same port, so clients reconnect to the same URL.
+          const up = await runPg([
+            `${binDir}/pg_ctl`,
+            "start",
+            "-D",
+            dataDir,
+            "-l",
+            logFile,
+            "-w",
+            "-t",
+            String(Math.ceil(startTimeoutMs / 1000)),
+          ]);
+          if (up.code !== 0) {
+            throw new Error(
+              `pg_ctl start failed (exit ${up.code}):\n${up.output}\n${await readLog(logFile)}`,
+            );
+          }
+          started = true;
+          const deadline = Date.now() + startTimeoutMs;
+          while (!(await canConnect(port))) {
+            if (Date.now() > deadline) throw new Error(`PostgreSQL restarted but port ${port} is closed`);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        };
         return {
           url: `postgres://postgres@127.0.0.1:${port}/postgres`,
           port,
           dir,
           stop: () => (stopped ??= cleanup()),
+          restart,
         };
       }
       lastError = `pg_ctl start failed (exit ${start.code}) on port ${port}:\n${start.output}\n` +
