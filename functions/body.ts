@@ -54,11 +54,38 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Parses a JSON body into an object, or throws a 400 naming the problem. */
+/** Largest JSON request body (a run, a key): these are small, and parsing is memory-hungry. */
+export const MAX_JSON_BODY_BYTES = 1 << 20;
+
+/** The body as text, refusing (413) one over `limit` bytes before buffering it all. */
+async function readTextCapped(c: Context<AppEnv>, limit: number): Promise<string> {
+  const tooLarge = () =>
+    new PayloadTooLargeError(
+      "body_too_large",
+      `a JSON body is limited to ${limit} bytes; this one is larger`,
+    );
+  if (Number(c.req.header("content-length")) > limit) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return "";
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const part of body) {
+    size += part.byteLength;
+    if (size > limit) throw tooLarge();
+    parts.push(part);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) (all.set(p, at), at += p.byteLength);
+  return new TextDecoder().decode(all);
+}
+
+/** Parses a JSON body (at most MAX_JSON_BODY_BYTES) into an object, or throws a 400 naming the problem. */
 export async function readJsonObject(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+  const text = await readTextCapped(c, MAX_JSON_BODY_BYTES);
   let value: unknown;
   try {
-    value = await c.req.json();
+    value = JSON.parse(text);
   } catch {
     throw new InvalidInputError("invalid_json", "the request body is not valid JSON");
   }

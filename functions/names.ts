@@ -12,5 +12,9 @@ export function requireName(value: unknown, field: string): string {
   if (/[\u0000-\u001f\u007f]/.test(name)) {
     throw new InvalidInputError("name_control_characters", `${field} contains control characters`);
   }
+  // Unpaired UTF-16 halves (from JSON "\ud800" escapes) are no characters: stored, they would change.
+  if (/[\uD800-\uDFFF]/u.test(name)) {
+    throw new InvalidInputError("name_invalid_unicode", `${field} contains an unpaired UTF-16 surrogate`);
+  }
   return name;
 }

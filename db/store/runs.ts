@@ -2,12 +2,16 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../database.ts";
 import { runs } from "../schema.ts";
+import { requireStorableText } from "./storable_text.ts";
 
 /** A run row as stored. */
 export type RunRow = typeof runs.$inferSelect;
 
-/** Inserts a run and returns it. */
+/** Inserts a run and returns it; text PostgreSQL cannot store (NUL, unpaired surrogates) is a 400. */
 export async function insertRun(db: Db, row: typeof runs.$inferInsert): Promise<RunRow> {
+  requireStorableText(row.name, "name");
+  requireStorableText(row.tags, "tags");
+  requireStorableText(row.config, "config");
   const [created] = await db.insert(runs).values(row).returning();
   return created;
 }
