@@ -1,13 +1,27 @@
 /** Reference rows: real-data statistics that runs compare against. */
 import { desc, eq } from "drizzle-orm";
+import { UnprocessableError } from "../../src/errors.ts";
 import type { Db } from "../database.ts";
 import { references } from "../schema.ts";
 
 /** A reference row as stored. */
 export type ReferenceRow = typeof references.$inferSelect;
 
-/** Inserts a reference and returns it. */
+/**
+ * Widest feature space accepted (VGG-16's 4096 included). Statistics hold a D x D co-moment: 67 MB at 4096, and
+ * each FID is an O(D^3) eigenproblem; a body of a few rows could otherwise claim D = 200000 (160 GB).
+ */
+export const MAX_REFERENCE_DIM = 4096;
+
+/** Inserts a reference and returns it; a dimension over MAX_REFERENCE_DIM is a 422. */
 export async function insertReference(db: Db, row: typeof references.$inferInsert): Promise<ReferenceRow> {
+  if (row.dim > MAX_REFERENCE_DIM) {
+    throw new UnprocessableError(
+      "dim_too_large",
+      `features have D = ${row.dim}; at most ${MAX_REFERENCE_DIM} are accepted (statistics hold a D x D ` +
+        "covariance): reduce the dimension first",
+    );
+  }
   const [created] = await db.insert(references).values(row).returning();
   return created;
 }

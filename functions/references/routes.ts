@@ -29,7 +29,8 @@ references.post("/v1/references", limitBody(), async (c) => {
   const body = await readBinaryBody(c, REFERENCE_TYPES);
   const id = crypto.randomUUID();
   if (ZIP_MAGIC.every((b, i) => body[i] === b)) {
-    const stats = readStatsArrays(parseNpz(body));
+    // Inflate no more than a body may hold: a small deflated body can declare gigabytes (a zip bomb).
+    const stats = readStatsArrays(parseNpz(body, { maxUncompressedBytes: deps.config.maxBodyBytes }));
     const ref = await insertReference(deps.db, {
       id,
       projectId: c.get("principal").projectId,
