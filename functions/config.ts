@@ -9,6 +9,8 @@ export interface ProcessConfig {
   hostname: string;
   database: DatabaseConfig;
   service: ServiceConfig;
+  /** GPU host for feature extraction (FIDSTREAM_GPU_HOST), with its token and timeout. */
+  gpuHost?: { url: string; token?: string; timeoutMs: number };
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -35,10 +37,19 @@ export function configFromEnv(
       `FIDSTREAM_AUTH=off is for local work only: HOST must be a loopback address, not "${hostname}"`,
     );
   }
+  const gpuHost = env("FIDSTREAM_GPU_HOST");
   return {
+    gpuHost: gpuHost
+      ? {
+        url: gpuHost,
+        token: env("FIDSTREAM_GPU_HOST_TOKEN") || undefined,
+        timeoutMs: int("FIDSTREAM_GPU_HOST_TIMEOUT_MS", 120_000),
+      }
+      : undefined,
     port: int("PORT", 8000),
     hostname,
-    database: url ? { url } : { dataDir: env("FIDSTREAM_DATA_DIR") ?? "./.data" },
+    // The embedded database gets its own folder: models and other files live beside it, never inside it.
+    database: url ? { url } : { dataDir: `${env("FIDSTREAM_DATA_DIR") ?? "./.data"}/db` },
     service: {
       maxBodyBytes: int("FIDSTREAM_MAX_BODY_BYTES", defaultServiceConfig.maxBodyBytes),
       foldIntervalMs: int("FIDSTREAM_FOLD_INTERVAL_MS", defaultServiceConfig.foldIntervalMs),
@@ -46,6 +57,7 @@ export function configFromEnv(
       metricsDelayMs: int("FIDSTREAM_METRICS_DELAY_MS", defaultServiceConfig.metricsDelayMs),
       auth,
       requestsPerMinute: int("FIDSTREAM_REQUESTS_PER_MINUTE", defaultServiceConfig.requestsPerMinute),
+      defaultFeatureSpace: env("FIDSTREAM_DEFAULT_FEATURES") ?? defaultServiceConfig.defaultFeatureSpace,
     },
   };
 }

@@ -1,6 +1,7 @@
 /** Everything a handler needs, built once per process and passed in (tests build their own). */
 import type { Database, Db } from "../db/database.ts";
 import { type Compute, inlineCompute, workerCompute } from "./pipeline/compute.ts";
+import { type FeatureService, localFeatureService } from "./pipeline/feature_service.ts";
 import { MetricsNotifier } from "./pipeline/notifier.ts";
 import { OwnerStats } from "./pipeline/owner_stats.ts";
 import { ReferenceStats } from "./pipeline/reference_stats.ts";
@@ -22,6 +23,8 @@ export interface ServiceConfig {
   auth: "on" | "off";
   /** Requests per key per minute (0 = unlimited); over it: 429 with Retry-After. */
   requestsPerMinute: number;
+  /** Feature space of image references that name none. */
+  defaultFeatureSpace: string;
 }
 
 /** Defaults: 256 MiB bodies; fold every 60 s, at 64 batches or at a checkpoint's weight; metrics 200 ms after a burst. */
@@ -33,6 +36,7 @@ export const defaultServiceConfig: ServiceConfig = {
   // Programmatic deps (tests, embedding) default to no auth; the server process (configFromEnv) defaults to on.
   auth: "off",
   requestsPerMinute: 6000,
+  defaultFeatureSpace: "mnist-lenet",
 };
 
 /** The dependencies of every handler. */
@@ -44,6 +48,8 @@ export interface Deps {
   references: ReferenceStats;
   /** Heavy numerics: a Worker thread in the server, inline in most tests. */
   compute: Compute;
+  /** Images to features: the local worker pool, or a GPU host with local fallback. */
+  features: FeatureService;
   scheduler: Scheduler;
   notifier: MetricsNotifier;
   rateLimiter: RateLimiter;
@@ -55,7 +61,12 @@ export interface Deps {
 export async function createDeps(
   database: Database,
   config: Partial<ServiceConfig> = {},
-  opts: { clock?: () => Date; log?: (message: string) => void; compute?: "worker" | "inline" } = {},
+  opts: {
+    clock?: () => Date;
+    log?: (message: string) => void;
+    compute?: "worker" | "inline";
+    features?: FeatureService;
+  } = {},
 ): Promise<Deps> {
   const full = { ...defaultServiceConfig, ...config };
   const clock = opts.clock ?? (() => new Date());
@@ -76,6 +87,7 @@ export async function createDeps(
     config: full,
     owners,
     compute,
+    features: opts.features ?? localFeatureService(),
     references: new ReferenceStats(database.db, owners, compute),
     notifier: new MetricsNotifier(),
     rateLimiter: new RateLimiter(full.requestsPerMinute, () => clock().getTime()),
@@ -96,4 +108,5 @@ export async function disposeDeps(deps: Deps): Promise<void> {
   await deps.scheduler.stop();
   await deps.notifier.stop();
   deps.compute.close();
+  await deps.features.close();
 }

@@ -1,15 +1,32 @@
-/** Turning an uploaded .npy body into a stored batch of an owner (run or reference). */
+/**
+ * Turning an upload into a stored batch of an owner (run or reference). The body is features (an N x D .npy) or
+ * images (multipart PNG/JPEG, or an .npy image array), which are extracted in the owner's feature space first.
+ */
 import type { Context } from "hono";
-import { appendBatch, type BatchReceipt } from "../db/store/batches.ts";
+import { appendBatch, type BatchReceipt, priorReceipt } from "../db/store/batches.ts";
+import { UnprocessableError, UnsupportedMediaTypeError } from "../src/errors.ts";
+import type { ImageBatch } from "../src/features/extractor.ts";
+import { imageBatchFromNdArray } from "../src/features/image_batch.ts";
 import { featuresToBytes } from "../src/tensors/feature_bytes.ts";
 import { type FeatureMatrix, featureMatrix } from "../src/tensors/feature_matrix.ts";
 import { parseNpy } from "../src/tensors/npy.ts";
 import { idempotencyKey, readBinaryBody, sha256Hex } from "./body.ts";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
+import {
+  imagesFromFiles,
+  imagesFromMultipart,
+  isImageArray,
+  layoutParam,
+  multipartContentSha256,
+  multipartFiles,
+} from "./image_body.ts";
 
 /** Content types a feature batch may be sent with. */
 export const NPY_TYPES = ["application/x-npy", "application/octet-stream"];
+
+/** Content types of a batch: features or images. */
+export const BATCH_TYPES = [...NPY_TYPES, "multipart/form-data"];
 
 /** A parsed, validated feature upload. */
 export interface FeatureUpload {
@@ -17,6 +34,11 @@ export interface FeatureUpload {
   sha256: string;
   features: FeatureMatrix;
 }
+
+/** A read upload body: features as they came, or images still to extract. */
+export type UploadBody =
+  | { kind: "features"; key: string; sha256: string; features: FeatureMatrix }
+  | { kind: "images"; key: string; sha256: string; images: ImageBatch };
 
 /** Validates an .npy body as N x D finite features (D = dim when given). */
 export async function parseFeatureUpload(
@@ -27,7 +49,56 @@ export async function parseFeatureUpload(
   return { key, sha256: await sha256Hex(body), features: featureMatrix(parseNpy(body), dim) };
 }
 
-/** Durably stores a parsed upload as one batch of the owner (idempotent per key). */
+/** Parses an already-read request body as features or images (see the module comment). */
+export async function parseUploadBody(
+  c: Context<AppEnv>,
+  body: Uint8Array,
+  key: string,
+  sha256: string,
+): Promise<UploadBody> {
+  const type = c.req.header("content-type") ?? "application/octet-stream";
+  if (type.toLowerCase().startsWith("multipart/form-data")) {
+    return { kind: "images", key, sha256, images: await imagesFromMultipart(body, type) };
+  }
+  const array = parseNpy(body);
+  if (isImageArray(array)) {
+    return { kind: "images", key, sha256, images: imageBatchFromNdArray(array, layoutParam(c)) };
+  }
+  return { kind: "features", key, sha256, features: featureMatrix(array) };
+}
+
+/** Features of an upload: as uploaded, or extracted in `space`; checked against the owner's dimension. */
+export async function uploadFeatures(
+  deps: Deps,
+  upload: UploadBody,
+  space: string | null,
+  dim?: number,
+): Promise<FeatureMatrix> {
+  let features: FeatureMatrix;
+  if (upload.kind === "features") {
+    features = upload.features;
+  } else {
+    if (!space) {
+      throw new UnprocessableError(
+        "no_feature_space",
+        "images need a feature space to be extracted in, and this reference has none (it was built from features " +
+          "computed elsewhere); upload features, or create a reference from images with ?features=SPACE",
+      );
+    }
+    const rows = await deps.features.extract(space, upload.images);
+    features = featureMatrix({ dtype: "float32", shape: [rows.n, rows.dim], data: rows.data });
+  }
+  if (dim !== undefined && features.dim !== dim) {
+    throw new UnprocessableError(
+      "feature_dim_mismatch",
+      `features have D = ${features.dim} columns; expected D = ${dim}` +
+        (space ? ` (feature space ${space})` : "") + ": is this the same feature space as the reference?",
+    );
+  }
+  return features;
+}
+
+/** Durably stores validated features as one batch of the owner (idempotent per key). */
 export async function storeFeatureUpload(
   deps: Deps,
   owner: { kind: "run" | "reference"; id: string },
@@ -47,13 +118,36 @@ export async function storeFeatureUpload(
   return receipt;
 }
 
-/** Reads the request's .npy body and stores it as a batch of the owner, whose dimension is dim. */
+/**
+ * Reads the request's batch (features or images) and stores it for the owner, whose dimension is dim and whose
+ * images are extracted in `space`. A retry with a known key replays before any parsing or extraction.
+ */
 export async function storeFeatureBatch(
   c: Context<AppEnv>,
   owner: { kind: "run" | "reference"; id: string },
   dim: number,
+  space: string | null,
 ): Promise<BatchReceipt> {
+  const deps = c.get("deps");
+  const type = (c.req.header("content-type") ?? "application/octet-stream").split(";")[0].trim()
+    .toLowerCase();
+  if (!BATCH_TYPES.includes(type)) {
+    throw new UnsupportedMediaTypeError(
+      "unsupported_content_type",
+      `Content-Type ${type} is not accepted here; send one of ${BATCH_TYPES.join(", ")}`,
+    );
+  }
   const key = idempotencyKey(c);
-  const upload = await parseFeatureUpload(await readBinaryBody(c, NPY_TYPES), key, dim);
-  return await storeFeatureUpload(c.get("deps"), owner, upload);
+  const body = await readBinaryBody(c, BATCH_TYPES);
+  const files = type === "multipart/form-data"
+    ? await multipartFiles(body, c.req.header("content-type")!)
+    : null;
+  const sha256 = files ? await multipartContentSha256(files) : await sha256Hex(body);
+  const prior = await priorReceipt(deps.db, owner, key, sha256);
+  if (prior) return prior;
+  const upload: UploadBody = files
+    ? { kind: "images", key, sha256, images: imagesFromFiles(files) }
+    : await parseUploadBody(c, body, key, sha256);
+  const features = await uploadFeatures(deps, upload, space, dim);
+  return await storeFeatureUpload(deps, owner, { key, sha256, features });
 }

@@ -3,6 +3,7 @@ import { openDatabase } from "../db/open.ts";
 import { createApp } from "./app.ts";
 import { configFromEnv } from "./config.ts";
 import { createDeps, disposeDeps } from "./deps.ts";
+import { localFeatureService, remoteFeatureService } from "./pipeline/feature_service.ts";
 
 const config = configFromEnv();
 const where = config.database.url
@@ -10,12 +11,14 @@ const where = config.database.url
   : `embedded PGlite in ${config.database.dataDir}`;
 if (config.service.auth === "off") {
   console.warn(
-    "WARNING: FIDSTREAM_AUTH=off: every request acts as admin of the project \"default\". " +
+    'WARNING: FIDSTREAM_AUTH=off: every request acts as admin of the project "default". ' +
       `Listening on loopback (${config.hostname}) only. Never expose this server.`,
   );
 }
 const database = await openDatabase(config.database);
-const deps = await createDeps(database, config.service);
+const local = localFeatureService();
+const features = config.gpuHost ? remoteFeatureService(config.gpuHost.url, local, config.gpuHost) : local;
+const deps = await createDeps(database, config.service, { features });
 const app = createApp(deps);
 const server = Deno.serve({
   port: config.port,

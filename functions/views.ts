@@ -26,6 +26,7 @@ export function referenceView(ref: {
   name: string;
   dim: number;
   source: string;
+  featureSpace?: string | null;
   n: number;
   createdAt: Date;
   updatedAt: Date;
@@ -35,6 +36,7 @@ export function referenceView(ref: {
     name: ref.name,
     dim: ref.dim,
     source: ref.source,
+    features: ref.featureSpace ?? null,
     n: ref.n,
     created_at: ref.createdAt.toISOString(),
     updated_at: ref.updatedAt.toISOString(),

@@ -121,3 +121,16 @@ export async function countBatches(
   }).from(batches).where(eq(batches.ownerId, ownerId));
   return row;
 }
+
+/** The receipt of an earlier batch with this key (a retry), or undefined; 409 when its body differs. */
+export async function priorReceipt(
+  db: Db,
+  owner: NewBatch["owner"],
+  idempotencyKey: string,
+  bodySha256: string,
+): Promise<BatchReceipt | undefined> {
+  const [prior] = await db.select({ seq: batches.seq }).from(batches)
+    .where(and(eq(batches.ownerId, owner.id), eq(batches.idempotencyKey, idempotencyKey)));
+  if (!prior) return undefined;
+  return await replay(db, { owner, idempotencyKey, bodySha256 } as NewBatch);
+}

@@ -39,6 +39,7 @@ export function listReferences(db: Db, projectId: string) {
     name: references.name,
     dim: references.dim,
     source: references.source,
+    featureSpace: references.featureSpace,
     n: references.n,
     createdAt: references.createdAt,
     updatedAt: references.updatedAt,

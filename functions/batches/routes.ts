@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { limitBody } from "../body.ts";
 import type { AppEnv } from "../env.ts";
+import { findReference } from "../../db/store/references.ts";
 import { storeFeatureBatch } from "../features_upload.ts";
 import { requireRun } from "../owned.ts";
 
@@ -12,7 +13,8 @@ batches.post("/v1/runs/:id/batches", limitBody(), async (c) => {
   const deps = c.get("deps");
   const run = await requireRun(c);
   // Status is checked inside the batch's transaction, so a retry of an accepted batch still replays after finalize.
-  const receipt = await storeFeatureBatch(c, { kind: "run", id: run.id }, run.dim);
+  const ref = await findReference(deps.db, run.referenceId);
+  const receipt = await storeFeatureBatch(c, { kind: "run", id: run.id }, run.dim, ref?.featureSpace ?? null);
   deps.scheduler.poke(run.id);
   return c.json({ batch: receipt.batch, n: receipt.n, replayed: receipt.replay });
 });

@@ -5,16 +5,24 @@ import { InvalidInputError } from "../../src/errors.ts";
 import { packSymmetric } from "../../src/stats/packed_symmetric.ts";
 import { readStatsArrays } from "../../src/stats/stats_file.ts";
 import { parseNpz } from "../../src/tensors/npz.ts";
-import { idempotencyKey, limitBody, readBinaryBody } from "../body.ts";
+import { idempotencyKey, limitBody, readBinaryBody, sha256Hex } from "../body.ts";
 import type { AppEnv } from "../env.ts";
-import { NPY_TYPES, parseFeatureUpload, storeFeatureBatch, storeFeatureUpload } from "../features_upload.ts";
+import {
+  BATCH_TYPES,
+  parseUploadBody,
+  storeFeatureBatch,
+  storeFeatureUpload,
+  uploadFeatures,
+} from "../features_upload.ts";
+import { multipartContentSha256, multipartFiles } from "../image_body.ts";
+import { parseFeatureSpace } from "../pipeline/feature_service.ts";
 import { referenceView } from "../views.ts";
 import { requireName } from "../names.ts";
 import { requireReference } from "../owned.ts";
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 const REFERENCE_TYPES = [
-  ...NPY_TYPES,
+  ...BATCH_TYPES,
   "application/zip",
   "application/x-npz",
   "application/x-zip-compressed",
@@ -26,6 +34,8 @@ export const references = new Hono<AppEnv>();
 references.post("/v1/references", limitBody(), async (c) => {
   const deps = c.get("deps");
   const name = requireName(c.req.query("name"), "query parameter name");
+  const named = c.req.query("features");
+  if (named !== undefined) parseFeatureSpace(named);
   const body = await readBinaryBody(c, REFERENCE_TYPES);
   const id = crypto.randomUUID();
   if (ZIP_MAGIC.every((b, i) => body[i] === b)) {
@@ -37,33 +47,44 @@ references.post("/v1/references", limitBody(), async (c) => {
       name,
       dim: stats.dim,
       source: "stats",
+      featureSpace: named ?? null,
       mu: new Uint8Array(stats.mu.buffer),
       sigma: new Uint8Array(packSymmetric(stats.sigma, stats.dim).buffer),
     });
     return c.json(referenceView(ref), 201);
   }
-  if (body[0] !== 0x93) {
+  const multipart = (c.req.header("content-type") ?? "").toLowerCase().startsWith("multipart/form-data");
+  if (body[0] !== 0x93 && !multipart) {
     throw new InvalidInputError(
       "unknown_reference_format",
-      "a reference body must be a statistics .npz (mu, sigma) or an N x D features .npy",
+      "a reference body must be a statistics .npz (mu, sigma), an N x D features .npy, or images " +
+        "(an .npy image array or multipart PNG/JPEG)",
     );
   }
-  const upload = await parseFeatureUpload(body, idempotencyKey(c));
+  const key = idempotencyKey(c);
+  const sha256 = multipart
+    ? await multipartContentSha256(await multipartFiles(body, c.req.header("content-type")!))
+    : await sha256Hex(body);
+  const upload = await parseUploadBody(c, body, key, sha256);
+  // Images name their space (the default one unless ?features= says otherwise); features only when told.
+  const space = named ?? (upload.kind === "images" ? deps.config.defaultFeatureSpace : null);
+  const features = await uploadFeatures(deps, upload, space);
   await insertReference(deps.db, {
     id,
     projectId: c.get("principal").projectId,
     name,
-    dim: upload.features.dim,
+    dim: features.dim,
     source: "features",
+    featureSpace: space,
   });
-  const receipt = await storeFeatureUpload(deps, { kind: "reference", id }, upload);
+  const receipt = await storeFeatureUpload(deps, { kind: "reference", id }, { key, sha256, features });
   const ref = (await findReference(deps.db, id))!;
   return c.json({ ...referenceView(ref), n: receipt.n }, 201);
 });
 
 references.post("/v1/references/:id/batches", limitBody(), async (c) => {
   const ref = await requireReference(c);
-  const receipt = await storeFeatureBatch(c, { kind: "reference", id: ref.id }, ref.dim);
+  const receipt = await storeFeatureBatch(c, { kind: "reference", id: ref.id }, ref.dim, ref.featureSpace);
   return c.json({ batch: receipt.batch, n: receipt.n, replayed: receipt.replay });
 });
 

@@ -42,6 +42,13 @@ runs.post("/v1/runs", async (c) => {
   }
   const ref = await findOwnedReference(c, body.reference);
   if (!ref) throw new UnprocessableError("reference_not_found", `reference ${body.reference} does not exist`);
+  if (body.features !== undefined && body.features !== ref.featureSpace) {
+    throw new UnprocessableError(
+      "feature_space_mismatch",
+      `the run names feature space ${JSON.stringify(body.features)} but its reference's is ` +
+        `${JSON.stringify(ref.featureSpace)}: FID across feature spaces is meaningless`,
+    );
+  }
   const run = await insertRun(deps.db, {
     id: crypto.randomUUID(),
     projectId: c.get("principal").projectId,

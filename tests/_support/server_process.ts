@@ -9,10 +9,13 @@ export interface ServerProcess {
 
 const MAIN = new URL("../../functions/main.ts", import.meta.url).pathname;
 
-/** Starts the service with the given environment and waits until it listens. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+/** Starts the service (or another server module, e.g. the GPU host) with env and waits until it listens. */
+export async function startServerProcess(
+  env: Record<string, string>,
+  module: string = MAIN,
+): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN],
+    args: ["run", "-A", module],
     env: { PORT: "0", HOST: "127.0.0.1", FIDSTREAM_AUTH: "off", ...env },
     stdout: "piped",
     stderr: "inherit",

@@ -2,6 +2,7 @@
 import type { Database } from "../../db/database.ts";
 import { createApp } from "../../functions/app.ts";
 import { createDeps, type Deps, disposeDeps, type ServiceConfig } from "../../functions/deps.ts";
+import type { FeatureService } from "../../functions/pipeline/feature_service.ts";
 
 /** A running app: call `request` like fetch; `close` stops background work. */
 export interface TestService {
@@ -14,9 +15,11 @@ export interface TestService {
 export async function startTestService(
   database: Database,
   config: Partial<ServiceConfig> = {},
+  opts: { features?: FeatureService } = {},
 ): Promise<TestService> {
   const deps = await createDeps(database, { metricsDelayMs: 10, foldIntervalMs: 0, ...config }, {
     log: () => {},
+    ...opts,
   });
   const app = createApp(deps);
   return {

@@ -17,11 +17,19 @@ Deno.test({
       const key = created.json!.key as string;
       assert.match(key, /^fsk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
       const listed = await runCli(["keys", "list", "--project", "vision"], env);
-      assert.deepEqual(listed.json, { project: "vision", keys: [{ id: key.split("_")[1], scope: "admin", revoked: false }] });
+      assert.deepEqual(listed.json, {
+        project: "vision",
+        keys: [{ id: key.split("_")[1], scope: "admin", revoked: false }],
+      });
 
-      const database = await openDatabase({ dataDir: dir });
+      // FIDSTREAM_DATA_DIR holds the embedded database in its db/ folder.
+      const database = await openDatabase({ dataDir: `${dir}/db` });
       try {
-        assert.deepEqual(await verifyApiKey(database.db, key), { projectId: "vision", scope: "admin", keyId: key.split("_")[1] });
+        assert.deepEqual(await verifyApiKey(database.db, key), {
+          projectId: "vision",
+          scope: "admin",
+          keyId: key.split("_")[1],
+        });
         const busy = await runCli(["keys", "list", "--project", "vision"], env);
         assert.equal(busy.code, 1);
         assert.match(busy.stderr, /in use by process/);

@@ -1,0 +1,75 @@
+/**
+ * The GPU host: a feature-extraction worker for the machine with the accelerator. POST /v1/features?space=S takes
+ * images (.npy image array or multipart PNG/JPEG) and answers their features as a float32 N x D .npy.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from "../../src/errors.ts";
+import { encodeNpy } from "../../src/tensors/npy.ts";
+import { handleError, handleNotFound } from "../errors.ts";
+import { imagesFromMultipart, imagesFromNpy, layoutParam } from "../image_body.ts";
+import type { FeatureService } from "../pipeline/feature_service.ts";
+
+/** The host's settings. */
+export interface GpuHostConfig {
+  maxBodyBytes: number;
+  /** When set, requests need `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
+/** The GPU host app over a feature service (its local worker pool). */
+export function createGpuHostApp(features: FeatureService, config: GpuHostConfig): Hono {
+  const app = new Hono();
+  app.use("*", async (c, next) => {
+    if (config.token && c.req.header("authorization") !== `Bearer ${config.token}`) {
+      throw new UnauthorizedError(
+        "invalid_gpu_host_token",
+        "this GPU host needs its token (FIDSTREAM_GPU_HOST_TOKEN)",
+      );
+    }
+    await next();
+  });
+  app.post(
+    "/v1/features",
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: (c) =>
+        handleError(new PayloadTooLargeError("body_too_large", "request body is over the limit"), c),
+    }),
+    async (c) => {
+      const space = c.req.query("space") ?? "mnist-lenet";
+      const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+      let images;
+      if (type === "multipart/form-data") {
+        images = await imagesFromMultipart(
+          new Uint8Array(await c.req.arrayBuffer()),
+          c.req.header("content-type")!,
+        );
+      } else if (type === "application/x-npy" || type === "application/octet-stream") {
+        images = imagesFromNpy(new Uint8Array(await c.req.arrayBuffer()), layoutParam(c));
+      } else {
+        throw new UnsupportedMediaTypeError(
+          "unsupported_content_type",
+          "send images as application/x-npy (an image array) or multipart/form-data (PNG/JPEG files)",
+        );
+      }
+      const started = performance.now();
+      const rows = await features.extract(space, images);
+      const seconds = (performance.now() - started) / 1000;
+      return c.body(
+        encodeNpy({ dtype: "float32", shape: [rows.n, rows.dim], data: rows.data }) as Uint8Array<
+          ArrayBuffer
+        >,
+        200,
+        {
+          "content-type": "application/x-npy",
+          "x-images-per-second": (rows.n / Math.max(seconds, 1e-9)).toFixed(2),
+        },
+      );
+    },
+  );
+  app.get("/v1/health", (c) => c.json({ ok: true }));
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+  return app;
+}

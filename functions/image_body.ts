@@ -1,0 +1,97 @@
+/**
+ * Reading images from a request: multipart/form-data with one PNG/JPEG file per part, or an .npy image array
+ * (uint8 0..255 or float 0..1; N x H x W, NHWC or NCHW with 1 or 3 channels; `?layout=NCHW|NHWC` resolves ambiguity).
+ */
+import type { Context } from "hono";
+import { InvalidInputError, PayloadTooLargeError, UnprocessableError } from "../src/errors.ts";
+import type { ImageBatch } from "../src/features/extractor.ts";
+import { imageBatchFromNdArray, type ImageLayout } from "../src/features/image_batch.ts";
+import { decodeImage, imageBatchFromImages } from "../src/features/png_jpeg.ts";
+import type { NdArray } from "../src/tensors/ndarray.ts";
+import { parseNpy } from "../src/tensors/npy.ts";
+
+/** Most image files accepted in one multipart request. */
+export const MAX_IMAGES_PER_REQUEST = 4096;
+
+/** True when an .npy array holds images (N x H x W, or with a channel axis) rather than N x D features. */
+export function isImageArray(a: NdArray): boolean {
+  return a.shape.length >= 3;
+}
+
+/** The optional ?layout= query parameter. */
+export function layoutParam(c: Context): ImageLayout | undefined {
+  const layout = c.req.query("layout");
+  if (layout === undefined) return undefined;
+  if (layout !== "NCHW" && layout !== "NHWC") {
+    throw new InvalidInputError("bad_layout", `layout must be NCHW or NHWC, got ${JSON.stringify(layout)}`);
+  }
+  return layout;
+}
+
+/** The file parts of a multipart/form-data body, in order (bounded in count). */
+export async function multipartFiles(body: Uint8Array, contentType: string): Promise<Uint8Array[]> {
+  let form: FormData;
+  try {
+    form = await new Response(body as BodyInit, { headers: { "content-type": contentType } }).formData();
+  } catch {
+    throw new InvalidInputError("multipart_malformed", "the multipart/form-data body could not be parsed");
+  }
+  const files: Uint8Array[] = [];
+  for (const [, value] of form.entries()) {
+    if (typeof value !== "string") files.push(new Uint8Array(await value.arrayBuffer()));
+  }
+  if (files.length === 0) {
+    throw new UnprocessableError(
+      "no_images",
+      "the multipart body has no file parts: send one PNG or JPEG per part",
+    );
+  }
+  if (files.length > MAX_IMAGES_PER_REQUEST) {
+    throw new PayloadTooLargeError(
+      "too_many_images",
+      `${files.length} images in one request; at most ${MAX_IMAGES_PER_REQUEST}: split them over several batches`,
+    );
+  }
+  return files;
+}
+
+/**
+ * SHA-256 of what a multipart upload carries (each file's length and bytes), not of its envelope: a client's
+ * retry serializes a new random boundary, and must still count as the same body.
+ */
+export async function multipartContentSha256(files: Uint8Array[]): Promise<string> {
+  const total = files.reduce((s, f) => s + 8 + f.byteLength, 0);
+  const joined = new Uint8Array(total);
+  const view = new DataView(joined.buffer);
+  let at = 0;
+  for (const f of files) {
+    view.setBigUint64(at, BigInt(f.byteLength), true);
+    joined.set(f, at + 8);
+    at += 8 + f.byteLength;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", joined));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Decodes image files (PNG/JPEG) and stacks them (equal sizes required). */
+export function imagesFromFiles(files: Uint8Array[]): ImageBatch {
+  const decoded = files.map((f, i) => {
+    try {
+      return decodeImage(f);
+    } catch (e) {
+      if (e instanceof Error) e.message = `image ${i}: ${e.message}`;
+      throw e;
+    }
+  });
+  return imageBatchFromImages(decoded);
+}
+
+/** Images of a multipart/form-data body: every file part, in order, decoded and stacked. */
+export async function imagesFromMultipart(body: Uint8Array, contentType: string): Promise<ImageBatch> {
+  return imagesFromFiles(await multipartFiles(body, contentType));
+}
+
+/** Images of an .npy body that holds an image array. */
+export function imagesFromNpy(bytes: Uint8Array, layout?: ImageLayout): ImageBatch {
+  return imageBatchFromNdArray(parseNpy(bytes), layout);
+}
