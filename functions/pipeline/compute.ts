@@ -13,6 +13,8 @@ import {
 } from "../../src/stats/frechet.ts";
 import { kernelInceptionDistance, type KidOptions, type KidResult } from "../../src/stats/kid.ts";
 import { batchMoments, type Moments } from "../../src/stats/moments.ts";
+import { meanPairwiseDistance } from "../../src/stats/pairwise_distance.ts";
+import { prdc, type PrdcOptions, type PrdcResult } from "../../src/stats/prdc.ts";
 import { bytesToFeatures, type FeatureDType } from "../../src/tensors/feature_bytes.ts";
 
 /** Heavy statistics, possibly off-thread. Arrays passed in may be transferred (do not reuse them). */
@@ -32,6 +34,22 @@ export interface Compute {
     dim: number,
     opts: KidOptions,
   ): Promise<KidResult>;
+  /** Precision/recall/density/coverage of fake (x) against real (y) features. */
+  prdc(
+    x: Float32Array | Float64Array,
+    nx: number,
+    y: Float32Array | Float64Array,
+    ny: number,
+    dim: number,
+    opts: PrdcOptions,
+  ): Promise<PrdcResult>;
+  /** Mean Euclidean distance over pairs of rows (subsampled to maxSamples). */
+  meanPairwiseDistance(
+    x: Float32Array | Float64Array,
+    n: number,
+    dim: number,
+    maxSamples: number,
+  ): Promise<number>;
   /** Stops the worker, if any. */
   close(): void;
 }
@@ -65,6 +83,9 @@ export function inlineCompute(): Compute {
     fid: (key, factor, mu, sigma) =>
       Promise.resolve(frechetDistanceFromFactor(factors.get(key, factor)!, mu, sigma)),
     kid: (x, nx, y, ny, dim, opts) => Promise.resolve(kernelInceptionDistance(x, nx, y, ny, dim, opts)),
+    prdc: (x, nx, y, ny, dim, opts) => Promise.resolve(prdc(y, ny, x, nx, dim, opts)),
+    meanPairwiseDistance: (x, n, dim, maxSamples) =>
+      Promise.resolve(meanPairwiseDistance(x, n, dim, { maxSamples })),
     close() {},
   };
 }
@@ -82,6 +103,22 @@ export type ComputeOp =
     ny: number;
     dim: number;
     opts: KidOptions;
+  }
+  | {
+    op: "prdc";
+    x: Float32Array | Float64Array;
+    nx: number;
+    y: Float32Array | Float64Array;
+    ny: number;
+    dim: number;
+    opts: PrdcOptions;
+  }
+  | {
+    op: "meanPairwiseDistance";
+    x: Float32Array | Float64Array;
+    n: number;
+    dim: number;
+    maxSamples: number;
   };
 
 /** A request to the compute worker: an operation and its correlation id. */
@@ -116,6 +153,9 @@ export function workerCompute(): Compute {
       return value!;
     },
     kid: (x, nx, y, ny, dim, opts) => stats.call({ op: "kid", x, nx, y, ny, dim, opts }),
+    prdc: (x, nx, y, ny, dim, opts) => stats.call({ op: "prdc", x, nx, y, ny, dim, opts }),
+    meanPairwiseDistance: (x, n, dim, maxSamples) =>
+      stats.call({ op: "meanPairwiseDistance", x, n, dim, maxSamples }),
     close() {
       moments.close();
       stats.close();

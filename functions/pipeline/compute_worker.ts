@@ -9,6 +9,8 @@ import {
 import { kernelInceptionDistance } from "../../src/stats/kid.ts";
 import { batchMoments } from "../../src/stats/moments.ts";
 import { bytesToFeatures } from "../../src/tensors/feature_bytes.ts";
+import { meanPairwiseDistance } from "../../src/stats/pairwise_distance.ts";
+import { prdc } from "../../src/stats/prdc.ts";
 import { type ComputeReply, type ComputeRequest, FactorCache } from "./compute.ts";
 
 const factors = new FactorCache();
@@ -50,5 +52,9 @@ function run(req: ComputeRequest): unknown {
     }
     case "kid":
       return kernelInceptionDistance(req.x, req.nx, req.y, req.ny, req.dim, req.opts);
+    case "prdc":
+      return prdc(req.y, req.ny, req.x, req.nx, req.dim, req.opts);
+    case "meanPairwiseDistance":
+      return meanPairwiseDistance(req.x, req.n, req.dim, { maxSamples: req.maxSamples });
   }
 }

@@ -10,6 +10,7 @@ import type { Db } from "../../db/database.ts";
 import { NotFoundError } from "../../src/errors.ts";
 import { concatFeatures } from "../../src/tensors/feature_bytes.ts";
 import type { Deps } from "../deps.ts";
+import { diversityOptions } from "./diversity_options.ts";
 import { kidOptions } from "./kid_options.ts";
 import { evaluateRun } from "./run_metrics.ts";
 
@@ -30,12 +31,35 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   const ref = await findReference(deps.db, run.referenceId);
   final.reference = { id: run.referenceId, n: ref?.n ?? 0 };
   const kid = kidOptions(run.config);
-  if (kid && run.retainFeatures && ref?.source === "features") {
+  const diversity = diversityOptions(run.config);
+  if (run.retainFeatures && (kid || diversity)) {
     const x = concatFeatures(await collect(deps.db, run.id), run.dim);
-    const y = concatFeatures(await collect(deps.db, ref.id), run.dim);
-    if (x.n >= 2 && y.n >= 2) {
-      const r = await deps.compute.kid(x.data, x.n, y.data, y.n, run.dim, kid);
-      final.kid = { mean: r.mean, std: r.std, subsets: r.subsets, subset_size: r.subsetSize };
+    if (diversity && x.n >= 2) {
+      final.mean_pairwise_distance = await deps.compute.meanPairwiseDistance(
+        x.data,
+        x.n,
+        run.dim,
+        diversity.maxSamples,
+      );
+    }
+    if (ref?.source === "features") {
+      const y = concatFeatures(await collect(deps.db, ref.id), run.dim);
+      if (kid && x.n >= 2 && y.n >= 2) {
+        const r = await deps.compute.kid(x.data, x.n, y.data, y.n, run.dim, kid);
+        final.kid = { mean: r.mean, std: r.std, subsets: r.subsets, subset_size: r.subsetSize };
+      }
+      if (diversity && x.n > diversity.k && y.n > diversity.k) {
+        const r = await deps.compute.prdc(x.data, x.n, y.data, y.n, run.dim, diversity);
+        final.prdc = {
+          precision: r.precision,
+          recall: r.recall,
+          density: r.density,
+          coverage: r.coverage,
+          k: r.k,
+          real_samples: r.realSamples,
+          fake_samples: r.fakeSamples,
+        };
+      }
     }
   }
   final.at = deps.clock().toISOString();

@@ -7,6 +7,7 @@ import { readJsonObject } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 import { requireName } from "../names.ts";
 import { findOwnedReference, requireRun } from "../owned.ts";
+import { diversityOptions } from "../pipeline/diversity_options.ts";
 import { kidOptions } from "../pipeline/kid_options.ts";
 import { runView } from "../views.ts";
 
@@ -33,6 +34,7 @@ runs.post("/v1/runs", async (c) => {
   }
   const cfg = config as Record<string, unknown>;
   kidOptions(cfg);
+  diversityOptions(cfg);
   const retain = cfg.retain_features ?? true;
   if (typeof retain !== "boolean") {
     throw new UnprocessableError(

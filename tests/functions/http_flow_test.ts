@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { countBatches } from "../../db/store/batches.ts";
 import { frechetDistance } from "../../src/stats/frechet.ts";
+import { meanPairwiseDistance } from "../../src/stats/pairwise_distance.ts";
+import { prdc } from "../../src/stats/prdc.ts";
 import { encodeNpy } from "../../src/tensors/npy.ts";
 import { encodeNpz } from "../../src/tensors/npz.ts";
 import { naiveMeanCov, npyOf, randomFeatures } from "../_support/arrays.ts";
@@ -76,6 +78,23 @@ testEachDatabase(
       assert.equal(final.kid.subset_size, 30);
       assert.ok(Number.isFinite(final.kid.mean) && final.kid.std >= 0);
       assert.deepEqual(final.reference, { id: ref.id, n: 200 });
+      // Diversity: PRDC against the reference features and the mean pairwise distance, as the core computes them.
+      const gen = concat(batches), real = concat([ref1, ref2]);
+      const expectedPrdc = prdc(real, 200, gen, 100, D, { k: 5, maxSamples: 2000, seed: 2020 });
+      assert.deepEqual(final.prdc, {
+        precision: expectedPrdc.precision,
+        recall: expectedPrdc.recall,
+        density: expectedPrdc.density,
+        coverage: expectedPrdc.coverage,
+        k: 5,
+        real_samples: 200,
+        fake_samples: 100,
+      });
+      assert.ok(
+        final.prdc.precision > 0 && final.prdc.recall > 0,
+        "overlapping sets have some precision and recall",
+      );
+      close(final.mean_pairwise_distance, meanPairwiseDistance(gen, 100, D, { maxSamples: 2000 }));
 
       const again = await (await s.request(`/v1/runs/${run.id}/finalize`, { method: "POST" })).json();
       assert.deepEqual(again, final, "finalize is idempotent");
