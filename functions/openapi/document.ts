@@ -2,13 +2,25 @@
 
 const error = { $ref: "#/components/responses/Error" };
 const id = { name: "id", in: "path", required: true, schema: { type: "string" } };
+const binary = { schema: { type: "string", format: "binary" } };
 const npyBody = {
   required: true,
+  description:
+    "N x D float32/float64 features, or images: an .npy image array (uint8 0..255 or float 0..1; " +
+    "N x H x W, NHWC or NCHW, ?layout= to disambiguate) or multipart/form-data with one PNG/JPEG per part",
   content: {
-    "application/x-npy": { schema: { type: "string", format: "binary" } },
-    "application/octet-stream": { schema: { type: "string", format: "binary" } },
+    "application/x-npy": binary,
+    "application/octet-stream": binary,
+    "multipart/form-data": {
+      schema: { type: "object", additionalProperties: { type: "string", format: "binary" } },
+    },
   },
 };
+const npzBody = (arrays: string) => ({
+  required: true,
+  description: `an .npz with ${arrays}`,
+  content: { "application/zip": binary, "application/octet-stream": binary },
+});
 const idempotency = {
   name: "Idempotency-Key",
   in: "header",
@@ -32,7 +44,18 @@ export const openapiDocument = {
     "/v1/references": {
       post: {
         summary: "Register a reference from a stats .npz (mu, sigma) or an N x D features .npy",
-        parameters: [{ name: "name", in: "query", required: true, schema: { type: "string" } }, idempotency],
+        parameters: [
+          { name: "name", in: "query", required: true, schema: { type: "string" } },
+          {
+            name: "features",
+            in: "query",
+            required: false,
+            description:
+              "feature space of the reference (images are extracted in it), e.g. mnist-lenet, fid-inception",
+            schema: { type: "string" },
+          },
+          idempotency,
+        ],
         requestBody: {
           required: true,
           content: {
@@ -138,6 +161,45 @@ export const openapiDocument = {
         },
       },
     },
+    "/v1/runs/{id}/reconstructions": {
+      post: {
+        summary:
+          "Upload x and x_hat (same shape, floats in [0,1]): running recon_bce, recon_mse, recon_bce_sum",
+        parameters: [id, idempotency],
+        requestBody: npzBody("x and x_hat"),
+        responses: { 200: json({ type: "object" }), 400: error, 404: error, 409: error, 422: error },
+      },
+    },
+    "/v1/runs/{id}/latents": {
+      post: {
+        summary:
+          "Upload z_mean and z_log_var (N x latent_dim): running KL to N(0, I), per-dim KL, active_dims",
+        parameters: [id, idempotency],
+        requestBody: npzBody("z_mean and z_log_var"),
+        responses: { 200: json({ type: "object" }), 400: error, 404: error, 409: error, 422: error },
+      },
+    },
+    "/v1/admin/keys": {
+      post: {
+        summary: "Create an API key of the caller's project (admin key)",
+        requestBody: {
+          required: true,
+          ...json({ type: "object", properties: { scope: { enum: ["read", "write", "admin"] } } }),
+        },
+        responses: { 201: json({ type: "object" }), 400: error, 401: error, 403: error },
+      },
+      get: {
+        summary: "List the project's keys (no secrets)",
+        responses: { 200: json({ type: "object" }), 401: error, 403: error },
+      },
+    },
+    "/v1/admin/keys/{keyId}": {
+      delete: {
+        summary: "Revoke a key of the project",
+        parameters: [{ name: "keyId", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 200: json({ type: "object" }), 404: error },
+      },
+    },
     "/v1/runs/{id}/events": {
       get: {
         summary:
@@ -160,7 +222,16 @@ export const openapiDocument = {
       },
     },
   },
+  security: [{ bearer: [] }],
   components: {
+    securitySchemes: {
+      bearer: {
+        type: "http",
+        scheme: "bearer",
+        description:
+          "an API key fsk_...; GET also accepts ?access_token=; not needed with FIDSTREAM_AUTH=off",
+      },
+    },
     responses: {
       Error: {
         description: "Error",
