@@ -10,6 +10,8 @@ import type { FeatureDType } from "../../src/tensors/feature_bytes.ts";
 import type { Compute } from "./compute.ts";
 
 const RECENT_LIMIT_BYTES = 256 * 1024 * 1024;
+/** Batch moments computed at once per refresh (memory: this many D x D co-moments, merged in batch order). */
+const MOMENTS_IN_FLIGHT = 4;
 
 interface Entry {
   version: number;
@@ -137,13 +139,18 @@ export class OwnerStats {
     const held = entry.held;
     const fresh = snap.pending.filter((b) => !held.has(b.seq) && b.features);
     if (fresh.length > 0) {
-      // Moments of the new batches come from the compute worker, off this thread.
-      const parts = await Promise.all(
-        fresh.map((b) => this.compute.batchMoments(b.features!, b.dtype, b.n, b.dim)),
-      );
       // Merged into a copy: moments handed out earlier stay valid.
       const merged = cloneMoments(entry.merged);
-      for (const part of parts) mergeMomentsInto(merged, part);
+      // Moments of the new batches come from the compute worker, off this thread, a few at a time: each is a
+      // D x D co-moment (16 MB at D = 2048), and a refresh after a burst may see hundreds of batches.
+      for (let i = 0; i < fresh.length; i += MOMENTS_IN_FLIGHT) {
+        const parts = await Promise.all(
+          fresh.slice(i, i + MOMENTS_IN_FLIGHT).map((b) =>
+            this.compute.batchMoments(b.features!, b.dtype, b.n, b.dim)
+          ),
+        );
+        for (const part of parts) mergeMomentsInto(merged, part);
+      }
       entry.merged = merged;
       for (const b of fresh) {
         held.add(b.seq);
