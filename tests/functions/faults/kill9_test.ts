@@ -110,7 +110,8 @@ async function killDuringUploads(
       await server.stop("SIGKILL");
       if (dataDir) {
         // The dead process's pid lock is still there; it must not block the restart.
-        const holder = Number(await Deno.readTextFile(`${dataDir}/fidstream.pid`));
+        // FIDSTREAM_DATA_DIR keeps the embedded database (and its pid lock) in db/.
+        const holder = Number(await Deno.readTextFile(`${dataDir}/db/fidstream.pid`));
         assert.equal(holder, server.child.pid, "the killed server's pid lock is left behind");
       }
       server = await startServerProcess(fullEnv);
@@ -160,7 +161,7 @@ Deno.test({
   fn: async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "fidstream-kill9-pglite-" });
     try {
-      await killDuringUploads({ FIDSTREAM_DATA_DIR: dataDir }, () => openDatabase({ dataDir }), dataDir);
+      await killDuringUploads({ FIDSTREAM_DATA_DIR: dataDir }, () => openDatabase({ dataDir: `${dataDir}/db` }), dataDir);
     } finally {
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     }

@@ -80,7 +80,8 @@ testEachDatabase(
           assert.equal(JSON.parse(text).n, expected, "n after each accepted batch");
         }
       }
-      assert.ok(accepted > 20 && tries - accepted > 200, `too weak: ${[...statuses]}`);
+      // Enough mutants must get through and enough be refused for the check to mean something.
+      assert.ok(accepted >= 10 && tries - accepted > 200, `too weak: ${[...statuses]}`);
       assert.equal((await (await s.request(`/v1/runs/${run.id}`)).json()).n, expected);
       await s.deps.scheduler.idle();
       const final = await s.request(`/v1/runs/${run.id}/finalize`, { method: "POST" });
