@@ -6,6 +6,7 @@
 import { InvalidInputError } from "../../src/errors.ts";
 
 // In a u-mode class, a well-formed surrogate pair is one code point: only unpaired halves match.
+// deno-lint-ignore no-control-regex
 const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
 
 /** Throws a 400 if any string or object key in value (any depth) holds NUL or an unpaired surrogate. */
