@@ -179,6 +179,116 @@ export const openapiDocument = {
         responses: { 200: json({ type: "object" }), 400: error, 404: error, 409: error, 422: error },
       },
     },
+    "/v1/runs/{id}/models/{role}": {
+      post: {
+        summary:
+          "Upload the run's VAE decoder or encoder as a TensorFlow.js model (LayersModel or GraphModel): its folder " +
+          "zipped, or its files as multipart parts (+ optional `manifest` JSON part); replaces that role",
+        parameters: [
+          id,
+          { name: "role", in: "path", required: true, schema: { enum: ["decoder", "encoder"] } },
+          ...["latent_dim", "output_shape", "output_range", "input_shape", "input_range", "mean_output"].map((
+            name,
+          ) => ({
+            name,
+            in: "query",
+            required: false,
+            schema: { type: "string" },
+          })),
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            "application/zip": binary,
+            "multipart/form-data": {
+              schema: { type: "object", additionalProperties: { type: "string", format: "binary" } },
+            },
+          },
+        },
+        responses: {
+          201: json({ type: "object" }),
+          400: error,
+          404: error,
+          413: error,
+          415: error,
+          422: error,
+        },
+      },
+    },
+    "/v1/runs/{id}/models": {
+      get: {
+        summary: "The run's uploaded models (no bytes)",
+        parameters: [id],
+        responses: { 200: json({ type: "object" }), 404: error },
+      },
+    },
+    "/v1/runs/{id}/grids": {
+      post: {
+        summary:
+          "Draw a seeded PNG grid from the run's decoder and store it: samples, traversal, dimensions (JSON), or " +
+          "interpolation (an .npz with x [2, H, W(, C)], parameters in the query; or multipart request + x or a, b). " +
+          "The same request returns the same image (200).",
+        parameters: [id],
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["kind"],
+                properties: { kind: { enum: ["samples", "traversal", "interpolation", "dimensions"] } },
+              },
+            },
+            "application/zip": binary,
+            "multipart/form-data": { schema: { type: "object" } },
+          },
+        },
+        responses: {
+          200: json({ type: "object" }),
+          201: json({ type: "object" }),
+          400: error,
+          404: error,
+          422: error,
+        },
+      },
+    },
+    "/v1/runs/{id}/images": {
+      get: {
+        summary:
+          "The run's images, newest first: {images: [{id, url, caption, kind, width, height, params, created_at}]}",
+        parameters: [id],
+        responses: { 200: json({ type: "object" }), 404: error },
+      },
+    },
+    "/v1/runs/{id}/images/{imageId}": {
+      get: {
+        summary: "One stored image",
+        parameters: [id, { name: "imageId", in: "path", required: true, schema: { type: "string" } }],
+        responses: { 200: { description: "PNG", content: { "image/png": binary } }, 404: error },
+      },
+    },
+    "/v1/runs/{id}/generate": {
+      post: {
+        summary:
+          "Decode n seeded prior samples with the run's decoder, extract them in the reference's feature space and " +
+          "append them as the run's batches (a retry replays, never double counts)",
+        parameters: [id],
+        requestBody: {
+          required: true,
+          ...json({
+            type: "object",
+            required: ["n"],
+            properties: {
+              n: { type: "integer", minimum: 1, maximum: 100000 },
+              seed: { type: "integer", minimum: 0 },
+              chunk: { type: "integer", minimum: 1, maximum: 5000 },
+              features: { type: "string" },
+            },
+          }),
+        },
+        responses: { 200: json({ type: "object" }), 400: error, 404: error, 409: error, 422: error },
+      },
+    },
     "/v1/admin/keys": {
       post: {
         summary: "Create an API key of the caller's project (admin key)",

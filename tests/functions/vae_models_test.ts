@@ -115,6 +115,17 @@ testEachDatabase(
         assert.equal((await postJson(s, `/v1/runs/${run}/grids`, body)).status, 400, JSON.stringify(body));
       }
       assert.equal((await s.request(`/v1/runs/nope/images`)).status, 404);
+      const doc = await (await s.request("/v1/openapi.json")).json();
+      for (
+        const path of [
+          "/v1/runs/{id}/models/{role}",
+          "/v1/runs/{id}/models",
+          "/v1/runs/{id}/grids",
+          "/v1/runs/{id}/images",
+          "/v1/runs/{id}/images/{imageId}",
+          "/v1/runs/{id}/generate",
+        ]
+      ) assert.ok(doc.paths[path], path);
     });
   },
 );
