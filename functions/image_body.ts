@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import { InvalidInputError, PayloadTooLargeError, UnprocessableError } from "../src/errors.ts";
 import type { ImageBatch } from "../src/features/extractor.ts";
 import { imageBatchFromNdArray, type ImageLayout } from "../src/features/image_batch.ts";
-import { decodeImage, imageBatchFromImages } from "../src/features/png_jpeg.ts";
+import { decodeImage, DEFAULT_MAX_PIXELS, imageBatchFromImages } from "../src/features/png_jpeg.ts";
 import type { NdArray } from "../src/tensors/ndarray.ts";
 import { parseNpy } from "../src/tensors/npy.ts";
 
@@ -73,12 +73,30 @@ export async function multipartContentSha256(files: Uint8Array[]): Promise<strin
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Decodes image files (PNG/JPEG) and stacks them (equal sizes required). */
+/**
+ * Most pixels of all images of one request together (4096 x 4096). Decoded and stacked as float32 RGB each pixel
+ * takes 12 bytes, and a 50 KB PNG can declare 4096 x 4096: without a total, a few hundred KB of PNGs took the
+ * server's memory by gigabytes.
+ */
+export const MAX_PIXELS_PER_REQUEST = DEFAULT_MAX_PIXELS;
+
+/** Decodes image files (PNG/JPEG) and stacks them (equal sizes required; MAX_PIXELS_PER_REQUEST in all). */
 export function imagesFromFiles(files: Uint8Array[]): ImageBatch {
+  let budget = MAX_PIXELS_PER_REQUEST;
   const decoded = files.map((f, i) => {
     try {
-      return decodeImage(f);
+      // Each header is checked against what is left of the budget before its pixels are decoded.
+      const img = decodeImage(f, { maxPixels: Math.min(DEFAULT_MAX_PIXELS, budget) });
+      budget -= img.width * img.height;
+      return img;
     } catch (e) {
+      if (e instanceof PayloadTooLargeError && budget < DEFAULT_MAX_PIXELS) {
+        throw new PayloadTooLargeError(
+          "images_too_many_pixels",
+          `image ${i}: the images of one request may hold ${MAX_PIXELS_PER_REQUEST} pixels together, and ` +
+            `${MAX_PIXELS_PER_REQUEST - budget} are taken by images 0..${i - 1}: send fewer images per batch`,
+        );
+      }
       if (e instanceof Error) e.message = `image ${i}: ${e.message}`;
       throw e;
     }
