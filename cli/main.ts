@@ -6,6 +6,7 @@
 
 import { FidstreamError } from "../src/errors.ts";
 import { UsageError } from "./args.ts";
+import { FEATURES_USAGE, featuresCommand } from "./features.ts";
 import { FID_USAGE, fidCommand } from "./fid.ts";
 import { IS_USAGE, isCommand } from "./is.ts";
 import { KEYS_USAGE, keysCommand } from "./keys.ts";
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, [(argv: string[]) => Promise<object>, string]> = 
   stats: [statsCommand, STATS_USAGE],
   upload: [uploadCommand, UPLOAD_USAGE],
   keys: [keysCommand, KEYS_USAGE],
+  features: [featuresCommand, FEATURES_USAGE],
 };
 
 /** The full usage text. */

@@ -25,6 +25,10 @@ const BUILT_IN: Record<string, ExtractorSource> = {
     module: new URL("../mnist-lenet/model.ts", import.meta.url).href,
     exportName: "loadMnistLenet",
   },
+  "fid-inception": {
+    module: new URL("../fid-inception/loader.ts", import.meta.url).href,
+    exportName: "loadFidInception",
+  },
 };
 
 const sources = new Map<string, ExtractorSource>(Object.entries(BUILT_IN));

@@ -1,0 +1,328 @@
+/**
+ * Feature extraction speed side by side, in one session:
+ *   deno run -A bench/extraction_bench.ts [--quick] [--no-webgpu] [--no-cpu] [--mem-images 256]
+ *
+ * - fid-inception "2048" (pool3) at 299 x 299, loaded through the registry's loader from random folded weights
+ *   written to a temp data dir (speed does not depend on the values): wasm in this thread (one core: tfjs'
+ *   wasm has no threads under Deno; the baseline), cpu, the worker pool (wasm) with 1 and 2 workers, and
+ *   webgpu (here a software adapter, llvmpipe: it runs on the CPU, so it says nothing of a real GPU), at
+ *   batch 1 / 8 / 32 where the time allows. A "batch" on the pool is one extract() call; several are
+ *   submitted at once so every worker has work, as `deno task fid` does.
+ * - mnist-lenet "features" (28 x 28) on wasm in this thread and on the pool.
+ * - Peak RSS of a fresh process (VmHWM, main thread + worker) while one worker extracts one 256-image batch
+ *   (fid-inception, wasm): a child process, so earlier runs' WASM heaps (which never shrink) do not count.
+ *
+ * Ratios are images/s over the wasm single-thread figure at the same batch. torch 1.13 reference
+ * (ENVIRONMENT.md: pytorch-fid's InceptionV3, 2 quiet cores): ~8 img/s at batch 1-8, ~5 at 32. Other jobs
+ * may share this machine: compare figures of one run only. The default run takes about 4 minutes (webgpu on
+ * llvmpipe runs batch 1 only: a batch of 8 took ~1 minute).
+ */
+import { FID_INCEPTION_DEFAULT_BATCH, loadFidInception } from "../models/fid-inception/loader.ts";
+import { fidInceptionWeightShapes, largestActivationBytesPerImage } from "../models/fid-inception/network.ts";
+import {
+  FOLDED_FORMAT,
+  FOLDED_VERSION,
+  type FoldedManifest,
+  type ManifestTensor,
+  sha256Hex,
+  writeFolded,
+} from "../models/fid-inception/weights_format.ts";
+import { splitDigits } from "../models/mnist-lenet/digits.ts";
+import { loadMnistLenet } from "../models/mnist-lenet/model.ts";
+import { type BackendName, initBackend } from "../models/runtime/backend.ts";
+import { ExtractorPool } from "../models/runtime/worker_pool.ts";
+import type { FeatureExtractor, ImageBatch } from "../src/features/extractor.ts";
+
+const SIDE = 299;
+const PER_IMAGE = SIDE * SIDE * 3;
+const TORCH: Record<number, number> = { 1: 8, 8: 8, 32: 5 };
+const MiB = 1024 * 1024;
+
+function flagValue(name: string, fallback: number): number {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Number(Deno.args[i + 1]) : fallback;
+}
+const quick = Deno.args.includes("--quick");
+const runWebgpu = !Deno.args.includes("--no-webgpu") && !quick;
+const runCpu = !Deno.args.includes("--no-cpu");
+const memImages = flagValue("--mem-images", quick ? 64 : 256);
+
+function uniform(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** He-uniform random folded weights written as `deno task models:fetch` would leave them. */
+async function writeRandomWeights(dir: string): Promise<void> {
+  const r = uniform(1);
+  const shapes = fidInceptionWeightShapes();
+  shapes.set("fc.bias", [1008]);
+  let total = 0;
+  for (const s of shapes.values()) total += s.reduce((a, b) => a * b, 1);
+  const bin = new Uint8Array(4 * total);
+  const floats = new Float32Array(bin.buffer);
+  const tensors: ManifestTensor[] = [];
+  let at = 0;
+  for (const [name, shape] of shapes) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const bias = name.endsWith(".bias");
+    const bound = bias ? 0.1 : Math.sqrt(6 / (name === "fc.weight" ? 2048 : shape[0] * shape[1] * shape[2]));
+    for (let i = 0; i < n; i++) floats[at + i] = (2 * r() - 1) * bound;
+    tensors.push({ name, shape, offset: 4 * at, length: n });
+    at += n;
+  }
+  const manifest: FoldedManifest = {
+    format: FOLDED_FORMAT,
+    version: FOLDED_VERSION,
+    model: "random weights for benchmarking",
+    source: { file: "random", sha256: "0".repeat(64) },
+    bnEps: 0.001,
+    dtype: "float32",
+    byteOrder: "little",
+    convLayout: "HWIO",
+    binBytes: bin.length,
+    binSha256: await sha256Hex(bin),
+    tensors,
+  };
+  await writeFolded(dir, { manifest, bin });
+}
+
+function randomImages(n: number, seed: number): ImageBatch {
+  const r = uniform(seed);
+  const data = new Float32Array(n * PER_IMAGE);
+  for (let i = 0; i < data.length; i++) data[i] = r();
+  return { n, height: SIDE, width: SIDE, channels: 3, data };
+}
+
+function slice(images: ImageBatch, n: number, from = 0): ImageBatch {
+  return { ...images, n, data: images.data.subarray(from * PER_IMAGE, (from + n) * PER_IMAGE) };
+}
+
+interface Row {
+  model: string;
+  how: string;
+  batch: number;
+  images: number;
+  seconds: number;
+  note?: string;
+}
+const rows: Row[] = [];
+
+function record(row: Row): void {
+  rows.push(row);
+  console.error(
+    `  ${row.model} ${row.how} batch ${row.batch}: ${(row.images / row.seconds).toFixed(2)} img/s ` +
+      `(${row.images} images in ${row.seconds.toFixed(1)} s)${row.note ? `  ${row.note}` : ""}`,
+  );
+}
+
+async function seconds(run: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await run();
+  return (performance.now() - t) / 1000;
+}
+
+/** In-thread extraction on one backend: warm-up, then each batch `runs` times. */
+async function inThread(
+  backend: BackendName,
+  images: ImageBatch,
+  plan: { batch: number; runs: number }[],
+  label: string = backend,
+  note?: string,
+): Promise<void> {
+  await initBackend(backend);
+  const ex: FeatureExtractor = await loadFidInception({ backend, batchSize: 32 });
+  try {
+    const warm = await seconds(() => ex.extract(slice(images, 1)));
+    console.error(`  ${label}: first call (kernel/shader setup) ${warm.toFixed(1)} s`);
+    for (const { batch, runs } of plan) {
+      let total = 0;
+      for (let i = 0; i < runs; i++) total += await seconds(() => ex.extract(slice(images, batch)));
+      record({ model: "fid-inception", how: label, batch, images: batch * runs, seconds: total, note });
+    }
+  } finally {
+    ex.dispose();
+  }
+}
+
+/** Pool extraction: `calls` concurrent extract() calls of `batch` images each. */
+async function onPool(pool: ExtractorPool, images: ImageBatch, batch: number, calls: number, how: string) {
+  const t = await seconds(() =>
+    Promise.all(
+      Array.from({ length: calls }, (_, i) => pool.extract("fid-inception", slice(images, batch, i * batch))),
+    )
+  );
+  record({ model: "fid-inception", how, batch, images: batch * calls, seconds: t });
+}
+
+/** Child mode: one worker extracts one batch of `n` images; prints baseline and peak RSS as JSON. */
+async function rssChild(n: number): Promise<void> {
+  const status = () => Deno.readTextFileSync("/proc/self/status");
+  const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status())?.[1] ?? NaN);
+  const pool = new ExtractorPool({ workers: 1, backend: "wasm" });
+  const images = randomImages(n, 9);
+  await pool.extract("fid-inception", slice(images, 1)); // loads the model in the worker
+  const before = kib("VmRSS");
+  const t = await seconds(() => pool.extract("fid-inception", images));
+  const peak = kib("VmHWM");
+  await pool.close();
+  console.log(JSON.stringify({ n, seconds: t, rssBeforeMiB: before / 1024, peakMiB: peak / 1024 }));
+}
+
+async function main(): Promise<void> {
+  const dataDir = await Deno.makeTempDir({ prefix: "fidstream_bench_" });
+  Deno.env.set("FIDSTREAM_DATA_DIR", dataDir);
+  Deno.env.delete("FIDSTREAM_FID_WEIGHTS");
+  await writeRandomWeights(`${dataDir}/models/fid-inception`);
+  const images = randomImages(32, 2);
+  console.error(
+    `fid-inception at ${SIDE}x${SIDE}, ${navigator.hardwareConcurrency} cores${quick ? ", quick" : ""}`,
+  );
+  try {
+    // 1. wasm, one thread: the baseline.
+    await inThread(
+      "wasm",
+      images,
+      quick ? [{ batch: 1, runs: 2 }, { batch: 8, runs: 1 }] : [
+        { batch: 1, runs: 3 },
+        { batch: 8, runs: 1 },
+        { batch: 32, runs: 1 },
+      ],
+      "wasm 1 thread",
+    );
+    // 2. cpu: ~0.1 img/s, one image.
+    if (runCpu) await inThread("cpu", images, [{ batch: 1, runs: 1 }], "cpu 1 thread");
+    // 3. webgpu on whatever adapter there is (llvmpipe here).
+    if (runWebgpu) {
+      try {
+        const info = await initBackend("webgpu");
+        const software = /llvmpipe|lavapipe|swiftshader|software/i.test(info.adapter ?? "");
+        const perCall = Math.floor((info.maxBufferBytes ?? 0) / largestActivationBytesPerImage(SIDE, SIDE));
+        const note = `adapter ${info.adapter ?? "?"}${software ? " (software: runs on the CPU)" : ""}, ` +
+          `${(info.maxBufferBytes ?? 0) / MiB} MiB/tensor -> <= ${
+            Math.min(FID_INCEPTION_DEFAULT_BATCH, perCall)
+          } img/call`;
+        await inThread("webgpu", images, [{ batch: 1, runs: 2 }], "webgpu", note);
+      } catch (e) {
+        console.error(`  webgpu skipped: ${e instanceof Error ? e.message : e}`);
+      }
+    }
+    // 4. The worker pool (wasm), 1 then 2 workers.
+    for (const workers of [1, 2]) {
+      const pool = new ExtractorPool({ workers, backend: "wasm" });
+      try {
+        const how = `pool ${workers} worker${workers > 1 ? "s" : ""}`;
+        await Promise.all(
+          Array.from({ length: workers }, (_, i) => pool.extract("fid-inception", slice(images, 1, i))),
+        );
+        await onPool(pool, images, 1, 2 * workers, how);
+        await onPool(pool, images, 8, workers === 1 ? 1 : 4, how);
+        if (workers === 2 && !quick) await onPool(pool, images, 32, 1, how);
+      } finally {
+        await pool.close();
+      }
+    }
+    // 5. mnist-lenet: 2000 digits in batches of 500.
+    const { heldOut } = splitDigits();
+    const digitBatches = [0, 1, 2, 3].map((b) => ({
+      n: 500,
+      height: 28,
+      width: 28,
+      channels: 1 as const,
+      data: heldOut.images.subarray(b * 500 * 784, (b + 1) * 500 * 784),
+    }));
+    await initBackend("wasm");
+    const lenet = await loadMnistLenet({ backend: "wasm" });
+    await lenet.extract(digitBatches[0]);
+    const tLenet = await seconds(async () => {
+      for (const b of digitBatches) await lenet.extract(b);
+    });
+    rows.push({ model: "mnist-lenet", how: "wasm 1 thread", batch: 500, images: 2000, seconds: tLenet });
+    lenet.dispose();
+    const lenetPool = new ExtractorPool({ workers: 2, backend: "wasm" });
+    await Promise.all(digitBatches.slice(0, 2).map((b) => lenetPool.extract("mnist-lenet", b)));
+    const tPool = await seconds(() =>
+      Promise.all(digitBatches.map((b) => lenetPool.extract("mnist-lenet", b)))
+    );
+    rows.push({ model: "mnist-lenet", how: "pool 2 workers", batch: 500, images: 2000, seconds: tPool });
+    await lenetPool.close();
+
+    // 6. Peak RSS in a fresh process.
+    console.error(`  peak RSS: one worker extracting ${memImages} images (child process) ...`);
+    const child = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL(import.meta.url).pathname, "--rss-child", String(memImages)],
+      env: { FIDSTREAM_DATA_DIR: dataDir },
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    const mem = JSON.parse(new TextDecoder().decode(child.stdout).trim().split("\n").pop()!);
+    record({
+      model: "fid-inception",
+      how: "pool 1 worker",
+      batch: mem.n,
+      images: mem.n,
+      seconds: mem.seconds,
+    });
+    printTable(mem);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+}
+
+function printTable(mem: { n: number; rssBeforeMiB: number; peakMiB: number }): void {
+  const base = (model: string, batch: number) => {
+    const wasm = rows.filter((r) => r.model === model && r.how === "wasm 1 thread");
+    const same = wasm.find((r) => r.batch === batch) ?? wasm.reduce((a, b) => (b.batch > a.batch ? b : a));
+    return same.images / same.seconds;
+  };
+  const line = (cells: string[]) =>
+    console.log(cells.map((c, i) => (i < 2 ? c.padEnd(16) : c.padStart(10))).join(" "));
+  console.log(
+    `\nFeature extraction, ${navigator.hardwareConcurrency} cores (shared machine: noisy), one session`,
+  );
+  // x wasm-1: images/s over wasm in one thread at the same batch (its largest batch for bigger ones).
+  line(["model", "how", "batch", "img/s", "x wasm-1", "torch1.13"]);
+  const order = ["wasm 1 thread", "cpu 1 thread", "webgpu", "pool 1 worker", "pool 2 workers"];
+  const rank = (r: Row) => [r.model === "fid-inception" ? 0 : 1, order.indexOf(r.how), r.batch];
+  rows.sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  });
+  for (const r of rows) {
+    const ips = r.images / r.seconds;
+    const torch = r.model === "fid-inception" && TORCH[r.batch] ? `${TORCH[r.batch]}` : "-";
+    line([
+      r.model,
+      r.how,
+      String(r.batch),
+      ips.toFixed(2),
+      `${(ips / base(r.model, r.batch)).toFixed(2)}x`,
+      torch,
+    ]);
+  }
+  const inputMiB = (mem.n * PER_IMAGE * 4) / MiB;
+  console.log(
+    `\nPeak RSS, fid-inception on one wasm worker, one ${mem.n}-image ${SIDE}x${SIDE} batch: ${
+      mem.peakMiB.toFixed(0)
+    } MiB ` +
+      `(process before the batch: ${mem.rssBeforeMiB.toFixed(0)} MiB; the input alone is ${
+        inputMiB.toFixed(0)
+      } MiB ` +
+      `float32, held by the caller and copied once to the worker; the worker runs it ${FID_INCEPTION_DEFAULT_BATCH} at a time)`,
+  );
+  console.log(
+    JSON.stringify({
+      rows: rows.map((r) => ({ ...r, img_per_s: Number((r.images / r.seconds).toFixed(3)) })),
+      mem,
+    }),
+  );
+}
+
+if (Deno.args[0] === "--rss-child") await rssChild(Number(Deno.args[1]));
+else await main();
