@@ -1,7 +1,8 @@
 /**
- * Reading an uploaded model from a request: a zip body (options in the query string), or multipart/form-data
- * whose file parts are the model's files (each named by its filename) and whose optional `manifest` part is a
- * JSON object of options (query parameters apply too; the manifest wins where both say).
+ * Reading an uploaded model from a request: a zip body, or multipart/form-data whose file parts are the model's
+ * files (each named by its filename). Options (latent_dim, output_shape, ...) come from the query string and from
+ * a JSON manifest: a multipart `manifest` part, or a `fidstream.json` file in the upload; the manifest wins
+ * where both say.
  */
 import type { Context } from "hono";
 import { InvalidInputError, UnsupportedMediaTypeError } from "../../src/errors.ts";
@@ -23,16 +24,34 @@ function contentType(c: Context<AppEnv>): string {
   return (c.req.header("content-type") ?? "application/octet-stream").split(";")[0].trim().toLowerCase();
 }
 
+/** Name of the optional manifest file inside an upload. */
+export const MANIFEST_FILE = "fidstream.json";
+
+/** Removes the upload's fidstream.json (at any depth, at most one) and returns its options object. */
+export function takeManifestFile(files: UploadFiles): Record<string, unknown> {
+  const found = [...files.keys()].filter((p) => p === MANIFEST_FILE || p.endsWith(`/${MANIFEST_FILE}`));
+  if (found.length > 1) {
+    throw new InvalidInputError(
+      "manifest_ambiguous",
+      `the upload has ${found.length} ${MANIFEST_FILE} files`,
+    );
+  }
+  if (found.length === 0) return {};
+  const text = new TextDecoder().decode(files.get(found[0]));
+  files.delete(found[0]);
+  return jsonField(text, found[0]);
+}
+
 /** Parses a JSON object given as a form field. */
 export function jsonField(value: unknown, field: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(String(value));
   } catch {
-    throw new InvalidInputError("invalid_json", `the '${field}' part is not valid JSON`);
+    throw new InvalidInputError("invalid_json", `'${field}' is not valid JSON`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidInputError("invalid_json", `the '${field}' part must be a JSON object`);
+    throw new InvalidInputError("invalid_json", `'${field}' must be a JSON object`);
   }
   return parsed as Record<string, unknown>;
 }
@@ -64,7 +83,8 @@ export async function readModelUpload(c: Context<AppEnv>): Promise<ModelUpload> 
       }
     }
     if (files.size === 0) throw new InvalidInputError("empty_body", "the multipart body holds no files");
-    return { files, options: parseModelOptions({ ...query, ...manifest }) };
+    const fromFile = takeManifestFile(files);
+    return { files, options: parseModelOptions({ ...query, ...fromFile, ...manifest }) };
   }
   if (!ZIP_TYPES.includes(contentType(c))) {
     throw new UnsupportedMediaTypeError(
@@ -73,6 +93,6 @@ export async function readModelUpload(c: Context<AppEnv>): Promise<ModelUpload> 
         "its files as multipart/form-data",
     );
   }
-  const options = parseModelOptions(query);
-  return { files: uploadFilesFromZip(await readBinaryBody(c, ZIP_TYPES)), options };
+  const files = uploadFilesFromZip(await readBinaryBody(c, ZIP_TYPES));
+  return { files, options: parseModelOptions({ ...query, ...takeManifestFile(files) }) };
 }

@@ -45,7 +45,7 @@ function reviveError(e: { name: string; code?: string; message: string }): Error
 
 /** A runner over one lazily started Worker (functions/vae/worker.ts). */
 export function workerVaeRunner(opts: VaeRunnerOptions = {}): VaeRunner {
-  const timeoutMs = opts.timeoutMs ?? Number(Deno.env.get("FIDSTREAM_VAE_TIMEOUT_MS") ?? 120_000);
+  const timeoutMs = opts.timeoutMs ?? timeoutFromEnv();
   const idleMs = opts.idleMs ?? 60_000;
   let worker: Worker | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -127,6 +127,12 @@ export function workerVaeRunner(opts: VaeRunnerOptions = {}): VaeRunner {
       stop(new UnavailableError("vae_worker_stopped", "the VAE worker stopped"));
     },
   };
+}
+
+/** FIDSTREAM_VAE_TIMEOUT_MS when it is a positive number of milliseconds, else 120 s. */
+export function timeoutFromEnv(): number {
+  const raw = Number(Deno.env.get("FIDSTREAM_VAE_TIMEOUT_MS"));
+  return Number.isFinite(raw) && raw > 0 ? raw : 120_000;
 }
 
 const runners = new WeakMap<Deps, VaeRunner>();

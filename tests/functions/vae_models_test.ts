@@ -88,6 +88,13 @@ testEachDatabase(
       // A decoder whose input says nothing and no latent_dim: 422; a wrong latent_dim: 422.
       const wrong = await uploadModel(s, run, "decoder", zipOf(model), "?latent_dim=5");
       assert.deepEqual([wrong.status, (await wrong.json()).error.code], [422, "latent_dim_mismatch"]);
+      // Options may also come in a fidstream.json inside the upload (it wins over the query).
+      const withManifest = new Map([...model, [
+        "fidstream.json",
+        new TextEncoder().encode('{"latent_dim": 5}'),
+      ]]);
+      const fromFile = await uploadModel(s, run, "decoder", zipOf(withManifest, "d/"), "?latent_dim=8");
+      assert.deepEqual([fromFile.status, (await fromFile.json()).error.code], [422, "latent_dim_mismatch"]);
       const badOption = await uploadModel(s, run, "decoder", zipOf(model), "?latnt_dim=8");
       assert.deepEqual([badOption.status, (await badOption.json()).error.code], [
         400,
