@@ -26,19 +26,20 @@ export function diversityOptions(config: Record<string, unknown>): DiversityOpti
       'config.prdc must be false or {"k","max_samples","seed"}',
     );
   }
-  const int = (name: string, fallback: number, min: number) => {
+  const int = (name: string, fallback: number, min: number, max: number) => {
     const x = o[name] ?? fallback;
-    if (typeof x !== "number" || !Number.isInteger(x) || x < min) {
+    if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max) {
       throw new UnprocessableError(
         "bad_prdc_config",
-        `config.prdc.${name} must be an integer >= ${min}, got ${JSON.stringify(x)}`,
+        `config.prdc.${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(x)}`,
       );
     }
     return x;
   };
+  // Naeem et al.'s 10,000 rows per side is the most a finalize may spend (minutes at D=2048).
   return {
-    k: int("k", 5, 1),
-    maxSamples: int("max_samples", DEFAULT_DIVERSITY_SAMPLES, 2),
-    seed: int("seed", 2020, 0),
+    k: int("k", 5, 1, 100),
+    maxSamples: int("max_samples", DEFAULT_DIVERSITY_SAMPLES, 2, 10_000),
+    seed: int("seed", 2020, 0, 2 ** 32 - 1),
   };
 }

@@ -20,16 +20,21 @@ export function kidOptions(config: Record<string, unknown>): KidOptions | null {
     );
   }
   const k = kid as Record<string, unknown>;
-  const int = (name: string, min: number) => {
+  const int = (name: string, min: number, max: number) => {
     const v = k[name];
     if (v === undefined) return undefined;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
       throw new UnprocessableError(
         "bad_kid_config",
-        `config.kid.${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`,
+        `config.kid.${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`,
       );
     }
     return v;
   };
-  return { subsets: int("subsets", 1), subsetSize: int("subset_size", 2), seed: int("seed", 0) };
+  // Bounds keep a finalize from becoming a denial of service: 10 x torch-fidelity's defaults at most.
+  return {
+    subsets: int("subsets", 1, 1000),
+    subsetSize: int("subset_size", 2, 10_000),
+    seed: int("seed", 0, 2 ** 32 - 1),
+  };
 }

@@ -349,3 +349,27 @@ testEachDatabase("the OpenAPI document describes every public route", async (db)
     await s.close();
   }
 });
+
+testEachDatabase("run configs that would make finalize unbounded are refused with a 422", async (db) => {
+  const s = await startTestService(db);
+  try {
+    const ref = await createReference(s, randomFeatures(20, D, 60), 20);
+    for (
+      const config of [
+        { kid: { subsets: 1e9 } },
+        { kid: { subset_size: 1e7 } },
+        { kid: "yes" },
+        { prdc: { max_samples: 1e6 } },
+        { prdc: { k: 0 } },
+        { retain_features: "sometimes" },
+      ]
+    ) {
+      const res = await postJson(s, "/v1/runs", { name: "x", reference: ref.id, config });
+      assert.equal(res.status, 422, JSON.stringify(config));
+      assert.match((await res.json()).error.code, /^bad_/);
+    }
+    assert.equal((await (await s.request("/v1/runs")).json()).runs.length, 0);
+  } finally {
+    await s.close();
+  }
+});
