@@ -13,6 +13,7 @@ import { parseNpy } from "../src/tensors/npy.ts";
 import { idempotencyKey, readBinaryBody, sha256Hex } from "./body.ts";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
+import { storeUploadGrid } from "./pipeline/upload_gallery.ts";
 import {
   imagesFromFiles,
   imagesFromMultipart,
@@ -149,5 +150,11 @@ export async function storeFeatureBatch(
     ? { kind: "images", key, sha256, images: imagesFromFiles(files) }
     : await parseUploadBody(c, body, key, sha256);
   const features = await uploadFeatures(deps, upload, space, dim);
-  return await storeFeatureUpload(deps, owner, { key, sha256, features });
+  const receipt = await storeFeatureUpload(deps, owner, { key, sha256, features });
+  if (upload.kind === "images" && owner.kind === "run" && !receipt.replay) {
+    // Best effort: a failed thumbnail must not fail a batch that is already stored.
+    await storeUploadGrid(deps.db, owner.id, receipt.batch, upload.images)
+      .catch((e) => deps.log(`gallery grid for run ${owner.id} failed: ${e}`));
+  }
+  return receipt;
 }

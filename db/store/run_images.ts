@@ -1,5 +1,5 @@
 /** PNG images drawn for a run: stored once per distinct request (the same request returns the same image). */
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, ne } from "drizzle-orm";
 import type { Db } from "../database.ts";
 import { runImages } from "../schema.ts";
 
@@ -72,4 +72,16 @@ export async function findRunImagePng(
   const [row] = await db.select({ png: runImages.png, createdAt: runImages.createdAt }).from(runImages)
     .where(and(eq(runImages.runId, runId), eq(runImages.id, id)));
   return row;
+}
+
+/** Deletes the run's images of one kind except `keepId` (the "latest uploads" grid keeps only its newest). */
+export async function deleteOtherRunImages(
+  db: Db,
+  runId: string,
+  kind: string,
+  keepId: string,
+): Promise<void> {
+  await db.delete(runImages).where(
+    and(eq(runImages.runId, runId), eq(runImages.kind, kind), ne(runImages.id, keepId)),
+  );
 }

@@ -70,6 +70,18 @@ testEachDatabase(
         .json();
       await postNpy(s, `/v1/runs/${viaFeatures.id}/batches`, npyOf(features.data, 70, features.dim), "f");
 
+      // The gallery holds one grid of the newest image batch (30 digits), as a PNG.
+      const gallery = (await (await s.request(`/v1/runs/${viaImages.id}/images`)).json()).images;
+      const uploads = gallery.filter((i: { kind: string }) => i.kind === "uploads");
+      assert.equal(uploads.length, 1, "only the latest upload grid is kept");
+      assert.match(uploads[0].caption, /30 of 30 images/);
+      const gridRes = await s.request(uploads[0].url);
+      assert.equal(gridRes.headers.get("content-type"), "image/png");
+      const { decode } = await import("fast-png");
+      const decoded = decode(new Uint8Array(await gridRes.arrayBuffer()));
+      assert.deepEqual([decoded.width, decoded.height], [uploads[0].width, uploads[0].height]);
+      assert.ok(decoded.width >= 6 * 28, "a grid of 6 x 5 digits");
+
       const f1 = await (await s.request(`/v1/runs/${viaImages.id}/finalize`, { method: "POST" })).json();
       const f2 = await (await s.request(`/v1/runs/${viaFeatures.id}/finalize`, { method: "POST" })).json();
       assert.equal(f1.n, 70);
