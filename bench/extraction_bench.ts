@@ -32,6 +32,7 @@ import { loadMnistLenet } from "../models/mnist-lenet/model.ts";
 import { type BackendName, initBackend } from "../models/runtime/backend.ts";
 import { ExtractorPool } from "../models/runtime/worker_pool.ts";
 import type { FeatureExtractor, ImageBatch } from "../src/features/extractor.ts";
+import { seededRandom } from "../tests/_support/arrays.ts";
 
 const SIDE = 299;
 const PER_IMAGE = SIDE * SIDE * 3;
@@ -47,20 +48,9 @@ const runWebgpu = !Deno.args.includes("--no-webgpu") && !quick;
 const runCpu = !Deno.args.includes("--no-cpu");
 const memImages = flagValue("--mem-images", quick ? 64 : 256);
 
-function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** He-uniform random folded weights written as `deno task models:fetch` would leave them. */
 async function writeRandomWeights(dir: string): Promise<void> {
-  const r = uniform(1);
+  const r = seededRandom(1);
   const shapes = fidInceptionWeightShapes();
   shapes.set("fc.bias", [1008]);
   let total = 0;
@@ -94,7 +84,7 @@ async function writeRandomWeights(dir: string): Promise<void> {
 }
 
 function randomImages(n: number, seed: number): ImageBatch {
-  const r = uniform(seed);
+  const r = seededRandom(seed);
   const data = new Float32Array(n * PER_IMAGE);
   for (let i = 0; i < data.length; i++) data[i] = r();
   return { n, height: SIDE, width: SIDE, channels: 3, data };

@@ -17,6 +17,7 @@ import { permuteSymmetric, triangularCongruence } from "../src/stats/triangular_
 import { tridiagonalizeLower } from "../src/stats/householder_tridiagonal.ts";
 import { tridiagonalEigenvalues } from "../src/stats/tridiagonal_ql.ts";
 import { wasmLinalg } from "../src/stats/linalg_wasm.ts";
+import { seededRandom } from "../tests/_support/arrays.ts";
 
 const SCIPY_SQRTM_SECONDS = 7.4; // pytorch-fid's path at D=2048, quiet 2-core machine (ENVIRONMENT.md)
 const TARGET_SECONDS = SCIPY_SQRTM_SECONDS / 2;
@@ -29,23 +30,12 @@ const dim = argValue("--dim", 2048);
 const runTs = !Deno.args.includes("--no-ts");
 const runPython = !Deno.args.includes("--no-python");
 
-function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Q diag(lambda) Q^T with Q a product of `reflectors` random Householder reflections (O(n^2) each). */
 function rotatedCovariance(lambda: Float64Array, reflectors: number, seed: number): Float64Array {
   const n = lambda.length;
   const s = new Float64Array(n * n);
   for (let i = 0; i < n; i++) s[i * n + i] = lambda[i];
-  const rnd = uniform(seed);
+  const rnd = seededRandom(seed);
   const u = new Float64Array(n);
   const p = new Float64Array(n);
   for (let r = 0; r < reflectors; r++) {
@@ -80,7 +70,7 @@ function powerLaw(n: number, scale: number, exponent: number, rank = n): Float64
 }
 
 function randomMean(n: number, seed: number): Float64Array {
-  const rnd = uniform(seed);
+  const rnd = seededRandom(seed);
   return Float64Array.from({ length: n }, () => rnd() * 0.5);
 }
 

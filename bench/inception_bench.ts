@@ -19,6 +19,7 @@ import {
   type FoldedWeights,
 } from "../models/fid-inception/network.ts";
 import { preprocessForFidInception } from "../models/fid-inception/preprocess.ts";
+import { seededRandom } from "../tests/_support/arrays.ts";
 
 const TORCH_IMG_PER_S: Record<number, number> = { 1: 8, 8: 8, 32: 5 };
 const quick = Deno.args.includes("--quick");
@@ -30,20 +31,9 @@ function argValue(name: string, fallback: number): number {
 const memImages = argValue("--mem-images", 256);
 const memBatch = argValue("--mem-batch", 32);
 
-function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** He-uniform random weights of the right shapes (values of order one keep clear of denormals). */
 function randomWeights(): FoldedWeights {
-  const r = uniform(1);
+  const r = seededRandom(1);
   const m: FoldedWeights = new Map();
   for (const [key, shape] of fidInceptionWeightShapes()) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -56,7 +46,7 @@ function randomWeights(): FoldedWeights {
 }
 
 function randomImages(n: number, side: number, seed: number): Float32Array {
-  const r = uniform(seed);
+  const r = seededRandom(seed);
   const data = new Float32Array(n * side * side * 3);
   for (let i = 0; i < data.length; i++) data[i] = r();
   return data;

@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { batchMoments, emptyMoments, mergeMomentsInto, packedIndex } from "../src/stats/moments.ts";
 import { wasmLinalg } from "../src/stats/linalg_wasm.ts";
+import { seededRandom } from "../tests/_support/arrays.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -23,14 +24,7 @@ const dim = Number(args.dim), n = Number(args.rows), reps = Number(args.reps);
 
 /** Features like InceptionV3 pool outputs: non-negative, a shared per-row factor, float32. */
 function features(seed: number): Float32Array {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = seededRandom(seed);
   const x = new Float32Array(n * dim);
   for (let i = 0; i < n; i++) {
     const shared = rnd();

@@ -12,6 +12,7 @@
  */
 import { prdc } from "../src/stats/prdc.ts";
 import { meanPairwiseDistance } from "../src/stats/pairwise_distance.ts";
+import { seededRandom } from "../tests/_support/arrays.ts";
 
 function argValue(name: string, fallback: number): number {
   const i = Deno.args.indexOf(name);
@@ -23,19 +24,8 @@ const k = argValue("--k", 5);
 const baselineN = argValue("--baseline-n", 1000);
 const runBig = !Deno.args.includes("--no-big");
 
-function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function features(rows: number, seed: number, shift: number): Float32Array {
-  const r = uniform(seed);
+  const r = seededRandom(seed);
   return Float32Array.from({ length: rows * dim }, () => r() + shift);
 }
 

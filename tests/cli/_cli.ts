@@ -2,6 +2,7 @@
 
 import { encodeNpy, type NdArray } from "../../src/tensors/npy.ts";
 import { encodeNpz } from "../../src/tensors/npz.ts";
+import { seededRandom } from "../_support/arrays.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -64,20 +65,8 @@ export async function tempFiles() {
   };
 }
 
-/** A seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** n x d matrix of seeded uniform values in [lo, hi). */
 export function randomRows(n: number, d: number, seed: number, lo = -1, hi = 1): number[][] {
-  const r = mulberry32(seed);
+  const r = seededRandom(seed);
   return Array.from({ length: n }, () => Array.from({ length: d }, () => lo + (hi - lo) * r()));
 }

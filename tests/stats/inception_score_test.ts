@@ -2,17 +2,7 @@ import assert from "node:assert/strict";
 import { inceptionScore } from "../../src/stats/inception_score.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../_support/arrays.ts";
 
 /** Direct textbook IS on already-ordered rows with explicit chunk bounds: exp(E_x KL(p(y|x) || p(y))). */
 function naiveIs(logits: number[][], bounds: number[]) {
@@ -34,7 +24,7 @@ function naiveIs(logits: number[][], bounds: number[]) {
 }
 
 function randomLogits(n: number, c: number, seed: number): number[][] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   return Array.from({ length: n }, () => Array.from({ length: c }, () => 4 * r() - 2));
 }
 

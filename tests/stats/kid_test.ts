@@ -2,20 +2,10 @@ import assert from "node:assert/strict";
 import { kernelInceptionDistance } from "../../src/stats/kid.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../_support/arrays.ts";
 
 function features(n: number, dim: number, seed: number, shift = 0): Float64Array {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   return Float64Array.from({ length: n * dim }, () => r() * 2 - 1 + shift);
 }
 

@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
 import { emptyKl, klBatch, klMetrics, mergeKl } from "../../src/stats/kl_divergence.ts";
 import { UnprocessableError } from "../../src/errors.ts";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../_support/arrays.ts";
 
 /** KL(N(m, s^2) || N(0, 1)) = ln(1/s) + (s^2 + m^2)/2 - 1/2, the textbook Gaussian form (s^2 = e^lv). */
 function gaussianKl(m: number, lv: number): number {
@@ -31,7 +21,7 @@ Deno.test("hand-computed elements", () => {
 });
 
 Deno.test("per-dimension means, total and active count match the Gaussian formula after merging", () => {
-  const r = rng(1);
+  const r = seededRandom(1);
   const n = 25, dim = 6;
   const zm: number[] = [], zl: number[] = [];
   for (let i = 0; i < n; i++) {

@@ -3,21 +3,11 @@
  * cyclic Jacobi eigenvalues and the Denman-Beavers matrix square root. Written independently of src/stats.
  */
 
-/** Seeded uniform [0, 1) generator (mulberry32). */
-export function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../_support/arrays.ts";
 
 /** Seeded standard normal generator (Box-Muller). */
 export function normal(seed: number): () => number {
-  const u = uniform(seed);
+  const u = seededRandom(seed);
   return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
 }
 

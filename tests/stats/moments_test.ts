@@ -10,21 +10,10 @@ import {
   packedIndex,
 } from "../../src/stats/moments.ts";
 import { UnprocessableError } from "../../src/errors.ts";
-
-/** Small deterministic PRNG for test data (mulberry32), independent of the code under test. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../_support/arrays.ts";
 
 function randomData(n: number, dim: number, seed: number, offset = 0, spread = 1): Float64Array {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const x = new Float64Array(n * dim);
   // Correlated columns so off-diagonal covariances are not ~0.
   for (let i = 0; i < n; i++) {
@@ -120,7 +109,7 @@ Deno.test("merging random splits (including size-1 pieces) equals the two-pass c
   const n = 97, dim = 9;
   const x = randomData(n, dim, 2);
   const want = naiveTwoPass(x, n, dim);
-  const r = rng(3);
+  const r = seededRandom(3);
   for (let trial = 0; trial < 20; trial++) {
     const cuts = new Set<number>([1, n - 1]); // force size-1 pieces at both ends
     const k = 1 + Math.floor(r() * 10);

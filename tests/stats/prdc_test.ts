@@ -2,20 +2,10 @@ import assert from "node:assert/strict";
 import { prdc } from "../../src/stats/prdc.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../_support/arrays.ts";
 
 function features(n: number, dim: number, seed: number, shift = 0, scale = 1): Float64Array {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   return Float64Array.from({ length: n * dim }, () => (r() * 2 - 1) * scale + shift);
 }
 
@@ -91,7 +81,7 @@ Deno.test("matches the brute-force definitions on random overlapping sets, sever
 
 Deno.test("ties on a small integer grid follow the strict inequality exactly", () => {
   // Coordinates in {0, 1, 2}: many distances are exactly equal to radii, and exact in float64.
-  const r = rng(3);
+  const r = seededRandom(3);
   const grid = (len: number) => Float64Array.from({ length: len }, () => Math.floor(r() * 3));
   const n = 80, m = 70, dim = 3;
   const real = grid(n * dim), fake = grid(m * dim);

@@ -6,17 +6,7 @@ import {
   reconstructionMetrics,
 } from "../../src/stats/reconstruction.ts";
 import { UnprocessableError } from "../../src/errors.ts";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../_support/arrays.ts";
 
 /** Element-by-element reference: Keras-style BCE with predictions clipped to [1e-7, 1 - 1e-7]. */
 function naive(x: number[], y: number[], n: number) {
@@ -55,7 +45,7 @@ Deno.test("perfect binary reconstructions have BCE at the clip floor and zero MS
 });
 
 Deno.test("merged batches equal one pass over all data and match the naive reference", () => {
-  const r = rng(1);
+  const r = seededRandom(1);
   const n = 30, px = 17;
   const x = Array.from({ length: n * px }, () => (r() < 0.3 ? 0 : r() < 0.5 ? 1 : r()));
   const y = Array.from({ length: n * px }, () => r());

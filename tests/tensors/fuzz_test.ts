@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { InvalidInputError, PayloadTooLargeError } from "../../src/errors.ts";
 import { encodeNpy, type NdArray, parseNpy } from "../../src/tensors/npy.ts";
 import { encodeNpz, parseNpz } from "../../src/tensors/npz.ts";
-import { f64le, mulberry32, npyBytes } from "./_fixtures.ts";
+import { f64le, npyBytes } from "./_fixtures.ts";
 import { buildZip } from "./_zip_builder.ts";
+import { seededRandom } from "../_support/arrays.ts";
 
 const ITERATIONS = 5000;
 const TIME_BUDGET_MS = 4000;
@@ -75,7 +76,7 @@ interface FuzzResult {
 
 /** Run mutated copies of `seeds` through `parse`; count successes, typed errors and the codes seen. */
 function fuzz(seeds: Uint8Array[], parse: (b: Uint8Array) => NdArray[], seed: number): FuzzResult {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const start = performance.now();
   let ok = 0, typed = 0;
   const codes = new Set<string>();

@@ -10,7 +10,8 @@ import { encodeNpz } from "../../../src/tensors/npz.ts";
 import { npyOf, randomFeatures } from "../../_support/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { postJson, postNpy, startTestService } from "../../_support/service.ts";
-import { f32le, mulberry32, npyBytes } from "../../tensors/_fixtures.ts";
+import { f32le, npyBytes } from "../../tensors/_fixtures.ts";
+import { seededRandom } from "../../_support/arrays.ts";
 
 const D = 4;
 const BUDGET_MS = 2500;
@@ -61,7 +62,7 @@ testEachDatabase(
           major: 2,
         }),
       ];
-      const rand = mulberry32(20261124);
+      const rand = seededRandom(20261124);
       const statuses = new Map<number, number>();
       let expected = 0, accepted = 0, tries = 0;
       const start = performance.now();
@@ -109,7 +110,7 @@ testEachDatabase("fuzzed references over HTTP: only 201/4xx, one stored referenc
       encodeNpz({ mu, sigma }),
       encodeNpz({ mu, sigma }, { compress: true }),
     ];
-    const rand = mulberry32(7);
+    const rand = seededRandom(7);
     let created = 0, tries = 0;
     const start = performance.now();
     while (performance.now() - start < BUDGET_MS) {

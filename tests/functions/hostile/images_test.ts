@@ -14,7 +14,7 @@ import {
   UnprocessableError,
 } from "../../../src/errors.ts";
 import { decodeImage } from "../../../src/features/png_jpeg.ts";
-import { mulberry32 } from "../../tensors/_fixtures.ts";
+import { seededRandom } from "../../_support/arrays.ts";
 
 const BUDGET_MS = 3000;
 const MAX_PIXELS = 256 * 256;
@@ -42,7 +42,7 @@ function mutate(src: Uint8Array, rand: () => number): Uint8Array {
 }
 
 function seeds(): Uint8Array[] {
-  const rand = mulberry32(5);
+  const rand = seededRandom(5);
   const px = (n: number, max = 256) => Uint8Array.from({ length: n }, () => Math.floor(rand() * max));
   const w = 12, h = 9;
   const rgba = px(w * h * 4);
@@ -65,7 +65,7 @@ function seeds(): Uint8Array[] {
 
 Deno.test("fuzzed PNG and JPEG files decode consistently or throw only typed errors", () => {
   const all = seeds();
-  const rand = mulberry32(20261124);
+  const rand = seededRandom(20261124);
   const codes = new Map<string, number>();
   let decoded = 0, refused = 0;
   const start = performance.now();

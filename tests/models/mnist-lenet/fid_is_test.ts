@@ -10,6 +10,7 @@ import { batchMoments, momentsCovariance, momentsMean } from "../../../src/stats
 import { initBackend } from "../../../models/runtime/backend.ts";
 import { type DigitSet, pickDigits, splitDigits } from "../../../models/mnist-lenet/digits.ts";
 import { loadMnistLenet } from "../../../models/mnist-lenet/model.ts";
+import { seededRandom } from "../../_support/arrays.ts";
 
 await initBackend("wasm");
 const { heldOut } = splitDigits();
@@ -33,17 +34,6 @@ const reference = await gaussianOf(halfA.images);
 async function fidToReference(images: Float32Array): Promise<number> {
   const g = await gaussianOf(images);
   return frechetDistance(reference.mu, reference.sigma, g.mu, g.sigma);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Gaussian blur, sigma 1 pixel, 5 x 5 kernel renormalised at the borders. */
@@ -73,7 +63,7 @@ function blur(set: DigitSet): Float32Array {
 
 /** Adds N(0, sigma^2) noise per pixel (Box-Muller, seeded) and clips to [0, 1]. */
 function noised(set: DigitSet, sigma: number, seed: number): Float32Array {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   return set.images.map((v) => {
     const g = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
     return Math.min(1, Math.max(0, v + sigma * g));
@@ -82,7 +72,7 @@ function noised(set: DigitSet, sigma: number, seed: number): Float32Array {
 
 /** Every image's pixels moved by one fixed random permutation: same pixel statistics, no digit shape. */
 function pixelShuffled(set: DigitSet, seed: number): Float32Array {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const perm = Array.from({ length: 784 }, (_, i) => i);
   for (let i = 783; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
