@@ -20,10 +20,11 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   if (!run) throw new NotFoundError("run_not_found", `run ${runId} does not exist`);
   if (run.status === "finalized" && run.final) return run.final;
   // No batch can commit any more (beginFinalize waited for in-flight ones), so this sees all of them.
-  const moments = await deps.owners.fold(run.id, run.dim, {
-    retainFeatures: run.retainFeatures,
-    force: true,
-  });
+  // A statistics-only run drops its features in that fold, before it is final; a run that keeps them is folded
+  // after the answer: its batches are durable already, and a 16 MB checkpoint takes seconds to write on PGlite.
+  const moments = run.retainFeatures
+    ? await deps.owners.current(run.id, run.dim)
+    : await deps.owners.fold(run.id, run.dim, { retainFeatures: false, force: true });
   if (moments.n !== run.n) {
     throw new Error(`run ${run.id}: folded ${moments.n} samples but ${run.n} were accepted`);
   }
@@ -65,6 +66,10 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   final.at = deps.clock().toISOString();
   await completeFinalize(deps.db, run.id, final);
   await insertMetrics(deps.db, run.id, "final", final as Record<string, unknown> & { n: number });
+  if (run.retainFeatures) {
+    deps.owners.fold(run.id, run.dim, { retainFeatures: true, force: true })
+      .catch((e) => deps.log(`compacting finalized run ${run.id} failed (its batches stay unfolded): ${e}`));
+  }
   return final;
 }
 
