@@ -2,17 +2,22 @@
  * Finalizing a run: close it to new batches, fold everything, compute the exact final metrics (FID, and KID
  * when both sides kept their features), store and announce them. Safe to repeat and to run in several processes.
  */
-import { ownerFeatures, type StoredFeatures } from "../../db/store/batches.ts";
+import { ownerFeatures } from "../../db/store/batches.ts";
 import { insertMetrics } from "../../db/store/metrics.ts";
 import { findReference } from "../../db/store/references.ts";
 import { beginFinalize, completeFinalize } from "../../db/store/runs.ts";
-import type { Db } from "../../db/database.ts";
 import { NotFoundError } from "../../src/errors.ts";
-import { concatFeatures } from "../../src/tensors/feature_bytes.ts";
+import { gatherRows } from "../../src/tensors/row_sample.ts";
 import type { Deps } from "../deps.ts";
 import { diversityOptions } from "./diversity_options.ts";
 import { kidOptions } from "./kid_options.ts";
 import { evaluateRun } from "./run_metrics.ts";
+
+/**
+ * Rows per side that KID and PRDC see at most: every row up to 50,000 (the usual FID sample size, so the common
+ * case is exactly torch-fidelity's), a seeded uniform sample above it, so finalize memory stays bounded.
+ */
+const ROWS = { maxRows: 50_000, seed: 2020 };
 
 /** Finalizes the run (idempotent) and returns its final metrics. */
 export async function finalizeRun(deps: Deps, runId: string): Promise<Record<string, unknown>> {
@@ -34,7 +39,7 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   const kid = kidOptions(run.config);
   const diversity = diversityOptions(run.config);
   if (run.retainFeatures && (kid || diversity)) {
-    const x = concatFeatures(await collect(deps.db, run.id), run.dim);
+    const x = await gatherRows(ownerFeatures(deps.db, run.id), run.n, run.dim, ROWS);
     if (diversity && x.n >= 2) {
       final.mean_pairwise_distance = await deps.compute.meanPairwiseDistance(
         x.data,
@@ -44,7 +49,7 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
       );
     }
     if (ref?.source === "features") {
-      const y = concatFeatures(await collect(deps.db, ref.id), run.dim);
+      const y = await gatherRows(ownerFeatures(deps.db, ref.id), ref.n, run.dim, ROWS);
       if (kid && x.n >= 2 && y.n >= 2) {
         const r = await deps.compute.kid(x.data, x.n, y.data, y.n, run.dim, kid);
         final.kid = { mean: r.mean, std: r.std, subsets: r.subsets, subset_size: r.subsetSize };
@@ -71,10 +76,4 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
       .catch((e) => deps.log(`compacting finalized run ${run.id} failed (its batches stay unfolded): ${e}`));
   }
   return final;
-}
-
-async function collect(db: Db, ownerId: string): Promise<StoredFeatures[]> {
-  const parts: StoredFeatures[] = [];
-  for await (const p of ownerFeatures(db, ownerId)) parts.push(p);
-  return parts;
 }

@@ -26,20 +26,3 @@ export function bytesToFeatures(bytes: Uint8Array, dtype: FeatureDType): Float32
     ? new Float64Array(aligned.buffer, aligned.byteOffset, count)
     : new Float32Array(aligned.buffer, aligned.byteOffset, count);
 }
-
-/** Stacks stored batches into one row-major matrix (float32 unless any batch is float64). */
-export function concatFeatures(
-  parts: Array<{ n: number; dim: number; dtype: FeatureDType; features: Uint8Array }>,
-  dim: number,
-): { n: number; data: Float32Array | Float64Array } {
-  const n = parts.reduce((s, p) => s + p.n, 0);
-  const wide = parts.some((p) => p.dtype === "float64");
-  const data = wide ? new Float64Array(n * dim) : new Float32Array(n * dim);
-  let row = 0;
-  for (const p of parts) {
-    if (p.dim !== dim) throw new RangeError(`stored batch has dimension ${p.dim}, expected ${dim}`);
-    data.set(bytesToFeatures(p.features, p.dtype), row * dim);
-    row += p.n;
-  }
-  return { n, data };
-}
