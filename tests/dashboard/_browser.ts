@@ -177,6 +177,31 @@ export function xScale(page: Page, selector = ".chart-plot"): Promise<{ min: num
   });
 }
 
+/**
+ * The chart's x scale once it equals `expected` (the URL can change a frame before the chart redraws), or, after
+ * `timeoutMs`, whatever it is then -- so a zoom that never applies still fails the caller's assertion.
+ */
+export async function settledXScale(
+  page: Page,
+  expected: { min: number; max: number },
+  selector = ".chart-plot",
+  timeoutMs = 5000,
+): Promise<{ min: number; max: number }> {
+  await page.waitForFunction(
+    ([sel, e]) => {
+      const el = document.querySelector(sel as string) as unknown as {
+        uplot?: { scales: { x: { min: number; max: number } } };
+      };
+      const x = el?.uplot?.scales.x;
+      const want = e as { min: number; max: number };
+      return x !== undefined && x.min === want.min && x.max === want.max;
+    },
+    [selector, expected],
+    { timeout: timeoutMs },
+  ).catch(() => {});
+  return await xScale(page, selector);
+}
+
 /** The first-render mark (ms since navigation start), once the page has set it. */
 export async function firstRenderMs(page: Page): Promise<number> {
   await page.waitForFunction(() => performance.getEntriesByName("fidstream:first-render").length > 0);
