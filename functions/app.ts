@@ -20,7 +20,22 @@ import { images } from "./images/routes.ts";
 import { generate } from "./generate/routes.ts";
 
 /** Every route group; each is also servable alone (see serve.ts in its folder). */
-export const functions = [references, runs, batches, reconstructions, latents, events, finalize, openapi, dashboard, admin, models, grids, images, generate];
+export const functions = [
+  references,
+  runs,
+  batches,
+  reconstructions,
+  latents,
+  events,
+  finalize,
+  openapi,
+  dashboard,
+  admin,
+  models,
+  grids,
+  images,
+  generate,
+];
 
 /** An app serving the given route groups with deps injected (all of them by default). */
 export function createApp(deps: Deps, groups: Hono<AppEnv>[] = functions): Hono<AppEnv> {

@@ -21,7 +21,10 @@ export async function findOwnedReference(c: Context<AppEnv>, id: string): Promis
 }
 
 /** The reference with this id in the caller's project, or a 404. */
-export async function requireReference(c: Context<AppEnv>, id: string = c.req.param("id")!): Promise<ReferenceRow> {
+export async function requireReference(
+  c: Context<AppEnv>,
+  id: string = c.req.param("id")!,
+): Promise<ReferenceRow> {
   const ref = await findOwnedReference(c, id);
   if (!ref) throw new NotFoundError("reference_not_found", `reference ${id} does not exist`);
   return ref;

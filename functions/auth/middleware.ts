@@ -36,7 +36,9 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
         );
       }
       const found = await verifyApiKey(deps.db, presented.trim());
-      if (!found) throw new UnauthorizedError("invalid_api_key", "the API key is unknown, revoked or malformed");
+      if (!found) {
+        throw new UnauthorizedError("invalid_api_key", "the API key is unknown, revoked or malformed");
+      }
       principal = found;
     }
     const wait = deps.rateLimiter.take(principal.keyId ?? "local");
@@ -49,7 +51,10 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     }
     const needs = requiredScope(c.req.method, c.req.path);
     if (!scopeAllows(principal.scope, needs)) {
-      throw new ForbiddenError("insufficient_scope", `this needs a ${needs} key; the key presented is ${principal.scope}`);
+      throw new ForbiddenError(
+        "insufficient_scope",
+        `this needs a ${needs} key; the key presented is ${principal.scope}`,
+      );
     }
     c.set("principal", principal);
     await next();
