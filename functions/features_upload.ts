@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import { appendBatch, type BatchReceipt, priorReceipt } from "../db/store/batches.ts";
-import { UnprocessableError, UnsupportedMediaTypeError } from "../src/errors.ts";
+import { UnprocessableError } from "../src/errors.ts";
 import type { ImageBatch } from "../src/features/extractor.ts";
 import { imageBatchFromNdArray } from "../src/features/image_batch.ts";
 import { featuresToBytes } from "../src/tensors/feature_bytes.ts";
@@ -16,7 +16,6 @@ import type { AppEnv } from "./env.ts";
 import { storeUploadGrid } from "./pipeline/upload_gallery.ts";
 import {
   imagesFromFiles,
-  imagesFromMultipart,
   isImageArray,
   layoutParam,
   multipartContentSha256,
@@ -41,26 +40,31 @@ export type UploadBody =
   | { kind: "features"; key: string; sha256: string; features: FeatureMatrix }
   | { kind: "images"; key: string; sha256: string; images: ImageBatch };
 
-/** Validates an .npy body as N x D finite features (D = dim when given). */
-export async function parseFeatureUpload(
-  body: Uint8Array,
-  key: string,
-  dim?: number,
-): Promise<FeatureUpload> {
-  return { key, sha256: await sha256Hex(body), features: featureMatrix(parseNpy(body), dim) };
+/** What identifies a body for idempotency, and the multipart file parts when it has them (parsed once). */
+export interface BodyDigest {
+  sha256: string;
+  files: Uint8Array[] | null;
 }
 
-/** Parses an already-read request body as features or images (see the module comment). */
-export async function parseUploadBody(
+/** The body's SHA-256: of its file contents for multipart (a retry has a new boundary), else of its bytes. */
+export async function digestUploadBody(c: Context<AppEnv>, body: Uint8Array): Promise<BodyDigest> {
+  const type = c.req.header("content-type") ?? "application/octet-stream";
+  if (!type.toLowerCase().startsWith("multipart/form-data")) {
+    return { sha256: await sha256Hex(body), files: null };
+  }
+  const files = await multipartFiles(body, type);
+  return { sha256: await multipartContentSha256(files), files };
+}
+
+/** Parses a read, digested request body as features or images (see the module comment). */
+export function parseUploadBody(
   c: Context<AppEnv>,
   body: Uint8Array,
   key: string,
-  sha256: string,
-): Promise<UploadBody> {
-  const type = c.req.header("content-type") ?? "application/octet-stream";
-  if (type.toLowerCase().startsWith("multipart/form-data")) {
-    return { kind: "images", key, sha256, images: await imagesFromMultipart(body, type) };
-  }
+  digest: BodyDigest,
+): UploadBody {
+  const { sha256, files } = digest;
+  if (files) return { kind: "images", key, sha256, images: imagesFromFiles(files) };
   const array = parseNpy(body);
   if (isImageArray(array)) {
     return { kind: "images", key, sha256, images: imageBatchFromNdArray(array, layoutParam(c)) };
@@ -130,25 +134,13 @@ export async function storeFeatureBatch(
   space: string | null,
 ): Promise<BatchReceipt> {
   const deps = c.get("deps");
-  const type = (c.req.header("content-type") ?? "application/octet-stream").split(";")[0].trim()
-    .toLowerCase();
-  if (!BATCH_TYPES.includes(type)) {
-    throw new UnsupportedMediaTypeError(
-      "unsupported_content_type",
-      `Content-Type ${type} is not accepted here; send one of ${BATCH_TYPES.join(", ")}`,
-    );
-  }
   const key = idempotencyKey(c);
   const body = await readBinaryBody(c, BATCH_TYPES);
-  const files = type === "multipart/form-data"
-    ? await multipartFiles(body, c.req.header("content-type")!)
-    : null;
-  const sha256 = files ? await multipartContentSha256(files) : await sha256Hex(body);
-  const prior = await priorReceipt(deps.db, owner, key, sha256);
+  const digest = await digestUploadBody(c, body);
+  const prior = await priorReceipt(deps.db, owner, key, digest.sha256);
   if (prior) return prior;
-  const upload: UploadBody = files
-    ? { kind: "images", key, sha256, images: imagesFromFiles(files) }
-    : await parseUploadBody(c, body, key, sha256);
+  const upload = parseUploadBody(c, body, key, digest);
+  const sha256 = digest.sha256;
   const features = await uploadFeatures(deps, upload, space, dim);
   const receipt = await storeFeatureUpload(deps, owner, { key, sha256, features });
   if (upload.kind === "images" && owner.kind === "run" && !receipt.replay) {

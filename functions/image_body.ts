@@ -3,6 +3,7 @@
  * (uint8 0..255 or float 0..1; N x H x W, NHWC or NCHW with 1 or 3 channels; `?layout=NCHW|NHWC` resolves ambiguity).
  */
 import type { Context } from "hono";
+import { sha256Hex } from "./body.ts";
 import { InvalidInputError, PayloadTooLargeError, UnprocessableError } from "../src/errors.ts";
 import type { ImageBatch } from "../src/features/extractor.ts";
 import { imageBatchFromNdArray, type ImageLayout } from "../src/features/image_batch.ts";
@@ -69,8 +70,7 @@ export async function multipartContentSha256(files: Uint8Array[]): Promise<strin
     joined.set(f, at + 8);
     at += 8 + f.byteLength;
   }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", joined));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(joined);
 }
 
 /**

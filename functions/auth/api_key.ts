@@ -5,6 +5,7 @@
 import { ensureProject, findActiveKey, insertApiKey } from "../../db/store/api_keys.ts";
 import type { Db } from "../../db/database.ts";
 import { InvalidInputError } from "../../src/errors.ts";
+import { sha256Hex } from "../body.ts";
 
 /** Scopes, each implying the ones before it. */
 export const SCOPES = ["read", "write", "admin"] as const;
@@ -27,7 +28,10 @@ export function scopeAllows(has: Scope, needs: Scope): boolean {
 /** Validates a scope name from user input. */
 export function parseScope(value: unknown): Scope {
   if (!SCOPES.includes(value as Scope)) {
-    throw new InvalidInputError("bad_scope", `scope must be one of ${SCOPES.join(", ")}; got ${JSON.stringify(value)}`);
+    throw new InvalidInputError(
+      "bad_scope",
+      `scope must be one of ${SCOPES.join(", ")}; got ${JSON.stringify(value)}`,
+    );
   }
   return value as Scope;
 }
@@ -44,18 +48,24 @@ function base64url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+function secretSha256(secret: string): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(secret));
 }
 
 /** Creates a key (and its project if new); the returned `key` is the only copy of the secret. */
 export async function createApiKey(db: Db, projectId: string, scope: Scope) {
-  const id = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const id = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
   const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
   await ensureProject(db, projectId);
-  const row = await insertApiKey(db, { id, projectId, scope, secretSha256: await sha256Hex(secret) });
-  return { key: `fsk_${id}_${secret}`, id, project: projectId, scope, created_at: row.createdAt.toISOString() };
+  const row = await insertApiKey(db, { id, projectId, scope, secretSha256: await secretSha256(secret) });
+  return {
+    key: `fsk_${id}_${secret}`,
+    id,
+    project: projectId,
+    scope,
+    created_at: row.createdAt.toISOString(),
+  };
 }
 
 /** The principal of a presented key, or null when it is malformed, unknown, revoked or wrong. */
@@ -64,7 +74,7 @@ export async function verifyApiKey(db: Db, presented: string): Promise<Principal
   if (!m) return null;
   const row = await findActiveKey(db, m[1]);
   if (!row) return null;
-  const digest = await sha256Hex(m[2]);
+  const digest = await secretSha256(m[2]);
   // Constant-time comparison of equal-length hex digests.
   let diff = 0;
   for (let i = 0; i < digest.length; i++) diff |= digest.charCodeAt(i) ^ row.secretSha256.charCodeAt(i);

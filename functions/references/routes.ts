@@ -5,16 +5,16 @@ import { InvalidInputError } from "../../src/errors.ts";
 import { packSymmetric } from "../../src/stats/packed_symmetric.ts";
 import { readStatsArrays } from "../../src/stats/stats_file.ts";
 import { parseNpz } from "../../src/tensors/npz.ts";
-import { idempotencyKey, limitBody, readBinaryBody, sha256Hex } from "../body.ts";
+import { idempotencyKey, limitBody, readBinaryBody } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 import {
   BATCH_TYPES,
+  digestUploadBody,
   parseUploadBody,
   storeFeatureBatch,
   storeFeatureUpload,
   uploadFeatures,
 } from "../features_upload.ts";
-import { multipartContentSha256, multipartFiles } from "../image_body.ts";
 import { parseFeatureSpace } from "../pipeline/feature_service.ts";
 import { referenceView } from "../views.ts";
 import { requireName } from "../names.ts";
@@ -62,10 +62,9 @@ references.post("/v1/references", limitBody(), async (c) => {
     );
   }
   const key = idempotencyKey(c);
-  const sha256 = multipart
-    ? await multipartContentSha256(await multipartFiles(body, c.req.header("content-type")!))
-    : await sha256Hex(body);
-  const upload = await parseUploadBody(c, body, key, sha256);
+  const digest = await digestUploadBody(c, body);
+  const sha256 = digest.sha256;
+  const upload = parseUploadBody(c, body, key, digest);
   // Images name their space (the default one unless ?features= says otherwise); features only when told.
   const space = named ?? (upload.kind === "images" ? deps.config.defaultFeatureSpace : null);
   const features = await uploadFeatures(deps, upload, space);
