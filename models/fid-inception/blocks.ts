@@ -1,16 +1,21 @@
 /**
- * Building blocks of pytorch-fid's FID InceptionV3 as TensorFlow.js ops on NHWC tensors.
+ * Building blocks of pytorch-fid's FID InceptionV3 as TensorFlow.js ops on NHWC tensors (the wiring itself is
+ * topology.ts's, shared with the WebAssembly network).
  *
- * Topology facts (pytorch_fid/inception.py and torchvision/models/inception.py):
  * - BasicConv2d = conv (no bias) + BatchNorm(eps=0.001) + ReLU; the weight loader folds the batch norm into
  *   the conv, so here each one is a conv with bias followed by ReLU (one fused op).
  * - FIDInceptionA / FIDInceptionC / FIDInceptionE_1 pool branch: avg_pool2d(3, stride 1, padding 1,
  *   count_include_pad=False), i.e. the mean over the in-bounds pixels only (TensorFlow's convention).
- * - FIDInceptionE_2 (Mixed_7c) pool branch: max_pool2d(3, stride 1, padding 1).
- * - InceptionB (Mixed_6a) / InceptionD (Mixed_7a) are torchvision's, with max_pool2d(3, stride 2) unpadded.
- * - Every block concatenates its branches on the channel axis in the order declared in forward().
  */
 import * as tf from "@tensorflow/tfjs-core";
+import {
+  inceptionABlock,
+  inceptionBBlock,
+  inceptionCBlock,
+  inceptionDBlock,
+  inceptionEBlock,
+  type InceptionOps,
+} from "./topology.ts";
 
 /** One BasicConv2d as torchvision declares it (kernel and padding are [height, width]). */
 export interface ConvSpec {
@@ -86,9 +91,15 @@ export function maxPool3x3Stride2(x: tf.Tensor4D): tf.Tensor4D {
   return tf.maxPool(x, 3, 2, "valid");
 }
 
-/** Concatenation on the channel axis (torch.cat(..., 1) in NCHW). */
-function catChannels(parts: tf.Tensor4D[]): tf.Tensor4D {
-  return tf.concat4d(parts, 3);
+/** The network's ops on tfjs tensors, convs looked up by name. */
+export function tfjsOps(conv: ConvLookup): InceptionOps<tf.Tensor4D> {
+  return {
+    conv: (name, x) => basicConv(x, conv(name)),
+    avgPool3x3ExcludePad,
+    maxPool3x3Same,
+    maxPool3x3Stride2,
+    concat: (parts) => tf.concat4d(parts, 3),
+  };
 }
 
 /** Convs of an InceptionA (FIDInceptionA) block. */
@@ -106,12 +117,7 @@ export function inceptionASpecs(prefix: string, inChannels: number, poolFeatures
 
 /** FIDInceptionA: [1x1, 5x5, double 3x3, avgpool(excl. pad) -> 1x1] concatenated. */
 export function inceptionA(x: tf.Tensor4D, prefix: string, conv: ConvLookup): tf.Tensor4D {
-  const c = (name: string, t: tf.Tensor4D) => basicConv(t, conv(`${prefix}.${name}`));
-  const b1 = c("branch1x1", x);
-  const b5 = c("branch5x5_2", c("branch5x5_1", x));
-  const b3 = c("branch3x3dbl_3", c("branch3x3dbl_2", c("branch3x3dbl_1", x)));
-  const bp = c("branch_pool", avgPool3x3ExcludePad(x));
-  return catChannels([b1, b5, b3, bp]);
+  return inceptionABlock(tfjsOps(conv), x, prefix);
 }
 
 /** Convs of an InceptionB block (Mixed_6a). */
@@ -126,11 +132,7 @@ export function inceptionBSpecs(prefix: string, inChannels: number): ConvSpec[] 
 
 /** InceptionB: [3x3 stride 2, double 3x3 ending stride 2, maxpool stride 2] concatenated. */
 export function inceptionB(x: tf.Tensor4D, prefix: string, conv: ConvLookup): tf.Tensor4D {
-  const c = (name: string, t: tf.Tensor4D) => basicConv(t, conv(`${prefix}.${name}`));
-  const b3 = c("branch3x3", x);
-  const bd = c("branch3x3dbl_3", c("branch3x3dbl_2", c("branch3x3dbl_1", x)));
-  const bp = maxPool3x3Stride2(x);
-  return catChannels([b3, bd, bp]);
+  return inceptionBBlock(tfjsOps(conv), x, prefix);
 }
 
 /** Convs of an InceptionC (FIDInceptionC) block; 1x7 pads (0, 3), 7x1 pads (3, 0). */
@@ -152,13 +154,7 @@ export function inceptionCSpecs(prefix: string, inChannels: number, channels7x7:
 
 /** FIDInceptionC: [1x1, 1x7 -> 7x1, 7x1 -> 1x7 -> 7x1 -> 1x7, avgpool(excl. pad) -> 1x1] concatenated. */
 export function inceptionC(x: tf.Tensor4D, prefix: string, conv: ConvLookup): tf.Tensor4D {
-  const c = (name: string, t: tf.Tensor4D) => basicConv(t, conv(`${prefix}.${name}`));
-  const b1 = c("branch1x1", x);
-  const b7 = c("branch7x7_3", c("branch7x7_2", c("branch7x7_1", x)));
-  let bd = c("branch7x7dbl_1", x);
-  for (const k of [2, 3, 4, 5]) bd = c(`branch7x7dbl_${k}`, bd);
-  const bp = c("branch_pool", avgPool3x3ExcludePad(x));
-  return catChannels([b1, b7, bd, bp]);
+  return inceptionCBlock(tfjsOps(conv), x, prefix);
 }
 
 /** Convs of an InceptionD block (Mixed_7a). */
@@ -175,12 +171,7 @@ export function inceptionDSpecs(prefix: string, inChannels: number): ConvSpec[] 
 
 /** InceptionD: [1x1 -> 3x3 stride 2, 1x1 -> 1x7 -> 7x1 -> 3x3 stride 2, maxpool stride 2] concatenated. */
 export function inceptionD(x: tf.Tensor4D, prefix: string, conv: ConvLookup): tf.Tensor4D {
-  const c = (name: string, t: tf.Tensor4D) => basicConv(t, conv(`${prefix}.${name}`));
-  const b3 = c("branch3x3_2", c("branch3x3_1", x));
-  let b7 = c("branch7x7x3_1", x);
-  for (const k of [2, 3, 4]) b7 = c(`branch7x7x3_${k}`, b7);
-  const bp = maxPool3x3Stride2(x);
-  return catChannels([b3, b7, bp]);
+  return inceptionDBlock(tfjsOps(conv), x, prefix);
 }
 
 /** Convs of an InceptionE block (Mixed_7b, Mixed_7c); 1x3 pads (0, 1), 3x1 pads (1, 0). */
@@ -208,13 +199,5 @@ export function inceptionE(
   conv: ConvLookup,
   pool: "avg" | "max",
 ): tf.Tensor4D {
-  const c = (name: string, t: tf.Tensor4D) => basicConv(t, conv(`${prefix}.${name}`));
-  const b1 = c("branch1x1", x);
-  const s3 = c("branch3x3_1", x);
-  const b3 = catChannels([c("branch3x3_2a", s3), c("branch3x3_2b", s3)]);
-  const sd = c("branch3x3dbl_2", c("branch3x3dbl_1", x));
-  const bd = catChannels([c("branch3x3dbl_3a", sd), c("branch3x3dbl_3b", sd)]);
-  const pooled = pool === "avg" ? avgPool3x3ExcludePad(x) : maxPool3x3Same(x);
-  const bp = c("branch_pool", pooled);
-  return catChannels([b1, b3, bd, bp]);
+  return inceptionEBlock(tfjsOps(conv), x, prefix, pool);
 }

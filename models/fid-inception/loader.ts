@@ -11,7 +11,7 @@
  * On WebGPU a tensor over the adapter's buffer limit computes wrong with no error: extraction is cut into
  * slices small enough for the limit (models/runtime/backend.ts explains why).
  */
-import { NotFoundError } from "../../src/errors.ts";
+import { InvalidInputError, NotFoundError } from "../../src/errors.ts";
 import type { FeatureExtractor, FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import {
   type BackendInfo,
@@ -22,6 +22,8 @@ import {
   imagesPerSlice,
 } from "../runtime/backend.ts";
 import { FidInceptionExtractor } from "./extractor.ts";
+import { buildFidInception } from "./network.ts";
+import { buildFidInceptionWasm, wasmInceptionAvailable } from "./wasm_network.ts";
 import {
   convertCheckpoint,
   defaultWeightsDir,
@@ -35,6 +37,9 @@ import {
 
 /** Environment variable naming a .pth or a folder of converted weights to use instead of the data dir's. */
 export const FID_WEIGHTS_ENV = "FIDSTREAM_FID_WEIGHTS";
+
+/** Environment variable choosing the CPU network: "simd" (default) or "tfjs" (see inceptionEngine). */
+export const INCEPTION_ENGINE_ENV = "FIDSTREAM_INCEPTION_ENGINE";
 
 /** Images per forward pass unless WebGPU's buffer limit asks for fewer (bounds memory, not the result). */
 export const FID_INCEPTION_DEFAULT_BATCH = 16;
@@ -179,5 +184,25 @@ export async function loadFidInception(opts: FidInceptionLoadOptions = {}): Prom
     throw e;
   }
   const batchSize = opts.batchSize ?? FID_INCEPTION_DEFAULT_BATCH;
-  return fidInceptionSpace(FidInceptionExtractor.fromWeights(weights, { batchSize }), { batchSize });
+  const network = inceptionEngine(currentBackendInfo().name) === "simd"
+    ? buildFidInceptionWasm(weights)
+    : buildFidInception(weights);
+  return fidInceptionSpace(new FidInceptionExtractor(network, { batchSize }), { batchSize });
+}
+
+/**
+ * The network that runs on `backend`: on WebGPU the tfjs one (the GPU is the fast path); on wasm/cpu this
+ * project's WebAssembly SIMD kernels (wasm_network.ts: faster than tfjs-backend-wasm's convolutions) unless
+ * FIDSTREAM_INCEPTION_ENGINE=tfjs or the runtime lacks relaxed SIMD.
+ */
+export function inceptionEngine(backend: BackendName): "simd" | "tfjs" {
+  const raw = Deno.env.get(INCEPTION_ENGINE_ENV)?.trim().toLowerCase();
+  if (raw && raw !== "simd" && raw !== "tfjs") {
+    throw new InvalidInputError(
+      "inception_engine_unknown",
+      `${INCEPTION_ENGINE_ENV}=${raw} is not an engine; expected simd or tfjs`,
+    );
+  }
+  if (backend === "webgpu" || raw === "tfjs") return "tfjs";
+  return wasmInceptionAvailable() ? "simd" : "tfjs";
 }

@@ -12,23 +12,18 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { UnprocessableError } from "../../src/errors.ts";
 import {
-  basicConv,
   type ConvLookup,
   type ConvSpec,
   convSpec,
   type FoldedConv,
-  inceptionA,
   inceptionASpecs,
-  inceptionB,
   inceptionBSpecs,
-  inceptionC,
   inceptionCSpecs,
-  inceptionD,
   inceptionDSpecs,
-  inceptionE,
   inceptionESpecs,
-  maxPool3x3Stride2,
+  tfjsOps,
 } from "./blocks.ts";
+import { fidInceptionStages } from "./topology.ts";
 
 /** One tensor of the folded weight map (row-major data of the given shape). */
 export interface WeightTensor {
@@ -108,7 +103,34 @@ export function largestActivationBytesPerImage(height: number, width: number): n
   return 4 * 64 * side(height) * side(width);
 }
 
-function takeWeight(weights: FoldedWeights, key: string, shape: number[]): Float32Array {
+/** The pooled outputs in stage order: stage s of the forward pass ends where FID_INCEPTION_POOLS[s] is read. */
+export const FID_INCEPTION_POOLS: readonly FidInceptionOutput[] = ["pool0", "pool1", "pool2", "pool3"];
+
+/** The last stage a forward pass must run for the wanted outputs (-1: none; logits need pool3's stage). */
+export function lastStageFor(want: ReadonlySet<FidInceptionOutput>): number {
+  if (want.has("logits")) return 3;
+  return Math.max(-1, ...FID_INCEPTION_POOLS.map((p, i) => (want.has(p) ? i : -1)));
+}
+
+/** Refuses an input that is not an NHWC batch of 3-channel images of at least 75x75, with a typed error. */
+export function checkNetworkInput(shape: readonly number[]): void {
+  if (shape.length !== 4 || shape[3] !== 3) {
+    throw new UnprocessableError(
+      "inception_bad_input",
+      `InceptionV3 expects an NHWC batch with 3 channels, got shape [${shape}]`,
+    );
+  }
+  if (shape[1] < FID_INCEPTION_MIN_SIZE || shape[2] < FID_INCEPTION_MIN_SIZE) {
+    throw new UnprocessableError(
+      "inception_input_too_small",
+      `InceptionV3 needs inputs of at least ${FID_INCEPTION_MIN_SIZE}x${FID_INCEPTION_MIN_SIZE}, ` +
+        `got ${shape[1]}x${shape[2]}`,
+    );
+  }
+}
+
+/** The folded tensor `key` of the given shape; a typed error naming the key when missing or mis-shaped. */
+export function takeWeight(weights: FoldedWeights, key: string, shape: number[]): Float32Array {
   const w = weights.get(key);
   if (!w) {
     throw new UnprocessableError(
@@ -163,48 +185,14 @@ export function buildFidInception(weights: FoldedWeights): FidInceptionNetwork {
     if (!layer) throw new Error(`FID InceptionV3 has no conv "${name}"`);
     return layer;
   };
-  const conv = (name: string) => (t: tf.Tensor4D) => basicConv(t, lookup(name));
-  type Step = (t: tf.Tensor4D) => tf.Tensor4D;
-  // pytorch-fid's four blocks; each ends where one of its outputs is read.
-  const stages: Step[][] = [
-    [conv("Conv2d_1a_3x3"), conv("Conv2d_2a_3x3"), conv("Conv2d_2b_3x3"), maxPool3x3Stride2],
-    [conv("Conv2d_3b_1x1"), conv("Conv2d_4a_3x3"), maxPool3x3Stride2],
-    [
-      (t) => inceptionA(t, "Mixed_5b", lookup),
-      (t) => inceptionA(t, "Mixed_5c", lookup),
-      (t) => inceptionA(t, "Mixed_5d", lookup),
-      (t) => inceptionB(t, "Mixed_6a", lookup),
-      (t) => inceptionC(t, "Mixed_6b", lookup),
-      (t) => inceptionC(t, "Mixed_6c", lookup),
-      (t) => inceptionC(t, "Mixed_6d", lookup),
-      (t) => inceptionC(t, "Mixed_6e", lookup),
-    ],
-    [
-      (t) => inceptionD(t, "Mixed_7a", lookup),
-      (t) => inceptionE(t, "Mixed_7b", lookup, "avg"),
-      (t) => inceptionE(t, "Mixed_7c", lookup, "max"),
-    ],
-  ];
-  const poolNames: FidInceptionOutput[] = ["pool0", "pool1", "pool2", "pool3"];
+  const stages = fidInceptionStages(tfjsOps(lookup));
   let disposed = false;
 
   const run = (x: tf.Tensor4D, outputs: readonly FidInceptionOutput[] = FID_INCEPTION_OUTPUTS) => {
     if (disposed) throw new Error("the FID InceptionV3 network was disposed");
-    if (x.rank !== 4 || x.shape[3] !== 3) {
-      throw new UnprocessableError(
-        "inception_bad_input",
-        `InceptionV3 expects an NHWC batch with 3 channels, got shape [${x.shape}]`,
-      );
-    }
-    if (x.shape[1] < FID_INCEPTION_MIN_SIZE || x.shape[2] < FID_INCEPTION_MIN_SIZE) {
-      throw new UnprocessableError(
-        "inception_input_too_small",
-        `InceptionV3 needs inputs of at least ${FID_INCEPTION_MIN_SIZE}x${FID_INCEPTION_MIN_SIZE}, ` +
-          `got ${x.shape[1]}x${x.shape[2]}`,
-      );
-    }
+    checkNetworkInput(x.shape);
     const want = new Set(outputs);
-    const last = want.has("logits") ? 3 : Math.max(-1, ...poolNames.map((p, i) => (want.has(p) ? i : -1)));
+    const last = lastStageFor(want);
     const result: FidInceptionFeatures = {};
     let cur = x;
     try {
@@ -217,7 +205,7 @@ export function buildFidInception(weights: FoldedWeights): FidInceptionNetwork {
           if (input !== x) input.dispose();
           cur = next;
         }
-        const name = poolNames[s];
+        const name = FID_INCEPTION_POOLS[s];
         const needLogits = s === 3 && want.has("logits");
         if (!want.has(name) && !needLogits) continue;
         const pooled = tf.tidy(() => tf.mean(cur, [1, 2]) as tf.Tensor2D);

@@ -10,6 +10,7 @@ import type { Tridiagonal } from "./householder_tridiagonal.ts";
 import type { PivotedCholesky } from "./pivoted_cholesky.ts";
 import { LINALG_KERNELS_WASM_BASE64 } from "./wasm/linalg_kernels_wasm.ts";
 import { UnprocessableError } from "../errors.ts";
+import { compileBase64Module } from "../wasm/compile_module.ts";
 
 /** The WebAssembly implementations; same contracts as the plain TypeScript functions they mirror. */
 export interface WasmLinalg {
@@ -117,21 +118,8 @@ export function withKernels<T>(backend: LinalgBackend, fast: (k: WasmLinalg) => 
 
 /** The kernels, or null when this runtime lacks WebAssembly SIMD / relaxed SIMD (callers fall back to TS). */
 export function wasmLinalg(): WasmLinalg | null {
-  if (compiled === undefined) compiled = compile();
+  if (compiled === undefined) compiled = compileBase64Module(LINALG_KERNELS_WASM_BASE64);
   return compiled ? WASM_LINALG : null;
-}
-
-function compile(): WebAssembly.Module | null {
-  try {
-    if (typeof WebAssembly !== "object") return null;
-    const bin = atob(LINALG_KERNELS_WASM_BASE64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    if (!WebAssembly.validate(bytes)) return null;
-    return new WebAssembly.Module(bytes);
-  } catch {
-    return null;
-  }
 }
 
 /** An instance whose memory has room for `bytes` above the kernels' static data; returns it and the base. */

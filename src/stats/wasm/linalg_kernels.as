@@ -8,7 +8,7 @@
 //
 // Why the ".as" extension: AssemblyScript types (f64, v128, usize) are not TypeScript, so Deno's checker,
 // linter and formatter must not pick this file up. Build (reproducible, pinned compiler):
-//   deno run -A src/stats/wasm/build.ts
+//   deno run -A src/wasm/build.ts
 // which compiles it with npm assemblyscript@0.28.20 and writes linalg_kernels_wasm.ts (base64 + source hash).
 //
 // Memory is laid out by the caller (src/stats/linalg_wasm.ts) above heapBase(); all matrices are row-major

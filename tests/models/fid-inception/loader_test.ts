@@ -5,6 +5,8 @@ import { FidInceptionExtractor } from "../../../models/fid-inception/extractor.t
 import {
   FID_WEIGHTS_ENV,
   fidInceptionSpace,
+  INCEPTION_ENGINE_ENV,
+  inceptionEngine,
   resolveFidInceptionWeights,
 } from "../../../models/fid-inception/loader.ts";
 import { buildFidInception } from "../../../models/fid-inception/network.ts";
@@ -12,7 +14,7 @@ import { preprocessForFidInception } from "../../../models/fid-inception/preproc
 import { loadFolded } from "../../../models/fid-inception/weights_format.ts";
 import { loadExtractor } from "../../../models/runtime/registry.ts";
 import { ExtractorPool } from "../../../models/runtime/worker_pool.ts";
-import { NotFoundError, UnprocessableError } from "../../../src/errors.ts";
+import { InvalidInputError, NotFoundError, UnprocessableError } from "../../../src/errors.ts";
 import type { ImageBatch } from "../../../src/features/extractor.ts";
 import { randomImg, randomWeights, relErr, useBackend } from "./_reference.ts";
 import { syntheticCheckpoint, writeSyntheticFolded } from "./_synthetic_weights.ts";
@@ -71,6 +73,32 @@ Deno.test("[wasm] the registry loads fid-inception from <FIDSTREAM_DATA_DIR>/mod
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
+});
+
+Deno.test("the CPU backends run the WebAssembly SIMD network unless FIDSTREAM_INCEPTION_ENGINE=tfjs; WebGPU runs tfjs", async () => {
+  await withEnv({ [INCEPTION_ENGINE_ENV]: undefined }, () => {
+    assert.equal(inceptionEngine("wasm"), "simd");
+    assert.equal(inceptionEngine("cpu"), "simd");
+    assert.equal(inceptionEngine("webgpu"), "tfjs");
+    return Promise.resolve();
+  });
+  await withEnv({ [INCEPTION_ENGINE_ENV]: " TFJS " }, () => {
+    assert.equal(inceptionEngine("wasm"), "tfjs");
+    return Promise.resolve();
+  });
+  await withEnv({ [INCEPTION_ENGINE_ENV]: "simd" }, () => {
+    assert.equal(inceptionEngine("webgpu"), "tfjs", "a GPU never runs the CPU kernels");
+    return Promise.resolve();
+  });
+  await withEnv({ [INCEPTION_ENGINE_ENV]: "xnnpack" }, () => {
+    assert.throws(
+      () => inceptionEngine("wasm"),
+      (e: unknown) =>
+        e instanceof InvalidInputError && e.code === "inception_engine_unknown" &&
+        e.message.includes("xnnpack"),
+    );
+    return Promise.resolve();
+  });
 });
 
 Deno.test("FIDSTREAM_FID_WEIGHTS=<.pth> is converted once into the data dir and reused by later loads", async () => {

@@ -1,0 +1,379 @@
+// AssemblyScript source of the WebAssembly SIMD kernels behind fid-inception on the CPU (wasm_network.ts).
+//
+// Why not tfjs-backend-wasm for these: its convolutions (XNNPACK, built without fused multiply-add) ran
+// InceptionV3 at ~3 images/s per core here, below torch's ~4 per core on the same machine (ENVIRONMENT.md).
+// The convolution below is an implicit GEMM (no im2col copy) with a 6 x 8 register tile and relaxed-SIMD
+// fused multiply-add (one vfmadd per 4 multiply-adds on x86), the same float32 arithmetic as torch's
+// kernels: products summed in float32, bias added first, ReLU last.
+//
+// Why the ".as" extension and the build: see src/wasm/build.ts (pinned assemblyscript; the generated
+// inception_kernels_wasm.ts records the source's SHA-256 and a test compares it).
+//
+// Layout: activations are NHWC float32, rows = (image, y, x) pixels, channels contiguous. A convolution's
+// weights are packed by the caller in panels of 8 output channels: panel p holds, for each tap (dy, dx) in
+// row-major order and each input channel ci, the 8 weights W[dy][dx][ci][8p .. 8p+8) contiguously.
+
+/** First free byte of linear memory: the caller places its buffers from here on. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// Address of input pixel (iy, ix) of the image whose first row is rowImg (img * inH), or of the zero row
+// when the pixel is padding (or the output row does not exist: rowImg < 0).
+// @ts-ignore: decorator
+@inline
+function tapPtr(x: usize, iy: i32, ix: i32, rowImg: i32, inH: i32, inW: i32, cin4: usize, zero: usize): usize {
+  if (rowImg < 0 || <u32>iy >= <u32>inH || <u32>ix >= <u32>inW) return zero;
+  return x + <usize>((rowImg + iy) * inW + ix) * cin4;
+}
+
+/**
+ * y[row][8p .. 8p+8) = act(bias + sum over taps and input channels of x * w) for the output rows
+ * [row0, row0 + 6) that exist (row < m) and the panels p in [pBegin, pEnd); act is ReLU when relu != 0.
+ * The input is n x inH x inW x cin; output row = (img * outH + oy) * outW + ox, stored with row stride ldy
+ * (the channel count of the tensor the output is written into: a concatenation writes at an offset).
+ * `zero` points at cin zero floats (padding). cin is any positive count; the loop runs 4 channels a step
+ * when cin is a multiple of 4.
+ */
+export function convStrip(
+  x: usize,
+  inH: i32,
+  inW: i32,
+  cin: i32,
+  outW: i32,
+  outHW: i32,
+  m: i32,
+  row0: i32,
+  kh: i32,
+  kw: i32,
+  stride: i32,
+  padH: i32,
+  padW: i32,
+  zero: usize,
+  w: usize,
+  pBegin: i32,
+  pEnd: i32,
+  bias: usize,
+  relu: i32,
+  y: usize,
+  ldy: i32,
+): void {
+  const cin4 = <usize>cin << 2;
+  const panelBytes = <usize>(kh * kw) * (<usize>cin << 5);
+  const zero4 = f32x4.splat(0);
+    let rowImg0 = -1, rowIy0 = 0, rowIx0 = 0;
+    if (row0 + 0 < m) {
+      const row = row0 + 0;
+      const img = row / outHW;
+      const rem = row - img * outHW;
+      const oy = rem / outW;
+      rowImg0 = img * inH;
+      rowIy0 = oy * stride - padH;
+      rowIx0 = (rem - oy * outW) * stride - padW;
+    }
+    let rowImg1 = -1, rowIy1 = 0, rowIx1 = 0;
+    if (row0 + 1 < m) {
+      const row = row0 + 1;
+      const img = row / outHW;
+      const rem = row - img * outHW;
+      const oy = rem / outW;
+      rowImg1 = img * inH;
+      rowIy1 = oy * stride - padH;
+      rowIx1 = (rem - oy * outW) * stride - padW;
+    }
+    let rowImg2 = -1, rowIy2 = 0, rowIx2 = 0;
+    if (row0 + 2 < m) {
+      const row = row0 + 2;
+      const img = row / outHW;
+      const rem = row - img * outHW;
+      const oy = rem / outW;
+      rowImg2 = img * inH;
+      rowIy2 = oy * stride - padH;
+      rowIx2 = (rem - oy * outW) * stride - padW;
+    }
+    let rowImg3 = -1, rowIy3 = 0, rowIx3 = 0;
+    if (row0 + 3 < m) {
+      const row = row0 + 3;
+      const img = row / outHW;
+      const rem = row - img * outHW;
+      const oy = rem / outW;
+      rowImg3 = img * inH;
+      rowIy3 = oy * stride - padH;
+      rowIx3 = (rem - oy * outW) * stride - padW;
+    }
+    let rowImg4 = -1, rowIy4 = 0, rowIx4 = 0;
+    if (row0 + 4 < m) {
+      const row = row0 + 4;
+      const img = row / outHW;
+      const rem = row - img * outHW;
+      const oy = rem / outW;
+      rowImg4 = img * inH;
+      rowIy4 = oy * stride - padH;
+      rowIx4 = (rem - oy * outW) * stride - padW;
+    }
+    let rowImg5 = -1, rowIy5 = 0, rowIx5 = 0;
+    if (row0 + 5 < m) {
+      const row = row0 + 5;
+      const img = row / outHW;
+      const rem = row - img * outHW;
+      const oy = rem / outW;
+      rowImg5 = img * inH;
+      rowIy5 = oy * stride - padH;
+      rowIx5 = (rem - oy * outW) * stride - padW;
+    }
+  for (let p = pBegin; p < pEnd; p++) {
+    const bias0 = v128.load(bias + (<usize>p << 5));
+    const bias1 = v128.load(bias + (<usize>p << 5), 16);
+    let c00 = bias0, c01 = bias1;
+    let c10 = bias0, c11 = bias1;
+    let c20 = bias0, c21 = bias1;
+    let c30 = bias0, c31 = bias1;
+    let c40 = bias0, c41 = bias1;
+    let c50 = bias0, c51 = bias1;
+    let wp = w + <usize>p * panelBytes;
+    let b0 = zero4, b1 = zero4, s = zero4;
+    for (let dy = 0; dy < kh; dy++) {
+      for (let dx = 0; dx < kw; dx++) {
+        let a0: usize = tapPtr(x, rowIy0 + dy, rowIx0 + dx, rowImg0, inH, inW, cin4, zero);
+        let a1: usize = tapPtr(x, rowIy1 + dy, rowIx1 + dx, rowImg1, inH, inW, cin4, zero);
+        let a2: usize = tapPtr(x, rowIy2 + dy, rowIx2 + dx, rowImg2, inH, inW, cin4, zero);
+        let a3: usize = tapPtr(x, rowIy3 + dy, rowIx3 + dx, rowImg3, inH, inW, cin4, zero);
+        let a4: usize = tapPtr(x, rowIy4 + dy, rowIx4 + dx, rowImg4, inH, inW, cin4, zero);
+        let a5: usize = tapPtr(x, rowIy5 + dy, rowIx5 + dx, rowImg5, inH, inW, cin4, zero);
+        let k = 0;
+        for (; k + 4 <= cin; k += 4) {
+        b0 = v128.load(wp, 0);
+        b1 = v128.load(wp, 16);
+        s = v128.load32_splat(a0, 0);
+        c00 = f32x4.relaxed_madd(s, b0, c00);
+        c01 = f32x4.relaxed_madd(s, b1, c01);
+        s = v128.load32_splat(a1, 0);
+        c10 = f32x4.relaxed_madd(s, b0, c10);
+        c11 = f32x4.relaxed_madd(s, b1, c11);
+        s = v128.load32_splat(a2, 0);
+        c20 = f32x4.relaxed_madd(s, b0, c20);
+        c21 = f32x4.relaxed_madd(s, b1, c21);
+        s = v128.load32_splat(a3, 0);
+        c30 = f32x4.relaxed_madd(s, b0, c30);
+        c31 = f32x4.relaxed_madd(s, b1, c31);
+        s = v128.load32_splat(a4, 0);
+        c40 = f32x4.relaxed_madd(s, b0, c40);
+        c41 = f32x4.relaxed_madd(s, b1, c41);
+        s = v128.load32_splat(a5, 0);
+        c50 = f32x4.relaxed_madd(s, b0, c50);
+        c51 = f32x4.relaxed_madd(s, b1, c51);
+        b0 = v128.load(wp, 32);
+        b1 = v128.load(wp, 48);
+        s = v128.load32_splat(a0, 4);
+        c00 = f32x4.relaxed_madd(s, b0, c00);
+        c01 = f32x4.relaxed_madd(s, b1, c01);
+        s = v128.load32_splat(a1, 4);
+        c10 = f32x4.relaxed_madd(s, b0, c10);
+        c11 = f32x4.relaxed_madd(s, b1, c11);
+        s = v128.load32_splat(a2, 4);
+        c20 = f32x4.relaxed_madd(s, b0, c20);
+        c21 = f32x4.relaxed_madd(s, b1, c21);
+        s = v128.load32_splat(a3, 4);
+        c30 = f32x4.relaxed_madd(s, b0, c30);
+        c31 = f32x4.relaxed_madd(s, b1, c31);
+        s = v128.load32_splat(a4, 4);
+        c40 = f32x4.relaxed_madd(s, b0, c40);
+        c41 = f32x4.relaxed_madd(s, b1, c41);
+        s = v128.load32_splat(a5, 4);
+        c50 = f32x4.relaxed_madd(s, b0, c50);
+        c51 = f32x4.relaxed_madd(s, b1, c51);
+        b0 = v128.load(wp, 64);
+        b1 = v128.load(wp, 80);
+        s = v128.load32_splat(a0, 8);
+        c00 = f32x4.relaxed_madd(s, b0, c00);
+        c01 = f32x4.relaxed_madd(s, b1, c01);
+        s = v128.load32_splat(a1, 8);
+        c10 = f32x4.relaxed_madd(s, b0, c10);
+        c11 = f32x4.relaxed_madd(s, b1, c11);
+        s = v128.load32_splat(a2, 8);
+        c20 = f32x4.relaxed_madd(s, b0, c20);
+        c21 = f32x4.relaxed_madd(s, b1, c21);
+        s = v128.load32_splat(a3, 8);
+        c30 = f32x4.relaxed_madd(s, b0, c30);
+        c31 = f32x4.relaxed_madd(s, b1, c31);
+        s = v128.load32_splat(a4, 8);
+        c40 = f32x4.relaxed_madd(s, b0, c40);
+        c41 = f32x4.relaxed_madd(s, b1, c41);
+        s = v128.load32_splat(a5, 8);
+        c50 = f32x4.relaxed_madd(s, b0, c50);
+        c51 = f32x4.relaxed_madd(s, b1, c51);
+        b0 = v128.load(wp, 96);
+        b1 = v128.load(wp, 112);
+        s = v128.load32_splat(a0, 12);
+        c00 = f32x4.relaxed_madd(s, b0, c00);
+        c01 = f32x4.relaxed_madd(s, b1, c01);
+        s = v128.load32_splat(a1, 12);
+        c10 = f32x4.relaxed_madd(s, b0, c10);
+        c11 = f32x4.relaxed_madd(s, b1, c11);
+        s = v128.load32_splat(a2, 12);
+        c20 = f32x4.relaxed_madd(s, b0, c20);
+        c21 = f32x4.relaxed_madd(s, b1, c21);
+        s = v128.load32_splat(a3, 12);
+        c30 = f32x4.relaxed_madd(s, b0, c30);
+        c31 = f32x4.relaxed_madd(s, b1, c31);
+        s = v128.load32_splat(a4, 12);
+        c40 = f32x4.relaxed_madd(s, b0, c40);
+        c41 = f32x4.relaxed_madd(s, b1, c41);
+        s = v128.load32_splat(a5, 12);
+        c50 = f32x4.relaxed_madd(s, b0, c50);
+        c51 = f32x4.relaxed_madd(s, b1, c51);
+          wp += 128;
+          a0 += 16;
+          a1 += 16;
+          a2 += 16;
+          a3 += 16;
+          a4 += 16;
+          a5 += 16;
+        }
+        for (; k < cin; k++) {
+        b0 = v128.load(wp, 0);
+        b1 = v128.load(wp, 16);
+        s = v128.load32_splat(a0, 0);
+        c00 = f32x4.relaxed_madd(s, b0, c00);
+        c01 = f32x4.relaxed_madd(s, b1, c01);
+        s = v128.load32_splat(a1, 0);
+        c10 = f32x4.relaxed_madd(s, b0, c10);
+        c11 = f32x4.relaxed_madd(s, b1, c11);
+        s = v128.load32_splat(a2, 0);
+        c20 = f32x4.relaxed_madd(s, b0, c20);
+        c21 = f32x4.relaxed_madd(s, b1, c21);
+        s = v128.load32_splat(a3, 0);
+        c30 = f32x4.relaxed_madd(s, b0, c30);
+        c31 = f32x4.relaxed_madd(s, b1, c31);
+        s = v128.load32_splat(a4, 0);
+        c40 = f32x4.relaxed_madd(s, b0, c40);
+        c41 = f32x4.relaxed_madd(s, b1, c41);
+        s = v128.load32_splat(a5, 0);
+        c50 = f32x4.relaxed_madd(s, b0, c50);
+        c51 = f32x4.relaxed_madd(s, b1, c51);
+          wp += 32;
+          a0 += 4;
+          a1 += 4;
+          a2 += 4;
+          a3 += 4;
+          a4 += 4;
+          a5 += 4;
+        }
+      }
+    }
+    if (row0 + 0 < m) {
+      const out = y + ((<usize>(row0 + 0) * <usize>ldy + <usize>(p << 3)) << 2);
+      v128.store(out, relu ? f32x4.max(c00, zero4) : c00);
+      v128.store(out, relu ? f32x4.max(c01, zero4) : c01, 16);
+    }
+    if (row0 + 1 < m) {
+      const out = y + ((<usize>(row0 + 1) * <usize>ldy + <usize>(p << 3)) << 2);
+      v128.store(out, relu ? f32x4.max(c10, zero4) : c10);
+      v128.store(out, relu ? f32x4.max(c11, zero4) : c11, 16);
+    }
+    if (row0 + 2 < m) {
+      const out = y + ((<usize>(row0 + 2) * <usize>ldy + <usize>(p << 3)) << 2);
+      v128.store(out, relu ? f32x4.max(c20, zero4) : c20);
+      v128.store(out, relu ? f32x4.max(c21, zero4) : c21, 16);
+    }
+    if (row0 + 3 < m) {
+      const out = y + ((<usize>(row0 + 3) * <usize>ldy + <usize>(p << 3)) << 2);
+      v128.store(out, relu ? f32x4.max(c30, zero4) : c30);
+      v128.store(out, relu ? f32x4.max(c31, zero4) : c31, 16);
+    }
+    if (row0 + 4 < m) {
+      const out = y + ((<usize>(row0 + 4) * <usize>ldy + <usize>(p << 3)) << 2);
+      v128.store(out, relu ? f32x4.max(c40, zero4) : c40);
+      v128.store(out, relu ? f32x4.max(c41, zero4) : c41, 16);
+    }
+    if (row0 + 5 < m) {
+      const out = y + ((<usize>(row0 + 5) * <usize>ldy + <usize>(p << 3)) << 2);
+      v128.store(out, relu ? f32x4.max(c50, zero4) : c50);
+      v128.store(out, relu ? f32x4.max(c51, zero4) : c51, 16);
+    }
+  }
+}
+
+/**
+ * 3 x 3 max pool over rows (img, oy) in [line0, line1) of the n x outH output lines: y[img][oy][ox][c] =
+ * max over the in-bounds taps of x[img][oy*stride - pad + dy][ox*stride - pad + dx][c] (padding never wins,
+ * as torch pads with -inf). c is a multiple of 4; the output has row stride ldy (a concatenation offset).
+ */
+export function maxPool3(
+  x: usize,
+  inH: i32,
+  inW: i32,
+  c: i32,
+  outH: i32,
+  outW: i32,
+  stride: i32,
+  pad: i32,
+  line0: i32,
+  line1: i32,
+  y: usize,
+  ldy: i32,
+): void {
+  const c4 = <usize>c << 2;
+  for (let line = line0; line < line1; line++) {
+    const img = line / outH;
+    const oy = line - img * outH;
+    for (let ox = 0; ox < outW; ox++) {
+      const out = y + (<usize>(line * outW + ox) * <usize>ldy << 2);
+      for (let ch: usize = 0; ch < c4; ch += 16) {
+        let acc = f32x4.splat(-Infinity);
+        for (let dy = 0; dy < 3; dy++) {
+          const iy = oy * stride - pad + dy;
+          if (<u32>iy >= <u32>inH) continue;
+          for (let dx = 0; dx < 3; dx++) {
+            const ix = ox * stride - pad + dx;
+            if (<u32>ix >= <u32>inW) continue;
+            acc = f32x4.max(acc, v128.load(x + <usize>((img * inH + iy) * inW + ix) * c4 + ch));
+          }
+        }
+        v128.store(out + ch, acc);
+      }
+    }
+  }
+}
+
+/**
+ * 3 x 3 average pool, stride 1, padding 1, count_include_pad=False (the mean over the in-bounds taps), over
+ * output lines [line0, line1) of n x h; same shape in and out, c a multiple of 4.
+ */
+export function avgPool3(x: usize, h: i32, w: i32, c: i32, line0: i32, line1: i32, y: usize): void {
+  const c4 = <usize>c << 2;
+  for (let line = line0; line < line1; line++) {
+    const img = line / h;
+    const oy = line - img * h;
+    const y0 = max(oy - 1, 0), y1 = min(oy + 1, h - 1);
+    for (let ox = 0; ox < w; ox++) {
+      const x0 = max(ox - 1, 0), x1 = min(ox + 1, w - 1);
+      // Divided, not multiplied by a reciprocal: torch's avg_pool2d divides the float32 sum by the count.
+      const count = f32x4.splat(<f32>((y1 - y0 + 1) * (x1 - x0 + 1)));
+      const out = y + <usize>(line * w + ox) * c4;
+      for (let ch: usize = 0; ch < c4; ch += 16) {
+        let acc = f32x4.splat(0);
+        for (let iy = y0; iy <= y1; iy++) {
+          for (let ix = x0; ix <= x1; ix++) {
+            acc = f32x4.add(acc, v128.load(x + <usize>((img * h + iy) * w + ix) * c4 + ch));
+          }
+        }
+        v128.store(out + ch, f32x4.div(acc, count));
+      }
+    }
+  }
+}
+
+/**
+ * Copies `rows` rows of c floats (row stride c) into y with row stride ldy: one part of a channel
+ * concatenation (y points at the part's first channel). c is a multiple of 4.
+ */
+export function copyRows(x: usize, rows: i32, c: i32, y: usize, ldy: i32): void {
+  const c4 = <usize>c << 2;
+  const ldy4 = <usize>ldy << 2;
+  for (let r = 0; r < rows; r++) {
+    const src = x + <usize>r * c4;
+    const dst = y + <usize>r * ldy4;
+    for (let ch: usize = 0; ch < c4; ch += 16) v128.store(dst + ch, v128.load(src + ch));
+  }
+}

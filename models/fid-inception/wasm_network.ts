@@ -1,0 +1,448 @@
+/**
+ * pytorch-fid's FID InceptionV3 on this project's WebAssembly SIMD kernels (wasm/inception_kernels.as): the
+ * CPU path. Same topology (topology.ts), same folded weights and the same float32 arithmetic as the tfjs
+ * network (network.ts), which stays the WebGPU path and the reference the tests compare this one with.
+ *
+ * Why not tfjs-backend-wasm on the CPU: its XNNPACK convolutions (no fused multiply-add) ran the network at
+ * ~3 images/s per core here, under torch's ~4; the kernels here use relaxed-SIMD fused multiply-add
+ * (bench/extraction_bench.ts measures both side by side).
+ *
+ * Memory: one WebAssembly memory per network holds a zero row (padding, and the zero bias of the logits),
+ * the packed weights, the pooled features, and two arenas. Forward steps alternate between the arenas: a step
+ * reads its input from one and bump-allocates its intermediates and output in the other, so two steps'
+ * activations are alive at a time. A dry run of the same code (no kernel calls) sizes the arenas for a chunk
+ * of images; batches run chunk by chunk, so memory is bounded whatever the batch.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { UnprocessableError } from "../../src/errors.ts";
+import { compileBase64Module } from "../../src/wasm/compile_module.ts";
+import type { ConvSpec } from "./blocks.ts";
+import {
+  checkNetworkInput,
+  FID_INCEPTION_CLASSES,
+  FID_INCEPTION_CONVS,
+  FID_INCEPTION_OUTPUTS,
+  FID_INCEPTION_POOLS,
+  type FidInceptionFeatures,
+  type FidInceptionNetwork,
+  type FidInceptionOutput,
+  type FoldedWeights,
+  lastStageFor,
+  takeWeight,
+} from "./network.ts";
+import { fidInceptionStages, type InceptionOps } from "./topology.ts";
+import { INCEPTION_KERNELS_WASM_BASE64 } from "./wasm/inception_kernels_wasm.ts";
+
+interface Kernels {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  convStrip(
+    x: number,
+    inH: number,
+    inW: number,
+    cin: number,
+    outW: number,
+    outHW: number,
+    m: number,
+    row0: number,
+    kh: number,
+    kw: number,
+    stride: number,
+    padH: number,
+    padW: number,
+    zero: number,
+    w: number,
+    pBegin: number,
+    pEnd: number,
+    bias: number,
+    relu: number,
+    y: number,
+    ldy: number,
+  ): void;
+  maxPool3(
+    x: number,
+    inH: number,
+    inW: number,
+    c: number,
+    outH: number,
+    outW: number,
+    stride: number,
+    pad: number,
+    line0: number,
+    line1: number,
+    y: number,
+    ldy: number,
+  ): void;
+  avgPool3(x: number, h: number, w: number, c: number, line0: number, line1: number, y: number): void;
+  copyRows(x: number, rows: number, c: number, y: number, ldy: number): void;
+}
+
+/** An NHWC activation at byte offset ptr of the network's memory. */
+interface Act {
+  ptr: number;
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+}
+
+/** A conv's packed weights (panels of 8 output channels) and bias, as byte offsets. */
+interface PackedConv {
+  spec: ConvSpec;
+  weights: number;
+  bias: number;
+}
+
+/** Images per pass through the network: bounds the arenas (~12 MB per image at 299x299). */
+export const WASM_INCEPTION_CHUNK = 8;
+
+/** Output channels per packed panel: the kernel's register tile is 6 rows x 8 channels. */
+const PANEL = 8;
+/** Rows per kernel call (the tile height). */
+const STRIP = 6;
+/**
+ * Panels of one layer computed together over every row: their weights (at most this many bytes, but at least
+ * one panel) stay in the core's cache while the rows stream past.
+ */
+const PANEL_GROUP_BYTES = 256 << 10;
+const PAGE = 65536;
+const ZERO_FLOATS = 2048; // the widest conv input (Mixed_7c) and the 1008 logits' zero bias
+let compiled: WebAssembly.Module | null | undefined;
+
+/** True when this engine can run here (WebAssembly with SIMD and relaxed SIMD). */
+export function wasmInceptionAvailable(): boolean {
+  if (compiled === undefined) compiled = compileBase64Module(INCEPTION_KERNELS_WASM_BASE64);
+  return compiled !== null;
+}
+
+const align = (x: number, to: number) => Math.ceil(x / to) * to;
+
+/** Builds the network on the WebAssembly kernels from folded weights (validated as network.ts does). */
+export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwork {
+  if (!wasmInceptionAvailable()) {
+    throw new UnprocessableError(
+      "wasm_simd_unavailable",
+      "this runtime's WebAssembly lacks SIMD or relaxed SIMD; set FIDSTREAM_INCEPTION_ENGINE=tfjs",
+    );
+  }
+  // Validate everything before allocating: the same keys and shapes as the tfjs network reads.
+  const sources = FID_INCEPTION_CONVS.map((spec) => {
+    const [kh, kw] = spec.kernel;
+    return {
+      spec,
+      w: takeWeight(weights, `${spec.name}.weight`, [kh, kw, spec.inChannels, spec.outChannels]),
+      b: takeWeight(weights, `${spec.name}.bias`, [spec.outChannels]),
+    };
+  });
+  const fcTorch = takeWeight(weights, "fc.weight", [FID_INCEPTION_CLASSES, 2048]);
+
+  const k = new WebAssembly.Instance(compiled!, {}).exports as unknown as Kernels;
+  const zero = align(k.heapBase(), 64);
+  let top = zero + 4 * ZERO_FLOATS;
+  const layout = new Map<string, { spec: ConvSpec; w: Float32Array; b: Float32Array | null; at: number }>();
+  const place = (spec: ConvSpec, w: Float32Array, b: Float32Array | null) => {
+    const at = top;
+    top = align(at + 4 * (w.length + (b?.length ?? 0)), 64);
+    layout.set(spec.name, { spec, w, b, at });
+  };
+  for (const { spec, w, b } of sources) place(spec, w, b);
+  // fc as a 1x1 conv over the pooled features: HWIO [1, 1, 2048, 1008] from torch's [1008, 2048].
+  const fcSpec: ConvSpec = {
+    name: "fc",
+    inChannels: 2048,
+    outChannels: FID_INCEPTION_CLASSES,
+    kernel: [1, 1],
+    stride: 1,
+    padding: [0, 0],
+  };
+  const fcHwio = new Float32Array(2048 * FID_INCEPTION_CLASSES);
+  for (let o = 0; o < FID_INCEPTION_CLASSES; o++) {
+    for (let i = 0; i < 2048; i++) fcHwio[i * FID_INCEPTION_CLASSES + o] = fcTorch[o * 2048 + i];
+  }
+  place(fcSpec, fcHwio, null);
+  const weightsEnd = top;
+  grow(k, weightsEnd);
+  const packed = new Map<string, PackedConv>();
+  const heap = new Float32Array(k.memory.buffer);
+  for (const { spec, w, b, at } of layout.values()) {
+    packPanels(heap, at / 4, w, spec);
+    if (b) heap.set(b, at / 4 + w.length);
+    packed.set(spec.name, { spec, weights: at, bias: b ? at + 4 * w.length : zero });
+  }
+
+  let disposed = false;
+  let arenaBytes = 0;
+
+  const run = (x: tf.Tensor4D, outputs: readonly FidInceptionOutput[] = FID_INCEPTION_OUTPUTS) => {
+    if (disposed) throw new Error("the FID InceptionV3 network was disposed");
+    checkNetworkInput(x.shape);
+    const want = new Set(outputs);
+    const last = lastStageFor(want);
+    const [n, h, w] = x.shape;
+    const dims: Record<FidInceptionOutput, number> = {
+      pool0: 64,
+      pool1: 192,
+      pool2: 768,
+      pool3: 2048,
+      logits: FID_INCEPTION_CLASSES,
+    };
+    const out = new Map<FidInceptionOutput, Float32Array>();
+    for (const name of want) out.set(name, new Float32Array(n * dims[name]));
+    if (n > 0 && last >= 0) {
+      const input = x.dataSync() as Float32Array;
+      const chunk = Math.min(n, WASM_INCEPTION_CHUNK);
+      // Dry run: the arena size a chunk needs at this input size (the memory only ever grows).
+      const need = forward(new Engine(k, packed, zero, 0, 0, true), chunk, h, w, last, null, null);
+      if (need > arenaBytes) arenaBytes = need;
+      const feat = weightsEnd;
+      const logits = feat + 4 * chunk * 2048;
+      const arena0 = align(logits + 4 * chunk * FID_INCEPTION_CLASSES, 64);
+      grow(k, arena0 + 2 * arenaBytes);
+      for (let start = 0; start < n; start += chunk) {
+        const count = Math.min(chunk, n - start);
+        const engine = new Engine(k, packed, zero, arena0, arenaBytes, false);
+        const pixels = input.subarray(start * h * w * 3, (start + count) * h * w * 3);
+        forward(engine, count, h, w, last, pixels, { want, out, start, feat, logits });
+      }
+    }
+    const result: FidInceptionFeatures = {};
+    for (const [name, data] of out) result[name] = tf.tensor2d(data, [n, dims[name]]);
+    return result;
+  };
+
+  /**
+   * Runs stages 0..last on `count` images and writes the wanted pooled outputs (and logits); with a measuring
+   * engine, returns the arena bytes a step needed at most.
+   */
+  function forward(
+    engine: Engine,
+    count: number,
+    h: number,
+    w: number,
+    last: number,
+    pixels: Float32Array | null,
+    sink: {
+      want: Set<FidInceptionOutput>;
+      out: Map<FidInceptionOutput, Float32Array>;
+      start: number;
+      feat: number;
+      logits: number;
+    } | null,
+  ): number {
+    let cur = engine.input(count, h, w, pixels);
+    const stages = fidInceptionStages(engine.ops);
+    for (let s = 0; s <= last; s++) {
+      for (const step of stages[s]) {
+        engine.nextStep();
+        cur = step(cur);
+      }
+      if (!sink) continue;
+      const name = FID_INCEPTION_POOLS[s];
+      const needLogits = s === 3 && sink.want.has("logits");
+      if (!sink.want.has(name) && !needLogits) continue;
+      const pooled = engine.channelMeans(cur);
+      if (sink.want.has(name)) sink.out.get(name)!.set(pooled, sink.start * cur.c);
+      if (needLogits) {
+        new Float32Array(k.memory.buffer, sink.feat, pooled.length).set(pooled);
+        const feats: Act = { ptr: sink.feat, n: count, h: 1, w: 1, c: 2048 };
+        engine.convInto(packed.get("fc")!, feats, sink.logits, FID_INCEPTION_CLASSES, false);
+        const logits = new Float32Array(k.memory.buffer, sink.logits, count * FID_INCEPTION_CLASSES);
+        sink.out.get("logits")!.set(logits, sink.start * FID_INCEPTION_CLASSES);
+      }
+    }
+    return engine.peak;
+  }
+
+  return {
+    run,
+    dispose() {
+      disposed = true;
+    },
+  };
+}
+
+/** Grows the memory to at least `bytes`. */
+function grow(k: Kernels, bytes: number): void {
+  const have = k.memory.buffer.byteLength;
+  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));
+}
+
+/** HWIO [kh, kw, cin, cout] -> panels of 8 output channels, each tap-major then input-channel-major. */
+function packPanels(heap: Float32Array, at: number, w: Float32Array, spec: ConvSpec): void {
+  const taps = spec.kernel[0] * spec.kernel[1];
+  const cin = spec.inChannels, cout = spec.outChannels;
+  if (cout % PANEL !== 0) {
+    throw new Error(`${spec.name}: ${cout} output channels is not a multiple of ${PANEL}`);
+  }
+  let o = at;
+  for (let p = 0; p < cout; p += PANEL) {
+    for (let t = 0; t < taps; t++) {
+      for (let ci = 0; ci < cin; ci++) {
+        const src = (t * cin + ci) * cout + p;
+        for (let j = 0; j < PANEL; j++) heap[o++] = w[src + j];
+      }
+    }
+  }
+}
+
+/** One chunk's execution state: the arenas, the bump pointer, and the ops that topology.ts wires. */
+class Engine {
+  /** Most bytes one step allocated (what the dry run reports). */
+  peak = 0;
+  readonly ops: InceptionOps<Act>;
+  #arena = 1;
+  #used = 0;
+
+  constructor(
+    readonly k: Kernels,
+    readonly packed: Map<string, PackedConv>,
+    readonly zero: number,
+    readonly arena0: number,
+    readonly arenaBytes: number,
+    readonly measuring: boolean,
+  ) {
+    this.ops = {
+      conv: (name, x) => this.conv(name, x),
+      avgPool3x3ExcludePad: (x) => this.avgPool(x),
+      maxPool3x3Same: (x) => this.maxPool(x, 1, 1),
+      maxPool3x3Stride2: (x) => this.maxPool(x, 2, 0),
+      concat: (parts) => this.concat(parts),
+    };
+  }
+
+  /** Switches to the other arena (the current one holds the step's input) and empties it. */
+  nextStep(): void {
+    this.#arena ^= 1;
+    this.#used = 0;
+  }
+
+  /** The chunk's input, copied into the arena the first step does not write. */
+  input(n: number, h: number, w: number, pixels: Float32Array | null): Act {
+    const x = this.#alloc(n, h, w, 3);
+    if (pixels) new Float32Array(this.k.memory.buffer, x.ptr, pixels.length).set(pixels);
+    return x;
+  }
+
+  #alloc(n: number, h: number, w: number, c: number): Act {
+    const bytes = align(4 * n * h * w * c, 64);
+    const ptr = this.arena0 + this.#arena * this.arenaBytes + this.#used;
+    this.#used += bytes;
+    if (this.#used > this.peak) this.peak = this.#used;
+    if (!this.measuring && this.#used > this.arenaBytes) {
+      throw new Error("arena overflow: the dry run was wrong");
+    }
+    return { ptr, n, h, w, c };
+  }
+
+  conv(name: string, x: Act): Act {
+    const layer = this.packed.get(name);
+    if (!layer) throw new Error(`FID InceptionV3 has no conv "${name}"`);
+    const { kernel: [kh, kw], stride, padding: [ph, pw], outChannels } = layer.spec;
+    const y = this.#alloc(
+      x.n,
+      Math.floor((x.h + 2 * ph - kh) / stride) + 1,
+      Math.floor((x.w + 2 * pw - kw) / stride) + 1,
+      outChannels,
+    );
+    if (!this.measuring) this.#runConv(layer, x, y, y.ptr, outChannels, true);
+    return y;
+  }
+
+  /** fc-style use: a conv whose output goes to `dst` with row stride ldy, ReLU optional. */
+  convInto(layer: PackedConv, x: Act, dst: number, ldy: number, relu: boolean): void {
+    this.#runConv(layer, x, { ptr: dst, n: x.n, h: x.h, w: x.w, c: layer.spec.outChannels }, dst, ldy, relu);
+  }
+
+  #runConv(layer: PackedConv, x: Act, y: Act, dst: number, ldy: number, relu: boolean): void {
+    const { kernel: [kh, kw], stride, padding: [ph, pw], inChannels, outChannels } = layer.spec;
+    if (x.c !== inChannels) {
+      throw new Error(`${layer.spec.name}: input has ${x.c} channels, not ${inChannels}`);
+    }
+    const panels = outChannels / PANEL;
+    const panelBytes = kh * kw * inChannels * PANEL * 4;
+    const group = Math.max(1, Math.floor(PANEL_GROUP_BYTES / panelBytes));
+    const m = y.n * y.h * y.w;
+    const k = this.k;
+    for (let p0 = 0; p0 < panels; p0 += group) {
+      const p1 = Math.min(panels, p0 + group);
+      for (let row0 = 0; row0 < m; row0 += STRIP) {
+        k.convStrip(
+          x.ptr,
+          x.h,
+          x.w,
+          inChannels,
+          y.w,
+          y.h * y.w,
+          m,
+          row0,
+          kh,
+          kw,
+          stride,
+          ph,
+          pw,
+          this.zero,
+          layer.weights,
+          p0,
+          p1,
+          layer.bias,
+          relu ? 1 : 0,
+          dst,
+          ldy,
+        );
+      }
+    }
+  }
+
+  avgPool(x: Act): Act {
+    const y = this.#alloc(x.n, x.h, x.w, x.c);
+    if (!this.measuring) {
+      for (let line = 0; line < x.n * x.h; line++) {
+        this.k.avgPool3(x.ptr, x.h, x.w, x.c, line, line + 1, y.ptr);
+      }
+    }
+    return y;
+  }
+
+  maxPool(x: Act, stride: number, pad: number): Act {
+    const outH = Math.floor((x.h + 2 * pad - 3) / stride) + 1;
+    const outW = Math.floor((x.w + 2 * pad - 3) / stride) + 1;
+    const y = this.#alloc(x.n, outH, outW, x.c);
+    if (!this.measuring) {
+      for (let line = 0; line < x.n * outH; line++) {
+        this.k.maxPool3(x.ptr, x.h, x.w, x.c, outH, outW, stride, pad, line, line + 1, y.ptr, x.c);
+      }
+    }
+    return y;
+  }
+
+  concat(parts: Act[]): Act {
+    const [first] = parts;
+    const c = parts.reduce((sum, p) => sum + p.c, 0);
+    const y = this.#alloc(first.n, first.h, first.w, c);
+    if (!this.measuring) {
+      let offset = 0;
+      for (const part of parts) {
+        this.k.copyRows(part.ptr, part.n * part.h * part.w, part.c, y.ptr + 4 * offset, c);
+        offset += part.c;
+      }
+    }
+    return y;
+  }
+
+  /** Per image, the mean of each channel over the spatial positions (float64 sums, float32 result). */
+  channelMeans(x: Act): Float32Array {
+    const view = new Float32Array(this.k.memory.buffer, x.ptr, x.n * x.h * x.w * x.c);
+    const out = new Float32Array(x.n * x.c);
+    const sums = new Float64Array(x.c);
+    const hw = x.h * x.w;
+    for (let i = 0; i < x.n; i++) {
+      sums.fill(0);
+      for (let p = 0; p < hw; p++) {
+        const row = (i * hw + p) * x.c;
+        for (let c = 0; c < x.c; c++) sums[c] += view[row + c];
+      }
+      for (let c = 0; c < x.c; c++) out[i * x.c + c] = sums[c] / hw;
+    }
+    return out;
+  }
+}

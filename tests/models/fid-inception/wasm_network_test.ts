@@ -1,0 +1,168 @@
+/** The WebAssembly FID InceptionV3 vs the independent float64 forward pass and vs the tfjs network. */
+import * as tf from "@tensorflow/tfjs-core";
+import assert from "node:assert/strict";
+import { buildFidInception, type FidInceptionOutput } from "../../../models/fid-inception/network.ts";
+import { buildFidInceptionWasm, WASM_INCEPTION_CHUNK } from "../../../models/fid-inception/wasm_network.ts";
+import { INCEPTION_KERNELS_SOURCE_SHA256 } from "../../../models/fid-inception/wasm/inception_kernels_wasm.ts";
+import { UnprocessableError } from "../../../src/errors.ts";
+import { kernelSourceSha256 } from "../../../src/wasm/source_hash.ts";
+import {
+  naiveFidInception,
+  type Param,
+  randomImg,
+  randomWeights,
+  relErr,
+  toTensor,
+  useBackend,
+} from "./_reference.ts";
+
+const WEIGHTS = randomWeights(2024);
+const OUTPUTS: FidInceptionOutput[] = ["pool0", "pool1", "pool2", "pool3", "logits"];
+const DIMS = { pool0: 64, pool1: 192, pool2: 768, pool3: 2048, logits: 1008 };
+
+Deno.test("the shipped WebAssembly module was built from the current inception_kernels.as", async () => {
+  const source = await Deno.readTextFile(
+    new URL("../../../models/fid-inception/wasm/inception_kernels.as", import.meta.url),
+  );
+  assert.equal(
+    await kernelSourceSha256(source),
+    INCEPTION_KERNELS_SOURCE_SHA256,
+    "inception_kernels.as changed: rebuild with `deno run -A src/wasm/build.ts inception`",
+  );
+});
+
+Deno.test("every output at 75x75 (batch of 2) matches the float64 reference forward pass", async () => {
+  await useBackend("wasm");
+  const imgs = [randomImg(75, 75, 3, 1), randomImg(75, 75, 3, 2)];
+  const want = imgs.map((im) => naiveFidInception(im, WEIGHTS));
+  const net = buildFidInceptionWasm(WEIGHTS);
+  const x = toTensor(imgs);
+  const got = net.run(x);
+  for (const name of OUTPUTS) {
+    assert.deepEqual(got[name]!.shape, [2, DIMS[name]], name);
+    const ref = new Float64Array(2 * DIMS[name]);
+    ref.set(want[0][name], 0);
+    ref.set(want[1][name], DIMS[name]);
+    const err = relErr(await got[name]!.data(), ref);
+    assert.ok(err < 1e-4, `${name}: relative error ${err}`);
+  }
+  // Random weights must not leave the features trivially zero, or the comparison would prove little.
+  assert.ok(want[0].pool3.some((v) => v > 1e-3), "pool3 of the reference is not all zero");
+  tf.dispose([x, ...Object.values(got)]);
+});
+
+Deno.test("a non-square 139x107 input (Mixed_7b/7c at 3x2, so their padding matters) matches the reference", async () => {
+  await useBackend("wasm");
+  const img = randomImg(139, 107, 3, 3);
+  const want = naiveFidInception(img, WEIGHTS);
+  const net = buildFidInceptionWasm(WEIGHTS);
+  const x = toTensor([img]);
+  const got = net.run(x, ["pool2", "pool3", "logits"]);
+  assert.deepEqual(Object.keys(got).sort(), ["logits", "pool2", "pool3"]);
+  for (const name of ["pool2", "pool3", "logits"] as const) {
+    const err = relErr(await got[name]!.data(), want[name]);
+    assert.ok(err < 1e-4, `${name}: relative error ${err}`);
+  }
+  tf.dispose([x, ...Object.values(got)]);
+});
+
+Deno.test("at 299x299 every output equals the tfjs network's, and an image's features do not depend on its batch", async () => {
+  await useBackend("wasm");
+  const imgs = [randomImg(299, 299, 3, 7), randomImg(299, 299, 3, 8)];
+  const wasm = buildFidInceptionWasm(WEIGHTS);
+  const tfjs = buildFidInception(WEIGHTS);
+  const x = toTensor(imgs);
+  const got = wasm.run(x);
+  const want = tfjs.run(x);
+  for (const name of OUTPUTS) {
+    assert.deepEqual(got[name]!.shape, [2, DIMS[name]], name);
+    const err = relErr(await got[name]!.data(), await want[name]!.data());
+    assert.ok(err < 1e-5, `${name}: relative difference to tfjs ${err}`);
+  }
+  const alone = toTensor([imgs[1]]);
+  const single = wasm.run(alone, ["pool3"]);
+  assert.deepEqual(Object.keys(single), ["pool3"]);
+  const batched = (await got.pool3!.data()).subarray(2048);
+  assert.deepEqual(await single.pool3!.data(), batched, "same arithmetic whatever the batch");
+  tf.dispose([x, alone, ...Object.values(got), ...Object.values(want), ...Object.values(single)]);
+  tfjs.dispose();
+});
+
+Deno.test("a batch longer than one chunk gives the rows of its images run one at a time", async () => {
+  await useBackend("wasm");
+  const n = WASM_INCEPTION_CHUNK + 2;
+  const imgs = Array.from({ length: n }, (_, i) => randomImg(75, 83, 3, 100 + i));
+  const net = buildFidInceptionWasm(WEIGHTS);
+  const x = toTensor(imgs);
+  const all = net.run(x, ["pool1", "pool3"]);
+  const rows1 = await all.pool1!.data();
+  const rows3 = await all.pool3!.data();
+  for (const i of [0, WASM_INCEPTION_CHUNK - 1, WASM_INCEPTION_CHUNK, n - 1]) {
+    const one = toTensor([imgs[i]]);
+    const got = net.run(one, ["pool1", "pool3"]);
+    assert.deepEqual(await got.pool1!.data(), rows1.subarray(i * 192, (i + 1) * 192), `image ${i} pool1`);
+    assert.deepEqual(await got.pool3!.data(), rows3.subarray(i * 2048, (i + 1) * 2048), `image ${i} pool3`);
+    tf.dispose([one, ...Object.values(got)]);
+  }
+  tf.dispose([x, ...Object.values(all)]);
+});
+
+Deno.test("pool0 alone equals the full run's pool0; an empty batch gives zero rows", async () => {
+  await useBackend("wasm");
+  const net = buildFidInceptionWasm(WEIGHTS);
+  const x = toTensor([randomImg(80, 90, 3, 9)]);
+  const only = net.run(x, ["pool0"]);
+  const full = net.run(x);
+  assert.deepEqual(Object.keys(only), ["pool0"]);
+  assert.deepEqual(await only.pool0!.data(), await full.pool0!.data());
+  const empty = tf.zeros([0, 299, 299, 3]) as tf.Tensor4D;
+  const none = net.run(empty, ["pool3", "logits"]);
+  assert.deepEqual(none.pool3!.shape, [0, 2048]);
+  assert.deepEqual(none.logits!.shape, [0, 1008]);
+  tf.dispose([x, empty, ...Object.values(only), ...Object.values(full), ...Object.values(none)]);
+});
+
+Deno.test("logits ignore fc.bias (pool3 @ fc.weight^T, the TF Inception Score convention)", async () => {
+  await useBackend("wasm");
+  const withBias = new Map<string, Param>(WEIGHTS);
+  withBias.set("fc.bias", { shape: [1008], data: new Float32Array(1008).fill(5) });
+  const net = buildFidInceptionWasm(withBias);
+  const x = toTensor([randomImg(75, 75, 3, 1)]);
+  const got = net.run(x, ["logits"]);
+  const want = naiveFidInception(randomImg(75, 75, 3, 1), WEIGHTS).logits;
+  assert.ok(relErr(await got.logits!.data(), want) < 1e-4);
+  tf.dispose([x, got.logits!]);
+});
+
+Deno.test("missing or mis-shaped weights and bad inputs are refused with typed errors", async () => {
+  await useBackend("wasm");
+  const missing = new Map<string, Param>(WEIGHTS);
+  missing.delete("Mixed_6c.branch7x7_2.bias");
+  assert.throws(
+    () => buildFidInceptionWasm(missing),
+    (e: unknown) =>
+      e instanceof UnprocessableError && e.code === "inception_weight_missing" &&
+      e.message.includes("Mixed_6c.branch7x7_2.bias"),
+  );
+  const transposed = new Map<string, Param>(WEIGHTS);
+  const w = WEIGHTS.get("Mixed_6c.branch7x7_2.weight")!;
+  transposed.set("Mixed_6c.branch7x7_2.weight", { shape: [7, 1, 160, 160], data: w.data });
+  assert.throws(
+    () => buildFidInceptionWasm(transposed),
+    (e: unknown) => e instanceof UnprocessableError && e.code === "inception_weight_shape",
+  );
+  const net = buildFidInceptionWasm(WEIGHTS);
+  const small = tf.zeros([1, 74, 80, 3]) as tf.Tensor4D;
+  assert.throws(
+    () => net.run(small),
+    (e: unknown) => e instanceof UnprocessableError && e.code === "inception_input_too_small",
+  );
+  const gray = tf.zeros([1, 80, 80, 1]) as tf.Tensor4D;
+  assert.throws(
+    () => net.run(gray),
+    (e: unknown) => e instanceof UnprocessableError && e.code === "inception_bad_input",
+  );
+  net.dispose();
+  assert.throws(() => net.run(small), /disposed/);
+  tf.dispose([small, gray]);
+});
