@@ -75,6 +75,33 @@ interface Kernels {
   ): void;
   avgPool3(x: number, h: number, w: number, c: number, line0: number, line1: number, y: number): void;
   copyRows(x: number, rows: number, c: number, y: number, ldy: number): void;
+  winogradInput(
+    x: number,
+    inH: number,
+    inW: number,
+    c: number,
+    tilesH: number,
+    tilesW: number,
+    pad: number,
+    tile0: number,
+    count: number,
+    zero: number,
+    v: number,
+  ): void;
+  winogradOutput(
+    m: number,
+    count: number,
+    cout: number,
+    tile0: number,
+    tilesH: number,
+    tilesW: number,
+    outH: number,
+    outW: number,
+    bias: number,
+    relu: number,
+    y: number,
+    ldy: number,
+  ): void;
 }
 
 /** An NHWC activation at byte offset ptr of the network's memory. */
@@ -86,11 +113,20 @@ interface Act {
   c: number;
 }
 
-/** A conv's packed weights (panels of 8 output channels) and bias, as byte offsets. */
+/**
+ * A conv's packed weights and bias, as byte offsets. Direct: panels of 8 output channels (see the kernels).
+ * Winograd (3x3 stride 1): 16 matrices U_xi [cin][cout], each packed as a 1x1 conv's panels.
+ */
 interface PackedConv {
   spec: ConvSpec;
   weights: number;
   bias: number;
+  winograd: boolean;
+}
+
+/** True for the convs run as Winograd F(2x2, 3x3): 3x3 kernels at stride 1. */
+function isWinograd(spec: ConvSpec): boolean {
+  return spec.kernel[0] === 3 && spec.kernel[1] === 3 && spec.stride === 1;
 }
 
 /** Images per pass through the network: bounds the arenas (~12 MB per image at 299x299). */
@@ -105,6 +141,8 @@ const STRIP = 6;
  * one panel) stay in the core's cache while the rows stream past.
  */
 const PANEL_GROUP_BYTES = 256 << 10;
+/** Winograd tiles transformed at a time (a multiple of STRIP): bounds the V and M scratch per layer. */
+const WINOGRAD_BLOCK_TILES = 48;
 const PAGE = 65536;
 const ZERO_FLOATS = 2048; // the widest conv input (Mixed_7c) and the 1008 logits' zero bias
 let compiled: WebAssembly.Module | null | undefined;
@@ -139,11 +177,12 @@ export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwo
   const k = new WebAssembly.Instance(compiled!, {}).exports as unknown as Kernels;
   const zero = align(k.heapBase(), 64);
   let top = zero + 4 * ZERO_FLOATS;
-  const layout = new Map<string, { spec: ConvSpec; w: Float32Array; b: Float32Array | null; at: number }>();
-  const place = (spec: ConvSpec, w: Float32Array, b: Float32Array | null) => {
+  const layout: { spec: ConvSpec; packed: Float32Array; bias: Float32Array | null; at: number }[] = [];
+  const place = (spec: ConvSpec, hwio: Float32Array, bias: Float32Array | null) => {
+    const packed = isWinograd(spec) ? packWinograd(hwio, spec) : packPanels(hwio, spec);
     const at = top;
-    top = align(at + 4 * (w.length + (b?.length ?? 0)), 64);
-    layout.set(spec.name, { spec, w, b, at });
+    top = align(at + 4 * (packed.length + (bias?.length ?? 0)), 64);
+    layout.push({ spec, packed, bias, at });
   };
   for (const { spec, w, b } of sources) place(spec, w, b);
   // fc as a 1x1 conv over the pooled features: HWIO [1, 1, 2048, 1008] from torch's [1008, 2048].
@@ -164,10 +203,15 @@ export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwo
   grow(k, weightsEnd);
   const packed = new Map<string, PackedConv>();
   const heap = new Float32Array(k.memory.buffer);
-  for (const { spec, w, b, at } of layout.values()) {
-    packPanels(heap, at / 4, w, spec);
-    if (b) heap.set(b, at / 4 + w.length);
-    packed.set(spec.name, { spec, weights: at, bias: b ? at + 4 * w.length : zero });
+  for (const { spec, packed: data, bias, at } of layout) {
+    heap.set(data, at / 4);
+    if (bias) heap.set(bias, at / 4 + data.length);
+    packed.set(spec.name, {
+      spec,
+      weights: at,
+      bias: bias ? at + 4 * data.length : zero,
+      winograd: isWinograd(spec),
+    });
   }
 
   let disposed = false;
@@ -268,21 +312,55 @@ function grow(k: Kernels, bytes: number): void {
 }
 
 /** HWIO [kh, kw, cin, cout] -> panels of 8 output channels, each tap-major then input-channel-major. */
-function packPanels(heap: Float32Array, at: number, w: Float32Array, spec: ConvSpec): void {
+function packPanels(w: Float32Array, spec: ConvSpec): Float32Array {
   const taps = spec.kernel[0] * spec.kernel[1];
   const cin = spec.inChannels, cout = spec.outChannels;
   if (cout % PANEL !== 0) {
     throw new Error(`${spec.name}: ${cout} output channels is not a multiple of ${PANEL}`);
   }
-  let o = at;
+  const out = new Float32Array(w.length);
+  let o = 0;
   for (let p = 0; p < cout; p += PANEL) {
     for (let t = 0; t < taps; t++) {
       for (let ci = 0; ci < cin; ci++) {
         const src = (t * cin + ci) * cout + p;
-        for (let j = 0; j < PANEL; j++) heap[o++] = w[src + j];
+        for (let j = 0; j < PANEL; j++) out[o++] = w[src + j];
       }
     }
   }
+  return out;
+}
+
+/**
+ * 3x3 HWIO weights -> the 16 Winograd matrices U_xi = (G g G^T)[xi] (G = [[1,0,0],[1/2,1/2,1/2],
+ * [1/2,-1/2,1/2],[0,0,1]], computed in float64), each packed as a 1x1 conv [cin][cout].
+ */
+function packWinograd(w: Float32Array, spec: ConvSpec): Float32Array {
+  const cin = spec.inChannels, cout = spec.outChannels;
+  const u = new Float32Array(16 * cin * cout); // [xi][ci][co]
+  const g = new Float64Array(9), gg = new Float64Array(12);
+  for (let ci = 0; ci < cin; ci++) {
+    for (let co = 0; co < cout; co++) {
+      for (let t = 0; t < 9; t++) g[t] = w[(t * cin + ci) * cout + co];
+      for (let j = 0; j < 3; j++) { // G g: 4 x 3
+        gg[j] = g[j];
+        gg[3 + j] = (g[j] + g[3 + j] + g[6 + j]) / 2;
+        gg[6 + j] = (g[j] - g[3 + j] + g[6 + j]) / 2;
+        gg[9 + j] = g[6 + j];
+      }
+      for (let i = 0; i < 4; i++) { // (G g) G^T: 4 x 4
+        const [a, b, c] = [gg[3 * i], gg[3 * i + 1], gg[3 * i + 2]];
+        const row = [a, (a + b + c) / 2, (a - b + c) / 2, c];
+        for (let j = 0; j < 4; j++) u[((4 * i + j) * cin + ci) * cout + co] = row[j];
+      }
+    }
+  }
+  const out = new Float32Array(u.length);
+  const oneByOne: ConvSpec = { ...spec, kernel: [1, 1] };
+  for (let xi = 0; xi < 16; xi++) {
+    out.set(packPanels(u.subarray(xi * cin * cout, (xi + 1) * cin * cout), oneByOne), xi * cin * cout);
+  }
+  return out;
 }
 
 /** One chunk's execution state: the arenas, the bump pointer, and the ops that topology.ts wires. */
@@ -324,14 +402,17 @@ class Engine {
   }
 
   #alloc(n: number, h: number, w: number, c: number): Act {
-    const bytes = align(4 * n * h * w * c, 64);
+    return { ptr: this.#allocBytes(4 * n * h * w * c), n, h, w, c };
+  }
+
+  #allocBytes(bytes: number): number {
     const ptr = this.arena0 + this.#arena * this.arenaBytes + this.#used;
-    this.#used += bytes;
+    this.#used += align(bytes, 64);
     if (this.#used > this.peak) this.peak = this.#used;
     if (!this.measuring && this.#used > this.arenaBytes) {
       throw new Error("arena overflow: the dry run was wrong");
     }
-    return { ptr, n, h, w, c };
+    return ptr;
   }
 
   conv(name: string, x: Act): Act {
@@ -344,7 +425,8 @@ class Engine {
       Math.floor((x.w + 2 * pw - kw) / stride) + 1,
       outChannels,
     );
-    if (!this.measuring) this.#runConv(layer, x, y, y.ptr, outChannels, true);
+    if (layer.winograd) this.#runWinograd(layer, x, y);
+    else if (!this.measuring) this.#runConv(layer, x, y, y.ptr, outChannels, true);
     return y;
   }
 
@@ -354,25 +436,44 @@ class Engine {
   }
 
   #runConv(layer: PackedConv, x: Act, y: Act, dst: number, ldy: number, relu: boolean): void {
-    const { kernel: [kh, kw], stride, padding: [ph, pw], inChannels, outChannels } = layer.spec;
+    const { kernel: [kh, kw], stride, padding: [ph, pw], inChannels } = layer.spec;
     if (x.c !== inChannels) {
       throw new Error(`${layer.spec.name}: input has ${x.c} channels, not ${inChannels}`);
     }
-    const panels = outChannels / PANEL;
-    const panelBytes = kh * kw * inChannels * PANEL * 4;
-    const group = Math.max(1, Math.floor(PANEL_GROUP_BYTES / panelBytes));
+    const geometry = { kh, kw, stride, ph, pw };
+    this.#gemm(x.ptr, x.h, x.w, inChannels, y, geometry, layer.weights, layer.bias, relu, dst, ldy);
+  }
+
+  /** convStrip over every row of y and every panel, panel groups outermost (their weights stay cached). */
+  #gemm(
+    x: number,
+    inH: number,
+    inW: number,
+    cin: number,
+    y: { n: number; h: number; w: number; c: number },
+    { kh, kw, stride, ph, pw }: { kh: number; kw: number; stride: number; ph: number; pw: number },
+    weights: number,
+    bias: number,
+    relu: boolean,
+    dst: number,
+    ldy: number,
+  ): void {
+    const panels = y.c / PANEL;
+    const group = Math.max(1, Math.floor(PANEL_GROUP_BYTES / (kh * kw * cin * PANEL * 4)));
     const m = y.n * y.h * y.w;
+    const outHW = y.h * y.w;
     const k = this.k;
+    const act = relu ? 1 : 0;
     for (let p0 = 0; p0 < panels; p0 += group) {
       const p1 = Math.min(panels, p0 + group);
       for (let row0 = 0; row0 < m; row0 += STRIP) {
         k.convStrip(
-          x.ptr,
-          x.h,
-          x.w,
-          inChannels,
+          x,
+          inH,
+          inW,
+          cin,
           y.w,
-          y.h * y.w,
+          outHW,
           m,
           row0,
           kh,
@@ -381,15 +482,50 @@ class Engine {
           ph,
           pw,
           this.zero,
-          layer.weights,
+          weights,
           p0,
           p1,
-          layer.bias,
-          relu ? 1 : 0,
+          bias,
+          act,
           dst,
           ldy,
         );
       }
+    }
+  }
+
+  /** A 3x3 stride-1 conv as Winograd F(2x2, 3x3), block by block of tiles (scratch in the step's arena). */
+  #runWinograd(layer: PackedConv, x: Act, y: Act): void {
+    const { inChannels: cin, outChannels: cout, padding: [pad] } = layer.spec;
+    const tilesH = Math.ceil(y.h / 2), tilesW = Math.ceil(y.w / 2);
+    const tiles = x.n * tilesH * tilesW;
+    const block = Math.min(WINOGRAD_BLOCK_TILES, tiles);
+    const v = this.#allocBytes(16 * block * cin * 4);
+    const m = this.#allocBytes(16 * block * cout * 4);
+    if (this.measuring) return;
+    const k = this.k;
+    const oneByOne = { kh: 1, kw: 1, stride: 1, ph: 0, pw: 0 };
+    for (let t0 = 0; t0 < tiles; t0 += block) {
+      const count = Math.min(block, tiles - t0);
+      k.winogradInput(x.ptr, x.h, x.w, cin, tilesH, tilesW, pad, t0, count, this.zero, v);
+      const rows = { n: 1, h: 1, w: count, c: cout };
+      for (let xi = 0; xi < 16; xi++) {
+        const u = layer.weights + xi * cin * cout * 4;
+        this.#gemm(
+          v + xi * count * cin * 4,
+          1,
+          count,
+          cin,
+          rows,
+          oneByOne,
+          u,
+          this.zero,
+          false,
+          m + xi * count * cout * 4,
+          cout,
+        );
+      }
+      k.winogradOutput(m, count, cout, t0, tilesH, tilesW, y.h, y.w, layer.bias, 1, y.ptr, cout);
     }
   }
 
