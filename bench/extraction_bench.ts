@@ -3,8 +3,10 @@
  *   deno run -A bench/extraction_bench.ts [--quick] [--no-webgpu] [--no-cpu] [--mem-images 256]
  *
  * - fid-inception "2048" (pool3) at 299 x 299, loaded through the registry's loader from random folded weights
- *   written to a temp data dir (speed does not depend on the values): wasm in this thread (one core: tfjs'
- *   wasm has no threads under Deno; the baseline), cpu, the worker pool (wasm) with 1 and 2 workers, and
+ *   written to a temp data dir (speed does not depend on the values): the tfjs network on tfjs-backend-wasm in
+ *   this thread (one core: tfjs' wasm has no threads under Deno; the baseline), the same network on this
+ *   project's WebAssembly SIMD kernels in this thread ("simd", the CPU default), tfjs cpu, the worker pool
+ *   (default engine) with 1 and 2 workers, and
  *   webgpu (here a software adapter, llvmpipe: it runs on the CPU, so it says nothing of a real GPU), at
  *   batch 1 / 8 / 32 where the time allows. A "batch" on the pool is one extract() call; several are
  *   submitted at once so every worker has work, as `deno task fid` does.
@@ -12,12 +14,16 @@
  * - Peak RSS of a fresh process (VmHWM, main thread + worker) while one worker extracts one 256-image batch
  *   (fid-inception, wasm): a child process, so earlier runs' WASM heaps (which never shrink) do not count.
  *
- * Ratios are images/s over the wasm single-thread figure at the same batch. torch 1.13 reference
+ * Ratios are images/s over the tfjs-wasm single-thread figure at the same batch, and over torch's. torch 1.13 reference
  * (ENVIRONMENT.md: pytorch-fid's InceptionV3, 2 quiet cores): ~8 img/s at batch 1-8, ~5 at 32. Other jobs
  * may share this machine: compare figures of one run only. The default run takes about 4 minutes (webgpu on
  * llvmpipe runs batch 1 only: a batch of 8 took ~1 minute).
  */
-import { FID_INCEPTION_DEFAULT_BATCH, loadFidInception } from "../models/fid-inception/loader.ts";
+import {
+  FID_INCEPTION_DEFAULT_BATCH,
+  INCEPTION_ENGINE_ENV,
+  loadFidInception,
+} from "../models/fid-inception/loader.ts";
 import { fidInceptionWeightShapes, largestActivationBytesPerImage } from "../models/fid-inception/network.ts";
 import {
   FOLDED_FORMAT,
@@ -175,17 +181,18 @@ async function main(): Promise<void> {
     `fid-inception at ${SIDE}x${SIDE}, ${navigator.hardwareConcurrency} cores${quick ? ", quick" : ""}`,
   );
   try {
-    // 1. wasm, one thread: the baseline.
-    await inThread(
-      "wasm",
-      images,
-      quick ? [{ batch: 1, runs: 2 }, { batch: 8, runs: 1 }] : [
-        { batch: 1, runs: 3 },
-        { batch: 8, runs: 1 },
-        { batch: 32, runs: 1 },
-      ],
-      "wasm 1 thread",
-    );
+    // 1. tfjs-backend-wasm, one thread (the network of tfjs ops): the baseline.
+    const plan = quick ? [{ batch: 1, runs: 2 }, { batch: 8, runs: 1 }] : [
+      { batch: 1, runs: 3 },
+      { batch: 8, runs: 1 },
+      { batch: 32, runs: 1 },
+    ];
+    Deno.env.set(INCEPTION_ENGINE_ENV, "tfjs");
+    await inThread("wasm", images, plan, "wasm 1 thread", "tfjs-backend-wasm (XNNPACK)");
+    // 1b. The same network on this project's WebAssembly SIMD kernels (the default on CPU backends).
+    Deno.env.delete(INCEPTION_ENGINE_ENV);
+    await inThread("wasm", images, plan, "simd 1 thread", "wasm_network.ts kernels");
+    Deno.env.set(INCEPTION_ENGINE_ENV, "tfjs");
     // 2. cpu: ~0.1 img/s, one image.
     if (runCpu) await inThread("cpu", images, [{ batch: 1, runs: 1 }], "cpu 1 thread");
     // 3. webgpu on whatever adapter there is (llvmpipe here).
@@ -203,7 +210,8 @@ async function main(): Promise<void> {
         console.error(`  webgpu skipped: ${e instanceof Error ? e.message : e}`);
       }
     }
-    // 4. The worker pool (wasm), 1 then 2 workers.
+    // 4. The worker pool, 1 then 2 workers, on the default CPU engine (the SIMD kernels).
+    Deno.env.delete(INCEPTION_ENGINE_ENV);
     for (const workers of [1, 2]) {
       const pool = new ExtractorPool({ workers, backend: "wasm" });
       try {
@@ -277,8 +285,15 @@ function printTable(mem: { n: number; rssBeforeMiB: number; peakMiB: number }): 
     `\nFeature extraction, ${navigator.hardwareConcurrency} cores (shared machine: noisy), one session`,
   );
   // x wasm-1: images/s over wasm in one thread at the same batch (its largest batch for bigger ones).
-  line(["model", "how", "batch", "img/s", "x wasm-1", "torch1.13"]);
-  const order = ["wasm 1 thread", "cpu 1 thread", "webgpu", "pool 1 worker", "pool 2 workers"];
+  line(["model", "how", "batch", "img/s", "x wasm-1", "torch1.13", "x torch"]);
+  const order = [
+    "wasm 1 thread",
+    "simd 1 thread",
+    "cpu 1 thread",
+    "webgpu",
+    "pool 1 worker",
+    "pool 2 workers",
+  ];
   const rank = (r: Row) => [r.model === "fid-inception" ? 0 : 1, order.indexOf(r.how), r.batch];
   rows.sort((a, b) => {
     const [x, y] = [rank(a), rank(b)];
@@ -286,14 +301,15 @@ function printTable(mem: { n: number; rssBeforeMiB: number; peakMiB: number }): 
   });
   for (const r of rows) {
     const ips = r.images / r.seconds;
-    const torch = r.model === "fid-inception" && TORCH[r.batch] ? `${TORCH[r.batch]}` : "-";
+    const torch = r.model === "fid-inception" && TORCH[r.batch] ? TORCH[r.batch] : 0;
     line([
       r.model,
       r.how,
       String(r.batch),
       ips.toFixed(2),
       `${(ips / base(r.model, r.batch)).toFixed(2)}x`,
-      torch,
+      torch ? String(torch) : "-",
+      torch ? `${(ips / torch).toFixed(2)}x` : "-",
     ]);
   }
   const inputMiB = (mem.n * PER_IMAGE * 4) / MiB;

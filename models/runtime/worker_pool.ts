@@ -5,7 +5,8 @@
  * N workers, each with its own backend and extractor, use N (ENVIRONMENT.md: 2 workers ~2x 1 worker).
  * Callers never block: extract() posts work and returns a promise.
  *
- * A batch is cut into consecutive slices (one per worker, never below minImagesPerTask images), the slices
+ * A batch is cut into consecutive slices (one per worker, never below the space's or the pool's
+ * minImagesPerTask images), the slices
  * queue FIFO and go to whichever worker is idle, and the rows are put back in input order. Size: workers
  * option, else FIDSTREAM_WORKERS, else one per core (navigator.hardwareConcurrency). Each worker picks its
  * backend like initBackend (FIDSTREAM_BACKEND or auto) unless the backend option forces one.
@@ -35,7 +36,10 @@ export interface ExtractorPoolOptions {
   workers?: number;
   /** Backend every worker uses (default: each worker's initBackend choice). */
   backend?: BackendName;
-  /** A batch is not cut into slices smaller than this (default 16: messages cost more than tiny slices save). */
+  /**
+   * A batch is not cut into slices smaller than this (default: the space's registered minimum, else 16:
+   * messages cost more than tiny slices save).
+   */
   minImagesPerTask?: number;
 }
 
@@ -78,7 +82,7 @@ interface Slot {
 export class ExtractorPool {
   readonly size: number;
   readonly #backend?: BackendName;
-  readonly #minPerTask: number;
+  readonly #minPerTask?: number;
   readonly #slots: Slot[] = [];
   readonly #queue: Task[] = [];
   #nextId = 1;
@@ -93,7 +97,7 @@ export class ExtractorPool {
       );
     }
     this.#backend = opts.backend;
-    this.#minPerTask = Math.max(1, opts.minImagesPerTask ?? 16);
+    this.#minPerTask = opts.minImagesPerTask;
     for (let i = 0; i < this.size; i++) this.#slots.push(this.#spawn(i));
   }
 
@@ -101,7 +105,8 @@ export class ExtractorPool {
   async extract(space: string, images: ImageBatch, output?: string): Promise<FeatureRows> {
     if (this.#closed) throw new UnavailableError("pool_closed", "the extractor pool was closed");
     const source = extractorSource(space); // unknown spaces fail here, in the caller's thread
-    const parts = Math.max(1, Math.min(this.size, Math.floor(images.n / this.#minPerTask)));
+    const minPerTask = Math.max(1, this.#minPerTask ?? source.minImagesPerTask ?? 16);
+    const parts = Math.max(1, Math.min(this.size, Math.floor(images.n / minPerTask)));
     const bounds = images.n === 0
       ? [[0, 0] as [number, number]]
       : sliceBounds(images.n, Math.ceil(images.n / parts));

@@ -13,9 +13,18 @@ function split(t: number): [number, number] {
 }
 
 export function loadSleepyExtractor(): Promise<FeatureExtractor> {
+  return Promise.resolve(sleepy("test-sleepy"));
+}
+
+/** The same extractor under the space "test-sleepy-fine" (registered with its own slicing minimum). */
+export function loadFineSleepyExtractor(): Promise<FeatureExtractor> {
+  return Promise.resolve(sleepy("test-sleepy-fine"));
+}
+
+function sleepy(space: string): FeatureExtractor {
   const index = Number((globalThis as { name?: string }).name?.split("-").pop() ?? -1);
-  return Promise.resolve({
-    space: "test-sleepy",
+  return {
+    space,
     dims: { times: 5, sums: 1, fail: 1 },
     extract(images: ImageBatch, output = "times"): Promise<FeatureRows> {
       const per = images.height * images.width * images.channels;
@@ -33,5 +42,5 @@ export function loadSleepyExtractor(): Promise<FeatureExtractor> {
       return Promise.resolve({ n: images.n, dim: 5, data });
     },
     dispose() {},
-  });
+  };
 }

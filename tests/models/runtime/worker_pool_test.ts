@@ -68,6 +68,28 @@ Deno.test("two workers run their slices at the same time", async () => {
   }
 });
 
+Deno.test("a space's registered minImagesPerTask decides how a batch is cut unless the pool sets one", async () => {
+  registerExtractor("test-sleepy-fine", {
+    module: new URL("./_sleepy_extractor.ts", import.meta.url).href,
+    exportName: "loadFineSleepyExtractor",
+    minImagesPerTask: 1,
+  });
+  const workerOf = (rows: { data: Float32Array }, i: number) => rows.data[i * 5];
+  const pool = new ExtractorPool({ workers: 2 });
+  const coarse = new ExtractorPool({ workers: 2, minImagesPerTask: 16 });
+  try {
+    const fine = await pool.extract("test-sleepy-fine", rampImages(2), "times");
+    assert.notEqual(workerOf(fine, 0), workerOf(fine, 1), "1-image slices on both workers");
+    const whole = await pool.extract("test-sleepy", rampImages(2), "times");
+    assert.equal(workerOf(whole, 0), workerOf(whole, 1), "default minimum 16: one slice");
+    const forced = await coarse.extract("test-sleepy-fine", rampImages(2), "times");
+    assert.equal(workerOf(forced, 0), workerOf(forced, 1), "the pool's own minimum wins");
+  } finally {
+    await pool.close();
+    await coarse.close();
+  }
+});
+
 Deno.test("a batch split into many slices and concurrent callers all get their rows in order", async () => {
   const pool = new ExtractorPool({ workers: 3, minImagesPerTask: 1 });
   try {
