@@ -1,5 +1,5 @@
 /** Accepting feature batches exactly once per idempotency key. */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import { ConflictError, NotFoundError } from "../../src/errors.ts";
 import type { Db } from "../database.ts";
 import { batches, references, runs } from "../schema.ts";
@@ -92,22 +92,72 @@ export interface StoredFeatures {
   features: Uint8Array;
 }
 
-/** Streams every stored feature batch of an owner (for KID), in acceptance order. */
-export async function* ownerFeatures(db: Db, ownerId: string): AsyncGenerator<StoredFeatures> {
-  const seqs = await db.select({ seq: batches.seq }).from(batches)
-    .where(and(eq(batches.ownerId, ownerId), sql`${batches.features} is not null`)).orderBy(batches.seq);
-  for (const { seq } of seqs) {
-    const [row] = await db.select({
-      n: batches.n,
-      dim: batches.dim,
-      dtype: batches.dtype,
-      features: batches.features,
-    })
-      .from(batches).where(eq(batches.seq, seq));
-    if (row?.features) {
-      yield { n: row.n, dim: row.dim, dtype: row.dtype as StoredFeatures["dtype"], features: row.features };
+/** How ownerFeatures pages its reads: one query returns consecutive batches up to these bounds. */
+export interface FeaturePaging {
+  /** Feature bytes per page at most; a batch larger than this still comes, alone in its page. */
+  maxBytes: number;
+  /** Batches per page at most (each is one bound parameter of the page's query). */
+  maxBatches: number;
+}
+
+/**
+ * Default paging: 16 MiB keeps finalize's extra memory small next to the rows it gathers (up to 50,000 x D
+ * float32), while small batches (D=64, 100 rows: 25 KiB) come about 650 per round trip instead of one.
+ */
+export const FEATURE_PAGING: FeaturePaging = { maxBytes: 16 * 2 ** 20, maxBatches: 1000 };
+
+/**
+ * Streams every stored feature batch of an owner (for KID), in acceptance order, reading pages of batches
+ * (bounded by `paging`) so memory stays bounded whatever the owner's size and a large run is not one query
+ * per batch.
+ */
+export async function* ownerFeatures(
+  db: Db,
+  ownerId: string,
+  paging: FeaturePaging = FEATURE_PAGING,
+): AsyncGenerator<StoredFeatures> {
+  // Sizes come from the varlena header (octet_length does not detoast), so planning the pages reads no features.
+  const sizes = await db.select({ seq: batches.seq, bytes: sql<number>`octet_length(${batches.features})` })
+    .from(batches)
+    .where(and(eq(batches.ownerId, ownerId), isNotNull(batches.features))).orderBy(batches.seq);
+  for (const seqs of featurePages(sizes, paging)) {
+    const rows: (StoredRow | undefined)[] = await readPage(db, seqs);
+    // Drop each row once handed over, so the consumer can free what it has used before the page ends.
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      rows[i] = undefined;
+      // Features are never set back once dropped, but a fold may drop them between the two queries: skip those.
+      if (row.features) {
+        yield { n: row.n, dim: row.dim, dtype: row.dtype as StoredFeatures["dtype"], features: row.features };
+      }
     }
   }
+}
+
+type StoredRow = { n: number; dim: number; dtype: string; features: Uint8Array | null };
+
+/** The batches with exactly these seqs (not a seq range, so a page never holds more bytes than planned). */
+async function readPage(db: Db, seqs: number[]): Promise<StoredRow[]> {
+  return await db.select({ n: batches.n, dim: batches.dim, dtype: batches.dtype, features: batches.features })
+    .from(batches).where(inArray(batches.seq, seqs)).orderBy(batches.seq);
+}
+
+/** Consecutive seqs grouped into pages of at most maxBatches and maxBytes (a larger batch is a page alone). */
+function featurePages(sizes: { seq: number; bytes: number }[], paging: FeaturePaging): number[][] {
+  const pages: number[][] = [];
+  let page: number[] = [], bytes = 0;
+  for (const s of sizes) {
+    const size = Number(s.bytes);
+    if (page.length > 0 && (page.length >= paging.maxBatches || bytes + size > paging.maxBytes)) {
+      pages.push(page);
+      page = [];
+      bytes = 0;
+    }
+    page.push(s.seq);
+    bytes += size;
+  }
+  if (page.length > 0) pages.push(page);
+  return pages;
 }
 
 /** How many of the owner's batches still hold their features. */
