@@ -75,7 +75,7 @@ interface Kernels {
   ): void;
   avgPool3(x: number, h: number, w: number, c: number, line0: number, line1: number, y: number): void;
   copyRows(x: number, rows: number, c: number, y: number, ldy: number): void;
-  winogradInput(
+  winograd4Input(
     x: number,
     inH: number,
     inW: number,
@@ -87,8 +87,10 @@ interface Kernels {
     count: number,
     zero: number,
     v: number,
+    tab: number,
+    tmp: number,
   ): void;
-  winogradOutput(
+  winograd4Output(
     m: number,
     count: number,
     cout: number,
@@ -101,6 +103,7 @@ interface Kernels {
     relu: number,
     y: number,
     ldy: number,
+    tmp: number,
   ): void;
 }
 
@@ -115,7 +118,7 @@ interface Act {
 
 /**
  * A conv's packed weights and bias, as byte offsets. Direct: panels of 8 output channels (see the kernels).
- * Winograd (3x3 stride 1): 16 matrices U_xi [cin][cout], each packed as a 1x1 conv's panels.
+ * Winograd (3x3 stride 1): 36 matrices U_xi [cin][cout], each packed as a 1x1 conv's panels.
  */
 interface PackedConv {
   spec: ConvSpec;
@@ -124,7 +127,7 @@ interface PackedConv {
   winograd: boolean;
 }
 
-/** True for the convs run as Winograd F(2x2, 3x3): 3x3 kernels at stride 1. */
+/** True for the convs run as Winograd F(4x4, 3x3): 3x3 kernels at stride 1. */
 function isWinograd(spec: ConvSpec): boolean {
   return spec.kernel[0] === 3 && spec.kernel[1] === 3 && spec.stride === 1;
 }
@@ -331,33 +334,49 @@ function packPanels(w: Float32Array, spec: ConvSpec): Float32Array {
   return out;
 }
 
+/** Winograd F(4x4, 3x3) weight transform G (6 x 3), interpolation points 0, 1, -1, 2, -2 and infinity. */
+const WINOGRAD_G: readonly (readonly number[])[] = [
+  [1 / 4, 0, 0],
+  [-1 / 6, -1 / 6, -1 / 6],
+  [-1 / 6, 1 / 6, -1 / 6],
+  [1 / 24, 1 / 12, 1 / 6],
+  [1 / 24, -1 / 12, 1 / 6],
+  [0, 0, 1],
+];
+/** Output tile side (m) and input tile side (m + 2) of F(4x4, 3x3). */
+const WINOGRAD_M = 4;
+const WINOGRAD_ALPHA = 6;
+const WINOGRAD_POSITIONS = WINOGRAD_ALPHA * WINOGRAD_ALPHA;
+
 /**
- * 3x3 HWIO weights -> the 16 Winograd matrices U_xi = (G g G^T)[xi] (G = [[1,0,0],[1/2,1/2,1/2],
- * [1/2,-1/2,1/2],[0,0,1]], computed in float64), each packed as a 1x1 conv [cin][cout].
+ * 3x3 HWIO weights -> the 36 Winograd matrices U_xi = (G g G^T)[xi] (computed in float64, rounded once),
+ * each packed as a 1x1 conv [cin][cout].
  */
 function packWinograd(w: Float32Array, spec: ConvSpec): Float32Array {
   const cin = spec.inChannels, cout = spec.outChannels;
-  const u = new Float32Array(16 * cin * cout); // [xi][ci][co]
-  const g = new Float64Array(9), gg = new Float64Array(12);
+  const a = WINOGRAD_ALPHA;
+  const u = new Float32Array(WINOGRAD_POSITIONS * cin * cout); // [xi][ci][co]
+  const g = new Float64Array(9), gg = new Float64Array(3 * a);
   for (let ci = 0; ci < cin; ci++) {
     for (let co = 0; co < cout; co++) {
       for (let t = 0; t < 9; t++) g[t] = w[(t * cin + ci) * cout + co];
-      for (let j = 0; j < 3; j++) { // G g: 4 x 3
-        gg[j] = g[j];
-        gg[3 + j] = (g[j] + g[3 + j] + g[6 + j]) / 2;
-        gg[6 + j] = (g[j] - g[3 + j] + g[6 + j]) / 2;
-        gg[9 + j] = g[6 + j];
+      for (let i = 0; i < a; i++) { // G g: a x 3
+        for (let j = 0; j < 3; j++) {
+          gg[3 * i + j] = WINOGRAD_G[i][0] * g[j] + WINOGRAD_G[i][1] * g[3 + j] + WINOGRAD_G[i][2] * g[6 + j];
+        }
       }
-      for (let i = 0; i < 4; i++) { // (G g) G^T: 4 x 4
-        const [a, b, c] = [gg[3 * i], gg[3 * i + 1], gg[3 * i + 2]];
-        const row = [a, (a + b + c) / 2, (a - b + c) / 2, c];
-        for (let j = 0; j < 4; j++) u[((4 * i + j) * cin + ci) * cout + co] = row[j];
+      for (let i = 0; i < a; i++) { // (G g) G^T: a x a
+        for (let j = 0; j < a; j++) {
+          const gj = WINOGRAD_G[j];
+          const v = gg[3 * i] * gj[0] + gg[3 * i + 1] * gj[1] + gg[3 * i + 2] * gj[2];
+          u[((a * i + j) * cin + ci) * cout + co] = v;
+        }
       }
     }
   }
   const out = new Float32Array(u.length);
   const oneByOne: ConvSpec = { ...spec, kernel: [1, 1] };
-  for (let xi = 0; xi < 16; xi++) {
+  for (let xi = 0; xi < WINOGRAD_POSITIONS; xi++) {
     out.set(packPanels(u.subarray(xi * cin * cout, (xi + 1) * cin * cout), oneByOne), xi * cin * cout);
   }
   return out;
@@ -494,38 +513,29 @@ class Engine {
     }
   }
 
-  /** A 3x3 stride-1 conv as Winograd F(2x2, 3x3), block by block of tiles (scratch in the step's arena). */
+  /** A 3x3 stride-1 conv as Winograd F(4x4, 3x3), block by block of tiles (scratch in the step's arena). */
   #runWinograd(layer: PackedConv, x: Act, y: Act): void {
     const { inChannels: cin, outChannels: cout, padding: [pad] } = layer.spec;
-    const tilesH = Math.ceil(y.h / 2), tilesW = Math.ceil(y.w / 2);
+    const tilesH = Math.ceil(y.h / WINOGRAD_M), tilesW = Math.ceil(y.w / WINOGRAD_M);
     const tiles = x.n * tilesH * tilesW;
     const block = Math.min(WINOGRAD_BLOCK_TILES, tiles);
-    const v = this.#allocBytes(16 * block * cin * 4);
-    const m = this.#allocBytes(16 * block * cout * 4);
+    const v = this.#allocBytes(WINOGRAD_POSITIONS * block * cin * 4);
+    const m = this.#allocBytes(WINOGRAD_POSITIONS * block * cout * 4);
+    const tab = this.#allocBytes(WINOGRAD_POSITIONS * 4);
+    const tmp = this.#allocBytes(WINOGRAD_POSITIONS * 16);
     if (this.measuring) return;
     const k = this.k;
     const oneByOne = { kh: 1, kw: 1, stride: 1, ph: 0, pw: 0 };
     for (let t0 = 0; t0 < tiles; t0 += block) {
       const count = Math.min(block, tiles - t0);
-      k.winogradInput(x.ptr, x.h, x.w, cin, tilesH, tilesW, pad, t0, count, this.zero, v);
+      k.winograd4Input(x.ptr, x.h, x.w, cin, tilesH, tilesW, pad, t0, count, this.zero, v, tab, tmp);
       const rows = { n: 1, h: 1, w: count, c: cout };
-      for (let xi = 0; xi < 16; xi++) {
+      for (let xi = 0; xi < WINOGRAD_POSITIONS; xi++) {
         const u = layer.weights + xi * cin * cout * 4;
-        this.#gemm(
-          v + xi * count * cin * 4,
-          1,
-          count,
-          cin,
-          rows,
-          oneByOne,
-          u,
-          this.zero,
-          false,
-          m + xi * count * cout * 4,
-          cout,
-        );
+        const vx = v + xi * count * cin * 4;
+        this.#gemm(vx, 1, count, cin, rows, oneByOne, u, this.zero, false, m + xi * count * cout * 4, cout);
       }
-      k.winogradOutput(m, count, cout, t0, tilesH, tilesW, y.h, y.w, layer.bias, 1, y.ptr, cout);
+      k.winograd4Output(m, count, cout, t0, tilesH, tilesW, y.h, y.w, layer.bias, 1, y.ptr, cout, tmp);
     }
   }
 

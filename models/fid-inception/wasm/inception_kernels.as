@@ -379,11 +379,12 @@ export function copyRows(x: usize, rows: i32, c: i32, y: usize, ldy: i32): void 
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Winograd F(2x2, 3x3) for the 3x3 stride-1 convolutions (Lavin & Gray 2016): a 2x2 output tile from a 4x4
-// input tile with 16 multiplications per (input, output) channel pair instead of 36. The caller transforms the
-// weights once (U = G g G^T), runs winogradInput on a block of tiles, one GEMM per tile position xi (16 of
-// them, convStrip as a 1x1 conv: M_xi = V_xi U_xi), then winogradOutput. The transforms only add, subtract
-// and (for U) halve, so float32 rounding stays at the level of the direct sum.
+// Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions (Lavin & Gray 2016, interpolation points 0, 1, -1,
+// 2, -2 and infinity): a 4x4 output tile from a 6x6 input tile with 36 multiplications per (input, output)
+// channel pair instead of 144. The caller transforms the weights once (U = G g G^T, wasm_network.ts), runs
+// winograd4Input on a block of tiles, one GEMM per tile position xi (36 of them, convStrip as a 1x1 conv:
+// M_xi = V_xi U_xi), then winograd4Output. Each transform runs as two passes of six vectors (columns, then
+// rows) through a small scratch area so the working set fits the 16 SIMD registers.
 // ---------------------------------------------------------------------------------------------------------
 
 // @ts-ignore: decorator
@@ -394,11 +395,10 @@ function winoPtr(x: usize, rowImg: i32, iy: i32, ix: i32, inH: i32, inW: i32, c4
 }
 
 /**
- * V = B^T d B for the tiles [tile0, tile0 + count) of the n x tilesH x tilesW grid (tile (ty, tx) reads input
- * rows 2ty - pad .. 2ty - pad + 3, zero outside). Writes v[xi][t][c] (xi = 4i + j): 16 matrices of count x c,
- * each `count * c` floats apart. c is a multiple of 4; `zero` points at c zero floats.
+ * V = B^T d B for the tiles [tile0, tile0 + count) (tile (ty, tx) reads input rows 4ty - pad .. 4ty - pad + 5,
+ * zero outside): writes v[xi][t][c], 36 matrices of count x c. `tab` is scratch for 36 u32, `tmp` for 36 v128.
  */
-export function winogradInput(
+export function winograd4Input(
   x: usize,
   inH: i32,
   inW: i32,
@@ -410,7 +410,16 @@ export function winogradInput(
   count: i32,
   zero: usize,
   v: usize,
+  tab: usize,
+  tmp: usize,
 ): void {
+  const km8 = f32x4.splat(-8.0);
+  const km5 = f32x4.splat(-5.0);
+  const km4 = f32x4.splat(-4.0);
+  const km2 = f32x4.splat(-2.0);
+  const k2 = f32x4.splat(2.0);
+  const k4 = f32x4.splat(4.0);
+  const k8 = f32x4.splat(8.0);
   const c4 = <usize>c << 2;
   const plane = <usize>count * c4;
   const perImage = tilesH * tilesW;
@@ -420,83 +429,52 @@ export function winogradInput(
     const rem = tile - img * perImage;
     const ty = rem / tilesW;
     const rowImg = img * inH;
-    const y0 = ty * 2 - pad;
-    const x0 = (rem - ty * tilesW) * 2 - pad;
-    const p00 = winoPtr(x, rowImg, y0 + 0, x0 + 0, inH, inW, c4, zero);
-    const p01 = winoPtr(x, rowImg, y0 + 0, x0 + 1, inH, inW, c4, zero);
-    const p02 = winoPtr(x, rowImg, y0 + 0, x0 + 2, inH, inW, c4, zero);
-    const p03 = winoPtr(x, rowImg, y0 + 0, x0 + 3, inH, inW, c4, zero);
-    const p10 = winoPtr(x, rowImg, y0 + 1, x0 + 0, inH, inW, c4, zero);
-    const p11 = winoPtr(x, rowImg, y0 + 1, x0 + 1, inH, inW, c4, zero);
-    const p12 = winoPtr(x, rowImg, y0 + 1, x0 + 2, inH, inW, c4, zero);
-    const p13 = winoPtr(x, rowImg, y0 + 1, x0 + 3, inH, inW, c4, zero);
-    const p20 = winoPtr(x, rowImg, y0 + 2, x0 + 0, inH, inW, c4, zero);
-    const p21 = winoPtr(x, rowImg, y0 + 2, x0 + 1, inH, inW, c4, zero);
-    const p22 = winoPtr(x, rowImg, y0 + 2, x0 + 2, inH, inW, c4, zero);
-    const p23 = winoPtr(x, rowImg, y0 + 2, x0 + 3, inH, inW, c4, zero);
-    const p30 = winoPtr(x, rowImg, y0 + 3, x0 + 0, inH, inW, c4, zero);
-    const p31 = winoPtr(x, rowImg, y0 + 3, x0 + 1, inH, inW, c4, zero);
-    const p32 = winoPtr(x, rowImg, y0 + 3, x0 + 2, inH, inW, c4, zero);
-    const p33 = winoPtr(x, rowImg, y0 + 3, x0 + 3, inH, inW, c4, zero);
+    const y0 = ty * 4 - pad;
+    const x0 = (rem - ty * tilesW) * 4 - pad;
+    for (let k = 0; k < 6; k++) {
+      for (let j = 0; j < 6; j++) {
+        store<u32>(tab + (<usize>(6 * k + j) << 2), <u32>winoPtr(x, rowImg, y0 + k, x0 + j, inH, inW, c4, zero));
+      }
+    }
     for (let ch: usize = 0; ch < c4; ch += 16) {
-      const d00 = v128.load(p00 + ch);
-      const d01 = v128.load(p01 + ch);
-      const d02 = v128.load(p02 + ch);
-      const d03 = v128.load(p03 + ch);
-      const d10 = v128.load(p10 + ch);
-      const d11 = v128.load(p11 + ch);
-      const d12 = v128.load(p12 + ch);
-      const d13 = v128.load(p13 + ch);
-      const d20 = v128.load(p20 + ch);
-      const d21 = v128.load(p21 + ch);
-      const d22 = v128.load(p22 + ch);
-      const d23 = v128.load(p23 + ch);
-      const d30 = v128.load(p30 + ch);
-      const d31 = v128.load(p31 + ch);
-      const d32 = v128.load(p32 + ch);
-      const d33 = v128.load(p33 + ch);
-      const t00 = f32x4.sub(d00, d20);
-      const t10 = f32x4.add(d10, d20);
-      const t20 = f32x4.sub(d20, d10);
-      const t30 = f32x4.sub(d10, d30);
-      const t01 = f32x4.sub(d01, d21);
-      const t11 = f32x4.add(d11, d21);
-      const t21 = f32x4.sub(d21, d11);
-      const t31 = f32x4.sub(d11, d31);
-      const t02 = f32x4.sub(d02, d22);
-      const t12 = f32x4.add(d12, d22);
-      const t22 = f32x4.sub(d22, d12);
-      const t32 = f32x4.sub(d12, d32);
-      const t03 = f32x4.sub(d03, d23);
-      const t13 = f32x4.add(d13, d23);
-      const t23 = f32x4.sub(d23, d13);
-      const t33 = f32x4.sub(d13, d33);
-      const out = v + <usize>t * c4 + ch;
-      v128.store(out + 0 * plane, f32x4.sub(t00, t02));
-      v128.store(out + 1 * plane, f32x4.add(t01, t02));
-      v128.store(out + 2 * plane, f32x4.sub(t02, t01));
-      v128.store(out + 3 * plane, f32x4.sub(t01, t03));
-      v128.store(out + 4 * plane, f32x4.sub(t10, t12));
-      v128.store(out + 5 * plane, f32x4.add(t11, t12));
-      v128.store(out + 6 * plane, f32x4.sub(t12, t11));
-      v128.store(out + 7 * plane, f32x4.sub(t11, t13));
-      v128.store(out + 8 * plane, f32x4.sub(t20, t22));
-      v128.store(out + 9 * plane, f32x4.add(t21, t22));
-      v128.store(out + 10 * plane, f32x4.sub(t22, t21));
-      v128.store(out + 11 * plane, f32x4.sub(t21, t23));
-      v128.store(out + 12 * plane, f32x4.sub(t30, t32));
-      v128.store(out + 13 * plane, f32x4.add(t31, t32));
-      v128.store(out + 14 * plane, f32x4.sub(t32, t31));
-      v128.store(out + 15 * plane, f32x4.sub(t31, t33));
+      for (let j = 0; j < 6; j++) {
+        const d0 = v128.load(<usize>load<u32>(tab + ((<usize>(0 + j)) << 2)) + ch);
+        const d1 = v128.load(<usize>load<u32>(tab + ((<usize>(6 + j)) << 2)) + ch);
+        const d2 = v128.load(<usize>load<u32>(tab + ((<usize>(12 + j)) << 2)) + ch);
+        const d3 = v128.load(<usize>load<u32>(tab + ((<usize>(18 + j)) << 2)) + ch);
+        const d4 = v128.load(<usize>load<u32>(tab + ((<usize>(24 + j)) << 2)) + ch);
+        const d5 = v128.load(<usize>load<u32>(tab + ((<usize>(30 + j)) << 2)) + ch);
+        v128.store(tmp + (<usize>(0 + j) << 4), f32x4.add(f32x4.relaxed_madd(d2, km5, f32x4.mul(d0, k4)), d4));
+        v128.store(tmp + (<usize>(6 + j) << 4), f32x4.add(f32x4.add(f32x4.relaxed_madd(d2, km4, f32x4.mul(d1, km4)), d3), d4));
+        v128.store(tmp + (<usize>(12 + j) << 4), f32x4.add(f32x4.sub(f32x4.relaxed_madd(d2, km4, f32x4.mul(d1, k4)), d3), d4));
+        v128.store(tmp + (<usize>(18 + j) << 4), f32x4.add(f32x4.relaxed_madd(d3, k2, f32x4.sub(f32x4.mul(d1, km2), d2)), d4));
+        v128.store(tmp + (<usize>(24 + j) << 4), f32x4.add(f32x4.relaxed_madd(d3, km2, f32x4.sub(f32x4.mul(d1, k2), d2)), d4));
+        v128.store(tmp + (<usize>(30 + j) << 4), f32x4.add(f32x4.relaxed_madd(d3, km5, f32x4.mul(d1, k4)), d5));
+      }
+      for (let i = 0; i < 6; i++) {
+        const t0 = v128.load(tmp + (<usize>(6 * i + 0) << 4));
+        const t1 = v128.load(tmp + (<usize>(6 * i + 1) << 4));
+        const t2 = v128.load(tmp + (<usize>(6 * i + 2) << 4));
+        const t3 = v128.load(tmp + (<usize>(6 * i + 3) << 4));
+        const t4 = v128.load(tmp + (<usize>(6 * i + 4) << 4));
+        const t5 = v128.load(tmp + (<usize>(6 * i + 5) << 4));
+        const dst = v + <usize>(6 * i) * plane + <usize>t * c4 + ch;
+        v128.store(dst + 0 * plane, f32x4.add(f32x4.relaxed_madd(t2, km5, f32x4.mul(t0, k4)), t4));
+        v128.store(dst + 1 * plane, f32x4.add(f32x4.add(f32x4.relaxed_madd(t2, km4, f32x4.mul(t1, km4)), t3), t4));
+        v128.store(dst + 2 * plane, f32x4.add(f32x4.sub(f32x4.relaxed_madd(t2, km4, f32x4.mul(t1, k4)), t3), t4));
+        v128.store(dst + 3 * plane, f32x4.add(f32x4.relaxed_madd(t3, k2, f32x4.sub(f32x4.mul(t1, km2), t2)), t4));
+        v128.store(dst + 4 * plane, f32x4.add(f32x4.relaxed_madd(t3, km2, f32x4.sub(f32x4.mul(t1, k2), t2)), t4));
+        v128.store(dst + 5 * plane, f32x4.add(f32x4.relaxed_madd(t3, km5, f32x4.mul(t1, k4)), t5));
+      }
     }
   }
 }
 
 /**
- * Y = A^T M A + bias (then ReLU when relu != 0) for the tiles [tile0, tile0 + count): reads m[xi][t][cout] as
- * winogradInput lays out V, writes the in-bounds pixels of each 2x2 tile to y (row stride ldy).
+ * Y = A^T M A + bias (then ReLU when relu != 0) for the tiles [tile0, tile0 + count) of F(4x4, 3x3): reads
+ * m[xi][t][cout], writes the in-bounds pixels of each 4x4 tile to y (row stride ldy). `tmp`: 24 v128 scratch.
  */
-export function winogradOutput(
+export function winograd4Output(
   m: usize,
   count: i32,
   cout: i32,
@@ -509,7 +487,15 @@ export function winogradOutput(
   relu: i32,
   y: usize,
   ldy: i32,
+  tmp: usize,
 ): void {
+  const km8 = f32x4.splat(-8.0);
+  const km5 = f32x4.splat(-5.0);
+  const km4 = f32x4.splat(-4.0);
+  const km2 = f32x4.splat(-2.0);
+  const k2 = f32x4.splat(2.0);
+  const k4 = f32x4.splat(4.0);
+  const k8 = f32x4.splat(8.0);
   const c4 = <usize>cout << 2;
   const plane = <usize>count * c4;
   const ldy4 = <usize>ldy << 2;
@@ -520,54 +506,55 @@ export function winogradOutput(
     const img = tile / perImage;
     const rem = tile - img * perImage;
     const ty = rem / tilesW;
-    const oy = ty * 2;
-    const ox = (rem - ty * tilesW) * 2;
-    const right = ox + 1 < outW;
-    const below = oy + 1 < outH;
-    const row0 = y + <usize>((img * outH + oy) * outW + ox) * ldy4;
-    const row1 = row0 + <usize>outW * ldy4;
+    const oy = ty * 4;
+    const ox = (rem - ty * tilesW) * 4;
+    const rowsIn = min(4, outH - oy);
+    const colsIn = min(4, outW - ox);
+    const base = y + <usize>((img * outH + oy) * outW + ox) * ldy4;
+    const rowBytes = <usize>outW * ldy4;
     for (let ch: usize = 0; ch < c4; ch += 16) {
       const src = m + <usize>t * c4 + ch;
-      const m0 = v128.load(src + 0 * plane);
-      const m1 = v128.load(src + 1 * plane);
-      const m2 = v128.load(src + 2 * plane);
-      const m3 = v128.load(src + 3 * plane);
-      const m4 = v128.load(src + 4 * plane);
-      const m5 = v128.load(src + 5 * plane);
-      const m6 = v128.load(src + 6 * plane);
-      const m7 = v128.load(src + 7 * plane);
-      const m8 = v128.load(src + 8 * plane);
-      const m9 = v128.load(src + 9 * plane);
-      const m10 = v128.load(src + 10 * plane);
-      const m11 = v128.load(src + 11 * plane);
-      const m12 = v128.load(src + 12 * plane);
-      const m13 = v128.load(src + 13 * plane);
-      const m14 = v128.load(src + 14 * plane);
-      const m15 = v128.load(src + 15 * plane);
-      const r00 = f32x4.add(f32x4.add(m0, m4), m8);
-      const r10 = f32x4.sub(f32x4.sub(m4, m8), m12);
-      const r01 = f32x4.add(f32x4.add(m1, m5), m9);
-      const r11 = f32x4.sub(f32x4.sub(m5, m9), m13);
-      const r02 = f32x4.add(f32x4.add(m2, m6), m10);
-      const r12 = f32x4.sub(f32x4.sub(m6, m10), m14);
-      const r03 = f32x4.add(f32x4.add(m3, m7), m11);
-      const r13 = f32x4.sub(f32x4.sub(m7, m11), m15);
       const b = v128.load(bias + ch);
-      let y00 = f32x4.add(f32x4.add(f32x4.add(r00, r01), r02), b);
-      let y01 = f32x4.add(f32x4.sub(f32x4.sub(r01, r02), r03), b);
-      let y10 = f32x4.add(f32x4.add(f32x4.add(r10, r11), r12), b);
-      let y11 = f32x4.add(f32x4.sub(f32x4.sub(r11, r12), r13), b);
-      if (relu) {
-        y00 = f32x4.max(y00, zero4);
-        y01 = f32x4.max(y01, zero4);
-        y10 = f32x4.max(y10, zero4);
-        y11 = f32x4.max(y11, zero4);
+      for (let j = 0; j < 6; j++) {
+        const m0 = v128.load(src + <usize>(0 + j) * plane);
+        const m1 = v128.load(src + <usize>(6 + j) * plane);
+        const m2 = v128.load(src + <usize>(12 + j) * plane);
+        const m3 = v128.load(src + <usize>(18 + j) * plane);
+        const m4 = v128.load(src + <usize>(24 + j) * plane);
+        const m5 = v128.load(src + <usize>(30 + j) * plane);
+        v128.store(tmp + (<usize>(0 + j) << 4), f32x4.add(f32x4.add(f32x4.add(f32x4.add(m0, m1), m2), m3), m4));
+        v128.store(tmp + (<usize>(6 + j) << 4), f32x4.relaxed_madd(m4, km2, f32x4.relaxed_madd(m3, k2, f32x4.sub(m1, m2))));
+        v128.store(tmp + (<usize>(12 + j) << 4), f32x4.relaxed_madd(m4, k4, f32x4.relaxed_madd(m3, k4, f32x4.add(m1, m2))));
+        v128.store(tmp + (<usize>(18 + j) << 4), f32x4.add(f32x4.relaxed_madd(m4, km8, f32x4.relaxed_madd(m3, k8, f32x4.sub(m1, m2))), m5));
       }
-      v128.store(row0 + ch, y00);
-      if (right) v128.store(row0 + ldy4 + ch, y01);
-      if (below) {
-        v128.store(row1 + ch, y10);
-        if (right) v128.store(row1 + ldy4 + ch, y11);
+      for (let i = 0; i < rowsIn; i++) {
+        const r0 = v128.load(tmp + (<usize>(6 * i + 0) << 4));
+        const r1 = v128.load(tmp + (<usize>(6 * i + 1) << 4));
+        const r2 = v128.load(tmp + (<usize>(6 * i + 2) << 4));
+        const r3 = v128.load(tmp + (<usize>(6 * i + 3) << 4));
+        const r4 = v128.load(tmp + (<usize>(6 * i + 4) << 4));
+        const r5 = v128.load(tmp + (<usize>(6 * i + 5) << 4));
+        const rowOut = base + <usize>i * rowBytes + ch;
+        if (0 < colsIn) {
+          let y = f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.add(r0, r1), r2), r3), r4), b);
+          if (relu) y = f32x4.max(y, zero4);
+          v128.store(rowOut + 0 * ldy4, y);
+        }
+        if (1 < colsIn) {
+          let y = f32x4.add(f32x4.relaxed_madd(r4, km2, f32x4.relaxed_madd(r3, k2, f32x4.sub(r1, r2))), b);
+          if (relu) y = f32x4.max(y, zero4);
+          v128.store(rowOut + 1 * ldy4, y);
+        }
+        if (2 < colsIn) {
+          let y = f32x4.add(f32x4.relaxed_madd(r4, k4, f32x4.relaxed_madd(r3, k4, f32x4.add(r1, r2))), b);
+          if (relu) y = f32x4.max(y, zero4);
+          v128.store(rowOut + 2 * ldy4, y);
+        }
+        if (3 < colsIn) {
+          let y = f32x4.add(f32x4.add(f32x4.relaxed_madd(r4, km8, f32x4.relaxed_madd(r3, k8, f32x4.sub(r1, r2))), r5), b);
+          if (relu) y = f32x4.max(y, zero4);
+          v128.store(rowOut + 3 * ldy4, y);
+        }
       }
     }
   }
