@@ -148,13 +148,29 @@ async function inThread(
 }
 
 /** Pool extraction: `calls` concurrent extract() calls of `batch` images each. */
-async function onPool(pool: ExtractorPool, images: ImageBatch, batch: number, calls: number, how: string) {
-  const t = await seconds(() =>
-    Promise.all(
-      Array.from({ length: calls }, (_, i) => pool.extract("fid-inception", slice(images, batch, i * batch))),
-    )
-  );
-  record({ model: "fid-inception", how, batch, images: batch * calls, seconds: t });
+/**
+ * Pool extraction, `rounds` times `calls` concurrent extract() calls of `batch` images each. One call at a
+ * time is one client sending one batch (the pool shares it among its workers); concurrent 1-image calls are
+ * how several uploads (or `deno task fid`) keep every worker busy when a single image cannot be split.
+ */
+async function onPool(
+  pool: ExtractorPool,
+  images: ImageBatch,
+  { batch, calls, rounds }: { batch: number; calls: number; rounds: number },
+  how: string,
+) {
+  const t = await seconds(async () => {
+    for (let r = 0; r < rounds; r++) {
+      await Promise.all(
+        Array.from({ length: calls }, (_, i) => {
+          const from = ((r * calls + i) * batch) % images.n;
+          return pool.extract("fid-inception", slice(images, Math.min(batch, images.n - from), from));
+        }),
+      );
+    }
+  });
+  const label = calls > 1 ? `${how}, ${calls} callers` : how;
+  record({ model: "fid-inception", how: label, batch, images: batch * calls * rounds, seconds: t });
 }
 
 /** Child mode: one worker extracts one batch of `n` images; prints baseline and peak RSS as JSON. */
@@ -219,9 +235,9 @@ async function main(): Promise<void> {
         await Promise.all(
           Array.from({ length: workers }, (_, i) => pool.extract("fid-inception", slice(images, 1, i))),
         );
-        await onPool(pool, images, 1, 2 * workers, how);
-        await onPool(pool, images, 8, workers === 1 ? 1 : 4, how);
-        if (workers === 2 && !quick) await onPool(pool, images, 32, 1, how);
+        await onPool(pool, images, { batch: 1, calls: workers, rounds: quick ? 2 : 6 }, how);
+        await onPool(pool, images, { batch: 8, calls: 1, rounds: quick ? 1 : 3 }, how);
+        if (workers === 2 && !quick) await onPool(pool, images, { batch: 32, calls: 1, rounds: 1 }, how);
       } finally {
         await pool.close();
       }
@@ -280,7 +296,7 @@ function printTable(mem: { n: number; rssBeforeMiB: number; peakMiB: number }): 
     return same.images / same.seconds;
   };
   const line = (cells: string[]) =>
-    console.log(cells.map((c, i) => (i < 2 ? c.padEnd(16) : c.padStart(10))).join(" "));
+    console.log(cells.map((c, i) => (i < 2 ? c.padEnd(i === 0 ? 16 : 26) : c.padStart(10))).join(" "));
   console.log(
     `\nFeature extraction, ${navigator.hardwareConcurrency} cores (shared machine: noisy), one session`,
   );
@@ -292,6 +308,7 @@ function printTable(mem: { n: number; rssBeforeMiB: number; peakMiB: number }): 
     "cpu 1 thread",
     "webgpu",
     "pool 1 worker",
+    "pool 2 workers, 2 callers",
     "pool 2 workers",
   ];
   const rank = (r: Row) => [r.model === "fid-inception" ? 0 : 1, order.indexOf(r.how), r.batch];

@@ -216,6 +216,7 @@ export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwo
       winograd: isWinograd(spec),
     });
   }
+  layout.length = 0; // the packed copies now live in the wasm memory; the closures below must not pin them
 
   let disposed = false;
   let arenaBytes = 0;
