@@ -15,7 +15,6 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { UnprocessableError } from "../../src/errors.ts";
-import { compileBase64Module } from "../../src/wasm/compile_module.ts";
 import type { ConvSpec } from "./blocks.ts";
 import {
   checkNetworkInput,
@@ -31,81 +30,20 @@ import {
   takeWeight,
 } from "./network.ts";
 import { fidInceptionStages, type InceptionOps } from "./topology.ts";
-import { INCEPTION_KERNELS_WASM_BASE64 } from "./wasm/inception_kernels_wasm.ts";
-
-interface Kernels {
-  memory: WebAssembly.Memory;
-  heapBase(): number;
-  convStrip(
-    x: number,
-    inH: number,
-    inW: number,
-    cin: number,
-    outW: number,
-    outHW: number,
-    m: number,
-    row0: number,
-    kh: number,
-    kw: number,
-    stride: number,
-    padH: number,
-    padW: number,
-    zero: number,
-    w: number,
-    pBegin: number,
-    pEnd: number,
-    bias: number,
-    relu: number,
-    y: number,
-    ldy: number,
-  ): void;
-  maxPool3(
-    x: number,
-    inH: number,
-    inW: number,
-    c: number,
-    outH: number,
-    outW: number,
-    stride: number,
-    pad: number,
-    line0: number,
-    line1: number,
-    y: number,
-    ldy: number,
-  ): void;
-  avgPool3(x: number, h: number, w: number, c: number, line0: number, line1: number, y: number): void;
-  copyRows(x: number, rows: number, c: number, y: number, ldy: number): void;
-  winograd4Input(
-    x: number,
-    inH: number,
-    inW: number,
-    c: number,
-    tilesH: number,
-    tilesW: number,
-    pad: number,
-    tile0: number,
-    count: number,
-    zero: number,
-    v: number,
-    tab: number,
-    tmp: number,
-  ): void;
-  winograd4Output(
-    m: number,
-    count: number,
-    cout: number,
-    tile0: number,
-    tilesH: number,
-    tilesW: number,
-    outH: number,
-    outW: number,
-    bias: number,
-    relu: number,
-    y: number,
-    ldy: number,
-    tmp: number,
-  ): void;
-}
+import {
+  type InceptionKernels,
+  inceptionKernelsAvailable,
+  instantiateInceptionKernels,
+} from "./wasm/kernels.ts";
+import {
+  type ConvMethod,
+  convMethod,
+  packConv,
+  PANEL,
+  type Winograd1d,
+  WINOGRAD2D_ALPHA,
+  WINOGRAD2D_M,
+} from "./wasm/weight_packing.ts";
 
 /** An NHWC activation at byte offset ptr of the network's memory. */
 interface Act {
@@ -116,27 +54,17 @@ interface Act {
   c: number;
 }
 
-/**
- * A conv's packed weights and bias, as byte offsets. Direct: panels of 8 output channels (see the kernels).
- * Winograd (3x3 stride 1): 36 matrices U_xi [cin][cout], each packed as a 1x1 conv's panels.
- */
+/** A conv's packed weights (weight_packing.ts) and bias, as byte offsets, and how it runs. */
 interface PackedConv {
   spec: ConvSpec;
   weights: number;
   bias: number;
-  winograd: boolean;
-}
-
-/** True for the convs run as Winograd F(4x4, 3x3): 3x3 kernels at stride 1. */
-function isWinograd(spec: ConvSpec): boolean {
-  return spec.kernel[0] === 3 && spec.kernel[1] === 3 && spec.stride === 1;
+  method: ConvMethod;
 }
 
 /** Images per pass through the network: bounds the arenas (~12 MB per image at 299x299). */
 export const WASM_INCEPTION_CHUNK = 8;
 
-/** Output channels per packed panel: the kernel's register tile is 6 rows x 8 channels. */
-const PANEL = 8;
 /** Rows per kernel call (the tile height). */
 const STRIP = 6;
 /**
@@ -148,12 +76,9 @@ const PANEL_GROUP_BYTES = 256 << 10;
 const WINOGRAD_BLOCK_TILES = 48;
 const PAGE = 65536;
 const ZERO_FLOATS = 2048; // the widest conv input (Mixed_7c) and the 1008 logits' zero bias
-let compiled: WebAssembly.Module | null | undefined;
-
 /** True when this engine can run here (WebAssembly with SIMD and relaxed SIMD). */
 export function wasmInceptionAvailable(): boolean {
-  if (compiled === undefined) compiled = compileBase64Module(INCEPTION_KERNELS_WASM_BASE64);
-  return compiled !== null;
+  return inceptionKernelsAvailable();
 }
 
 const align = (x: number, to: number) => Math.ceil(x / to) * to;
@@ -177,12 +102,12 @@ export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwo
   });
   const fcTorch = takeWeight(weights, "fc.weight", [FID_INCEPTION_CLASSES, 2048]);
 
-  const k = new WebAssembly.Instance(compiled!, {}).exports as unknown as Kernels;
+  const k = instantiateInceptionKernels();
   const zero = align(k.heapBase(), 64);
   let top = zero + 4 * ZERO_FLOATS;
   const layout: { spec: ConvSpec; packed: Float32Array; bias: Float32Array | null; at: number }[] = [];
   const place = (spec: ConvSpec, hwio: Float32Array, bias: Float32Array | null) => {
-    const packed = isWinograd(spec) ? packWinograd(hwio, spec) : packPanels(hwio, spec);
+    const packed = packConv(hwio, spec);
     const at = top;
     top = align(at + 4 * (packed.length + (bias?.length ?? 0)), 64);
     layout.push({ spec, packed, bias, at });
@@ -213,7 +138,7 @@ export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwo
       spec,
       weights: at,
       bias: bias ? at + 4 * data.length : zero,
-      winograd: isWinograd(spec),
+      method: convMethod(spec),
     });
   }
   layout.length = 0; // the packed copies now live in the wasm memory; the closures below must not pin them
@@ -310,77 +235,9 @@ export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwo
 }
 
 /** Grows the memory to at least `bytes`. */
-function grow(k: Kernels, bytes: number): void {
+function grow(k: InceptionKernels, bytes: number): void {
   const have = k.memory.buffer.byteLength;
   if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));
-}
-
-/** HWIO [kh, kw, cin, cout] -> panels of 8 output channels, each tap-major then input-channel-major. */
-function packPanels(w: Float32Array, spec: ConvSpec): Float32Array {
-  const taps = spec.kernel[0] * spec.kernel[1];
-  const cin = spec.inChannels, cout = spec.outChannels;
-  if (cout % PANEL !== 0) {
-    throw new Error(`${spec.name}: ${cout} output channels is not a multiple of ${PANEL}`);
-  }
-  const out = new Float32Array(w.length);
-  let o = 0;
-  for (let p = 0; p < cout; p += PANEL) {
-    for (let t = 0; t < taps; t++) {
-      for (let ci = 0; ci < cin; ci++) {
-        const src = (t * cin + ci) * cout + p;
-        for (let j = 0; j < PANEL; j++) out[o++] = w[src + j];
-      }
-    }
-  }
-  return out;
-}
-
-/** Winograd F(4x4, 3x3) weight transform G (6 x 3), interpolation points 0, 1, -1, 2, -2 and infinity. */
-const WINOGRAD_G: readonly (readonly number[])[] = [
-  [1 / 4, 0, 0],
-  [-1 / 6, -1 / 6, -1 / 6],
-  [-1 / 6, 1 / 6, -1 / 6],
-  [1 / 24, 1 / 12, 1 / 6],
-  [1 / 24, -1 / 12, 1 / 6],
-  [0, 0, 1],
-];
-/** Output tile side (m) and input tile side (m + 2) of F(4x4, 3x3). */
-const WINOGRAD_M = 4;
-const WINOGRAD_ALPHA = 6;
-const WINOGRAD_POSITIONS = WINOGRAD_ALPHA * WINOGRAD_ALPHA;
-
-/**
- * 3x3 HWIO weights -> the 36 Winograd matrices U_xi = (G g G^T)[xi] (computed in float64, rounded once),
- * each packed as a 1x1 conv [cin][cout].
- */
-function packWinograd(w: Float32Array, spec: ConvSpec): Float32Array {
-  const cin = spec.inChannels, cout = spec.outChannels;
-  const a = WINOGRAD_ALPHA;
-  const u = new Float32Array(WINOGRAD_POSITIONS * cin * cout); // [xi][ci][co]
-  const g = new Float64Array(9), gg = new Float64Array(3 * a);
-  for (let ci = 0; ci < cin; ci++) {
-    for (let co = 0; co < cout; co++) {
-      for (let t = 0; t < 9; t++) g[t] = w[(t * cin + ci) * cout + co];
-      for (let i = 0; i < a; i++) { // G g: a x 3
-        for (let j = 0; j < 3; j++) {
-          gg[3 * i + j] = WINOGRAD_G[i][0] * g[j] + WINOGRAD_G[i][1] * g[3 + j] + WINOGRAD_G[i][2] * g[6 + j];
-        }
-      }
-      for (let i = 0; i < a; i++) { // (G g) G^T: a x a
-        for (let j = 0; j < a; j++) {
-          const gj = WINOGRAD_G[j];
-          const v = gg[3 * i] * gj[0] + gg[3 * i + 1] * gj[1] + gg[3 * i + 2] * gj[2];
-          u[((a * i + j) * cin + ci) * cout + co] = v;
-        }
-      }
-    }
-  }
-  const out = new Float32Array(u.length);
-  const oneByOne: ConvSpec = { ...spec, kernel: [1, 1] };
-  for (let xi = 0; xi < WINOGRAD_POSITIONS; xi++) {
-    out.set(packPanels(u.subarray(xi * cin * cout, (xi + 1) * cin * cout), oneByOne), xi * cin * cout);
-  }
-  return out;
 }
 
 /** One chunk's execution state: the arenas, the bump pointer, and the ops that topology.ts wires. */
@@ -392,7 +249,7 @@ class Engine {
   #used = 0;
 
   constructor(
-    readonly k: Kernels,
+    readonly k: InceptionKernels,
     readonly packed: Map<string, PackedConv>,
     readonly zero: number,
     readonly arena0: number,
@@ -445,7 +302,8 @@ class Engine {
       Math.floor((x.w + 2 * pw - kw) / stride) + 1,
       outChannels,
     );
-    if (layer.winograd) this.#runWinograd(layer, x, y);
+    if (layer.method.kind === "winograd2d") this.#runWinograd2d(layer, x, y);
+    else if (layer.method.kind === "winograd1d") this.#runWinograd1d(layer, layer.method, x, y);
     else if (!this.measuring) this.#runConv(layer, x, y, y.ptr, outChannels, true);
     return y;
   }
@@ -515,28 +373,78 @@ class Engine {
   }
 
   /** A 3x3 stride-1 conv as Winograd F(4x4, 3x3), block by block of tiles (scratch in the step's arena). */
-  #runWinograd(layer: PackedConv, x: Act, y: Act): void {
-    const { inChannels: cin, outChannels: cout, padding: [pad] } = layer.spec;
-    const tilesH = Math.ceil(y.h / WINOGRAD_M), tilesW = Math.ceil(y.w / WINOGRAD_M);
-    const tiles = x.n * tilesH * tilesW;
-    const block = Math.min(WINOGRAD_BLOCK_TILES, tiles);
-    const v = this.#allocBytes(WINOGRAD_POSITIONS * block * cin * 4);
-    const m = this.#allocBytes(WINOGRAD_POSITIONS * block * cout * 4);
-    const tab = this.#allocBytes(WINOGRAD_POSITIONS * 4);
-    const tmp = this.#allocBytes(WINOGRAD_POSITIONS * 16);
-    if (this.measuring) return;
+  #runWinograd2d(layer: PackedConv, x: Act, y: Act): void {
+    const { inChannels: cin, padding: [pad] } = layer.spec;
+    const tilesH = Math.ceil(y.h / WINOGRAD2D_M), tilesW = Math.ceil(y.w / WINOGRAD2D_M);
+    const positions = WINOGRAD2D_ALPHA * WINOGRAD2D_ALPHA;
+    const tab = this.#allocBytes(positions * 4);
+    const tmp = this.#allocBytes(positions * 16);
     const k = this.k;
+    this.#winograd(layer, x, y, positions, x.n * tilesH * tilesW, {
+      input: (t0, count, v) =>
+        k.winograd4Input(x.ptr, x.h, x.w, cin, tilesH, tilesW, pad, t0, count, this.zero, v, tab, tmp),
+      output: (t0, count, m) =>
+        k.winograd4Output(m, count, y.c, t0, tilesH, tilesW, y.h, y.w, layer.bias, 1, y.ptr, y.c, tmp),
+    });
+  }
+
+  /** A 1x7 / 7x1 / 1x3 / 3x1 stride-1 conv as 1D Winograd along its long axis. */
+  #runWinograd1d(
+    layer: PackedConv,
+    method: { variant: Winograd1d; alongW: boolean },
+    x: Act,
+    y: Act,
+  ): void {
+    const { m, r } = method.variant;
+    const alpha = m + r - 1;
+    const along = method.alongW ? 1 : 0;
+    const tilesH = method.alongW ? y.h : Math.ceil(y.h / m);
+    const tilesW = method.alongW ? Math.ceil(y.w / m) : y.w;
+    const [ph, pw] = layer.spec.padding;
+    const tab = this.#allocBytes(alpha * 4);
+    const input = m === 3 ? this.k.winograd3x7Input : this.k.winograd4x3Input;
+    const output = m === 3 ? this.k.winograd3x7Output : this.k.winograd4x3Output;
+    const cin = layer.spec.inChannels;
+    this.#winograd(layer, x, y, alpha, x.n * tilesH * tilesW, {
+      input: (t0, count, v) =>
+        input(x.ptr, x.h, x.w, cin, tilesH, tilesW, along, ph, pw, t0, count, this.zero, v, tab),
+      output: (t0, count, mm) =>
+        output(mm, count, y.c, t0, tilesH, tilesW, y.h, y.w, along, layer.bias, 1, y.ptr, y.c),
+    });
+  }
+
+  /**
+   * The shared Winograd loop: per block of tiles, the input transform into V, one GEMM per position
+   * (M_xi = V_xi U_xi, convStrip as a 1x1 conv), then the output transform (bias, ReLU) into y.
+   */
+  #winograd(
+    layer: PackedConv,
+    x: Act,
+    y: Act,
+    positions: number,
+    tiles: number,
+    transform: {
+      input(t0: number, count: number, v: number): void;
+      output(t0: number, count: number, m: number): void;
+    },
+  ): void {
+    const { inChannels: cin, outChannels: cout } = layer.spec;
+    if (x.c !== cin) throw new Error(`${layer.spec.name}: input has ${x.c} channels, not ${cin}`);
+    const block = Math.min(WINOGRAD_BLOCK_TILES, tiles);
+    const v = this.#allocBytes(positions * block * cin * 4);
+    const m = this.#allocBytes(positions * block * cout * 4);
+    if (this.measuring) return;
     const oneByOne = { kh: 1, kw: 1, stride: 1, ph: 0, pw: 0 };
     for (let t0 = 0; t0 < tiles; t0 += block) {
       const count = Math.min(block, tiles - t0);
-      k.winograd4Input(x.ptr, x.h, x.w, cin, tilesH, tilesW, pad, t0, count, this.zero, v, tab, tmp);
+      transform.input(t0, count, v);
       const rows = { n: 1, h: 1, w: count, c: cout };
-      for (let xi = 0; xi < WINOGRAD_POSITIONS; xi++) {
+      for (let xi = 0; xi < positions; xi++) {
         const u = layer.weights + xi * cin * cout * 4;
         const vx = v + xi * count * cin * 4;
         this.#gemm(vx, 1, count, cin, rows, oneByOne, u, this.zero, false, m + xi * count * cout * 4, cout);
       }
-      k.winograd4Output(m, count, cout, t0, tilesH, tilesW, y.h, y.w, layer.bias, 1, y.ptr, cout, tmp);
+      transform.output(t0, count, m);
     }
   }
 

@@ -559,3 +559,315 @@ export function winograd4Output(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// 1D Winograd for the 1x7 / 7x1 convs (F(3, 7): 9 multiplications per 3 outputs instead of 21) and the
+// 1x3 / 3x1 convs (F(4, 3): 6 per 4 instead of 12), along the kernel's long axis. Matrices from the
+// Toom-Cook construction (interpolation at the listed points and infinity, denominators moved into G, which
+// the caller applies to the weights in float64); the caller runs one GEMM per position xi as for F(4x4, 3x3).
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * 1D Winograd F(3, 7) input transform (points 0, 1, -1, 2, -2, 1/2, -1/2, 3, infinity) for a 1x7 (alongW
+ * != 0) or 7x1 conv at stride 1: tile (ty, tx) covers 3 outputs along that axis; V = B^T d for the 9 input
+ * pixels, written as v[xi][t][c] (9 matrices of count x c). `tab`: scratch for 9 u32.
+ */
+export function winograd3x7Input(
+  x: usize,
+  inH: i32,
+  inW: i32,
+  c: i32,
+  tilesH: i32,
+  tilesW: i32,
+  alongW: i32,
+  padH: i32,
+  padW: i32,
+  tile0: i32,
+  count: i32,
+  zero: usize,
+  v: usize,
+  tab: usize,
+): void {
+  const km1120 = f32x4.splat(-1120.0);
+  const km800 = f32x4.splat(-800.0);
+  const km736 = f32x4.splat(-736.0);
+  const km384 = f32x4.splat(-384.0);
+  const km64 = f32x4.splat(-64.0);
+  const km63 = f32x4.splat(-63.0);
+  const km47 = f32x4.splat(-47.0);
+  const km31 = f32x4.splat(-31.0);
+  const km29 = f32x4.splat(-29.0);
+  const km25 = f32x4.splat(-25.0);
+  const km21 = f32x4.splat(-21.0);
+  const km19 = f32x4.splat(-19.0);
+  const km16 = f32x4.splat(-16.0);
+  const km12 = f32x4.splat(-12.0);
+  const km8 = f32x4.splat(-8.0);
+  const km6 = f32x4.splat(-6.0);
+  const km5 = f32x4.splat(-5.0);
+  const km4 = f32x4.splat(-4.0);
+  const k4 = f32x4.splat(4.0);
+  const k5 = f32x4.splat(5.0);
+  const k6 = f32x4.splat(6.0);
+  const k12 = f32x4.splat(12.0);
+  const k20 = f32x4.splat(20.0);
+  const k21 = f32x4.splat(21.0);
+  const k29 = f32x4.splat(29.0);
+  const k34 = f32x4.splat(34.0);
+  const k55 = f32x4.splat(55.0);
+  const k63 = f32x4.splat(63.0);
+  const k68 = f32x4.splat(68.0);
+  const k160 = f32x4.splat(160.0);
+  const k224 = f32x4.splat(224.0);
+  const k384 = f32x4.splat(384.0);
+  const k416 = f32x4.splat(416.0);
+  const k640 = f32x4.splat(640.0);
+  const k896 = f32x4.splat(896.0);
+  const c4 = <usize>c << 2;
+  const plane = <usize>count * c4;
+  const perImage = tilesH * tilesW;
+  for (let t = 0; t < count; t++) {
+    const tile = tile0 + t;
+    const img = tile / perImage;
+    const rem = tile - img * perImage;
+    const ty = rem / tilesW;
+    const tx = rem - ty * tilesW;
+    const y0 = (alongW ? ty : ty * 3) - padH;
+    const x0 = (alongW ? tx * 3 : tx) - padW;
+    for (let k = 0; k < 9; k++) {
+      const iy = alongW ? y0 : y0 + k;
+      const ix = alongW ? x0 + k : x0;
+      store<u32>(tab + (<usize>k << 2), <u32>winoPtr(x, img * inH, iy, ix, inH, inW, c4, zero));
+    }
+    for (let ch: usize = 0; ch < c4; ch += 16) {
+      const dst = v + <usize>t * c4 + ch;
+      const d0 = v128.load(<usize>load<u32>(tab + 0) + ch);
+      const d1 = v128.load(<usize>load<u32>(tab + 4) + ch);
+      const d2 = v128.load(<usize>load<u32>(tab + 8) + ch);
+      const d3 = v128.load(<usize>load<u32>(tab + 12) + ch);
+      const d4 = v128.load(<usize>load<u32>(tab + 16) + ch);
+      const d5 = v128.load(<usize>load<u32>(tab + 20) + ch);
+      const d6 = v128.load(<usize>load<u32>(tab + 24) + ch);
+      const d7 = v128.load(<usize>load<u32>(tab + 28) + ch);
+      const d8 = v128.load(<usize>load<u32>(tab + 32) + ch);
+      v128.store(dst + 0 * plane, f32x4.relaxed_madd(d7, k4, f32x4.relaxed_madd(d6, km12, f32x4.relaxed_madd(d5, km21, f32x4.relaxed_madd(d4, k63, f32x4.relaxed_madd(d3, k21, f32x4.relaxed_madd(d2, km63, f32x4.relaxed_madd(d1, km4, f32x4.mul(d0, k12)))))))));
+      v128.store(dst + 1 * plane, f32x4.relaxed_madd(d7, k4, f32x4.relaxed_madd(d6, km8, f32x4.relaxed_madd(d5, km29, f32x4.relaxed_madd(d4, k34, f32x4.relaxed_madd(d3, k55, f32x4.relaxed_madd(d2, km8, f32x4.mul(d1, km12))))))));
+      v128.store(dst + 2 * plane, f32x4.relaxed_madd(d7, k4, f32x4.relaxed_madd(d6, km16, f32x4.relaxed_madd(d5, km5, f32x4.relaxed_madd(d4, k68, f32x4.relaxed_madd(d3, km47, f32x4.relaxed_madd(d2, km16, f32x4.mul(d1, k12))))))));
+      v128.store(dst + 3 * plane, f32x4.relaxed_madd(d7, km4, f32x4.relaxed_madd(d6, k4, f32x4.relaxed_madd(d5, k29, f32x4.relaxed_madd(d4, km5, f32x4.relaxed_madd(d3, km31, f32x4.add(f32x4.mul(d1, k6), d2)))))));
+      v128.store(dst + 4 * plane, f32x4.relaxed_madd(d7, km4, f32x4.relaxed_madd(d6, k20, f32x4.relaxed_madd(d5, km19, f32x4.relaxed_madd(d4, km25, f32x4.relaxed_madd(d3, k29, f32x4.relaxed_madd(d2, k5, f32x4.mul(d1, km6))))))));
+      v128.store(dst + 5 * plane, f32x4.relaxed_madd(d7, km64, f32x4.relaxed_madd(d6, k160, f32x4.relaxed_madd(d5, k416, f32x4.relaxed_madd(d4, km800, f32x4.relaxed_madd(d3, km736, f32x4.relaxed_madd(d2, k640, f32x4.mul(d1, k384))))))));
+      v128.store(dst + 6 * plane, f32x4.relaxed_madd(d7, km64, f32x4.relaxed_madd(d6, k224, f32x4.relaxed_madd(d5, k224, f32x4.relaxed_madd(d4, km1120, f32x4.relaxed_madd(d3, k224, f32x4.relaxed_madd(d2, k896, f32x4.mul(d1, km384))))))));
+      v128.store(dst + 7 * plane, f32x4.relaxed_madd(d7, k4, f32x4.relaxed_madd(d5, km21, f32x4.relaxed_madd(d3, k21, f32x4.mul(d1, km4)))));
+      v128.store(dst + 8 * plane, f32x4.relaxed_madd(d8, k4, f32x4.relaxed_madd(d7, km12, f32x4.relaxed_madd(d6, km21, f32x4.relaxed_madd(d5, k63, f32x4.relaxed_madd(d4, k21, f32x4.relaxed_madd(d3, km63, f32x4.relaxed_madd(d2, km4, f32x4.mul(d1, k12)))))))));
+    }
+  }
+}
+
+/**
+ * 1D Winograd F(3, 7) output transform: Y = A^T M + bias (then ReLU when relu != 0) for the tiles
+ * [tile0, tile0 + count), the in-bounds of each tile's 3 pixels written to y (row stride ldy).
+ */
+export function winograd3x7Output(
+  m: usize,
+  count: i32,
+  cout: i32,
+  tile0: i32,
+  tilesH: i32,
+  tilesW: i32,
+  outH: i32,
+  outW: i32,
+  alongW: i32,
+  bias: usize,
+  relu: i32,
+  y: usize,
+  ldy: i32,
+): void {
+  const km2 = f32x4.splat(-2.0);
+  const km1_2 = f32x4.splat(-0.5);
+  const k1_4 = f32x4.splat(0.25);
+  const k1_2 = f32x4.splat(0.5);
+  const k2 = f32x4.splat(2.0);
+  const k3 = f32x4.splat(3.0);
+  const k4 = f32x4.splat(4.0);
+  const k9 = f32x4.splat(9.0);
+  const c4 = <usize>cout << 2;
+  const plane = <usize>count * c4;
+  const ldy4 = <usize>ldy << 2;
+  const perImage = tilesH * tilesW;
+  const zero4 = f32x4.splat(0);
+  const step: usize = alongW ? ldy4 : <usize>outW * ldy4;
+  for (let t = 0; t < count; t++) {
+    const tile = tile0 + t;
+    const img = tile / perImage;
+    const rem = tile - img * perImage;
+    const ty = rem / tilesW;
+    const tx = rem - ty * tilesW;
+    const oy = alongW ? ty : ty * 3;
+    const ox = alongW ? tx * 3 : tx;
+    const along = alongW ? min(3, outW - ox) : min(3, outH - oy);
+    const base = y + <usize>((img * outH + oy) * outW + ox) * ldy4;
+    for (let ch: usize = 0; ch < c4; ch += 16) {
+      const src = m + <usize>t * c4 + ch;
+      const out = base + ch;
+      const b = v128.load(bias + ch);
+      const m0 = v128.load(src + 0 * plane);
+      const m1 = v128.load(src + 1 * plane);
+      const m2 = v128.load(src + 2 * plane);
+      const m3 = v128.load(src + 3 * plane);
+      const m4 = v128.load(src + 4 * plane);
+      const m5 = v128.load(src + 5 * plane);
+      const m6 = v128.load(src + 6 * plane);
+      const m7 = v128.load(src + 7 * plane);
+      const m8 = v128.load(src + 8 * plane);
+      if (0 < along) {
+        let y = f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.add(m0, m1), m2), m3), m4), m5), m6), m7), b);
+        if (relu) y = f32x4.max(y, zero4);
+        v128.store(out + <usize>0 * step, y);
+      }
+      if (1 < along) {
+        let y = f32x4.add(f32x4.relaxed_madd(m7, k3, f32x4.relaxed_madd(m6, km1_2, f32x4.relaxed_madd(m5, k1_2, f32x4.relaxed_madd(m4, km2, f32x4.relaxed_madd(m3, k2, f32x4.sub(m1, m2)))))), b);
+        if (relu) y = f32x4.max(y, zero4);
+        v128.store(out + <usize>1 * step, y);
+      }
+      if (2 < along) {
+        let y = f32x4.add(f32x4.add(f32x4.relaxed_madd(m7, k9, f32x4.relaxed_madd(m6, k1_4, f32x4.relaxed_madd(m5, k1_4, f32x4.relaxed_madd(m4, k4, f32x4.relaxed_madd(m3, k4, f32x4.add(m1, m2)))))), m8), b);
+        if (relu) y = f32x4.max(y, zero4);
+        v128.store(out + <usize>2 * step, y);
+      }
+    }
+  }
+}
+
+/**
+ * 1D Winograd F(4, 3) input transform (points 0, 1, -1, 2, -2, infinity) for a 1x3 (alongW
+ * != 0) or 3x1 conv at stride 1: tile (ty, tx) covers 4 outputs along that axis; V = B^T d for the 6 input
+ * pixels, written as v[xi][t][c] (6 matrices of count x c). `tab`: scratch for 6 u32.
+ */
+export function winograd4x3Input(
+  x: usize,
+  inH: i32,
+  inW: i32,
+  c: i32,
+  tilesH: i32,
+  tilesW: i32,
+  alongW: i32,
+  padH: i32,
+  padW: i32,
+  tile0: i32,
+  count: i32,
+  zero: usize,
+  v: usize,
+  tab: usize,
+): void {
+  const km5 = f32x4.splat(-5.0);
+  const km4 = f32x4.splat(-4.0);
+  const km2 = f32x4.splat(-2.0);
+  const k2 = f32x4.splat(2.0);
+  const k4 = f32x4.splat(4.0);
+  const c4 = <usize>c << 2;
+  const plane = <usize>count * c4;
+  const perImage = tilesH * tilesW;
+  for (let t = 0; t < count; t++) {
+    const tile = tile0 + t;
+    const img = tile / perImage;
+    const rem = tile - img * perImage;
+    const ty = rem / tilesW;
+    const tx = rem - ty * tilesW;
+    const y0 = (alongW ? ty : ty * 4) - padH;
+    const x0 = (alongW ? tx * 4 : tx) - padW;
+    for (let k = 0; k < 6; k++) {
+      const iy = alongW ? y0 : y0 + k;
+      const ix = alongW ? x0 + k : x0;
+      store<u32>(tab + (<usize>k << 2), <u32>winoPtr(x, img * inH, iy, ix, inH, inW, c4, zero));
+    }
+    for (let ch: usize = 0; ch < c4; ch += 16) {
+      const dst = v + <usize>t * c4 + ch;
+      const d0 = v128.load(<usize>load<u32>(tab + 0) + ch);
+      const d1 = v128.load(<usize>load<u32>(tab + 4) + ch);
+      const d2 = v128.load(<usize>load<u32>(tab + 8) + ch);
+      const d3 = v128.load(<usize>load<u32>(tab + 12) + ch);
+      const d4 = v128.load(<usize>load<u32>(tab + 16) + ch);
+      const d5 = v128.load(<usize>load<u32>(tab + 20) + ch);
+      v128.store(dst + 0 * plane, f32x4.add(f32x4.relaxed_madd(d2, km5, f32x4.mul(d0, k4)), d4));
+      v128.store(dst + 1 * plane, f32x4.sub(f32x4.sub(f32x4.relaxed_madd(d2, k4, f32x4.mul(d1, k4)), d3), d4));
+      v128.store(dst + 2 * plane, f32x4.sub(f32x4.add(f32x4.relaxed_madd(d2, k4, f32x4.mul(d1, km4)), d3), d4));
+      v128.store(dst + 3 * plane, f32x4.add(f32x4.relaxed_madd(d3, k2, f32x4.sub(f32x4.mul(d1, km2), d2)), d4));
+      v128.store(dst + 4 * plane, f32x4.add(f32x4.relaxed_madd(d3, km2, f32x4.sub(f32x4.mul(d1, k2), d2)), d4));
+      v128.store(dst + 5 * plane, f32x4.add(f32x4.relaxed_madd(d3, km5, f32x4.mul(d1, k4)), d5));
+    }
+  }
+}
+
+/**
+ * 1D Winograd F(4, 3) output transform: Y = A^T M + bias (then ReLU when relu != 0) for the tiles
+ * [tile0, tile0 + count), the in-bounds of each tile's 4 pixels written to y (row stride ldy).
+ */
+export function winograd4x3Output(
+  m: usize,
+  count: i32,
+  cout: i32,
+  tile0: i32,
+  tilesH: i32,
+  tilesW: i32,
+  outH: i32,
+  outW: i32,
+  alongW: i32,
+  bias: usize,
+  relu: i32,
+  y: usize,
+  ldy: i32,
+): void {
+  const km8 = f32x4.splat(-8.0);
+  const km2 = f32x4.splat(-2.0);
+  const k2 = f32x4.splat(2.0);
+  const k4 = f32x4.splat(4.0);
+  const k8 = f32x4.splat(8.0);
+  const c4 = <usize>cout << 2;
+  const plane = <usize>count * c4;
+  const ldy4 = <usize>ldy << 2;
+  const perImage = tilesH * tilesW;
+  const zero4 = f32x4.splat(0);
+  const step: usize = alongW ? ldy4 : <usize>outW * ldy4;
+  for (let t = 0; t < count; t++) {
+    const tile = tile0 + t;
+    const img = tile / perImage;
+    const rem = tile - img * perImage;
+    const ty = rem / tilesW;
+    const tx = rem - ty * tilesW;
+    const oy = alongW ? ty : ty * 4;
+    const ox = alongW ? tx * 4 : tx;
+    const along = alongW ? min(4, outW - ox) : min(4, outH - oy);
+    const base = y + <usize>((img * outH + oy) * outW + ox) * ldy4;
+    for (let ch: usize = 0; ch < c4; ch += 16) {
+      const src = m + <usize>t * c4 + ch;
+      const out = base + ch;
+      const b = v128.load(bias + ch);
+      const m0 = v128.load(src + 0 * plane);
+      const m1 = v128.load(src + 1 * plane);
+      const m2 = v128.load(src + 2 * plane);
+      const m3 = v128.load(src + 3 * plane);
+      const m4 = v128.load(src + 4 * plane);
+      const m5 = v128.load(src + 5 * plane);
+      if (0 < along) {
+        let y = f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.add(m0, m1), m2), m3), m4), b);
+        if (relu) y = f32x4.max(y, zero4);
+        v128.store(out + <usize>0 * step, y);
+      }
+      if (1 < along) {
+        let y = f32x4.add(f32x4.relaxed_madd(m4, km2, f32x4.relaxed_madd(m3, k2, f32x4.sub(m1, m2))), b);
+        if (relu) y = f32x4.max(y, zero4);
+        v128.store(out + <usize>1 * step, y);
+      }
+      if (2 < along) {
+        let y = f32x4.add(f32x4.relaxed_madd(m4, k4, f32x4.relaxed_madd(m3, k4, f32x4.add(m1, m2))), b);
+        if (relu) y = f32x4.max(y, zero4);
+        v128.store(out + <usize>2 * step, y);
+      }
+      if (3 < along) {
+        let y = f32x4.add(f32x4.add(f32x4.relaxed_madd(m4, km8, f32x4.relaxed_madd(m3, k8, f32x4.sub(m1, m2))), m5), b);
+        if (relu) y = f32x4.max(y, zero4);
+        v128.store(out + <usize>3 * step, y);
+      }
+    }
+  }
+}

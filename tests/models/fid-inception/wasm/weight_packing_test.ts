@@ -1,0 +1,82 @@
+/** fid-inception CPU network: which convs run as Winograd, and the transcribed transform tables. */
+import assert from "node:assert/strict";
+import { FID_INCEPTION_CONVS } from "../../../../models/fid-inception/network.ts";
+import {
+  convMethod,
+  packConv,
+  packPanels,
+  type Winograd1d,
+  WINOGRAD_3X7,
+  WINOGRAD_4X3,
+} from "../../../../models/fid-inception/wasm/weight_packing.ts";
+import { convSpec } from "../../../../models/fid-inception/blocks.ts";
+
+const spec = (name: string) => FID_INCEPTION_CONVS.find((s) => s.name === name)!;
+
+Deno.test("3x3 stride-1 convs run as F(4x4, 3x3), 1x7/7x1 as F(3, 7), 1x3/3x1 as F(4, 3), the rest directly", () => {
+  assert.equal(convMethod(spec("Conv2d_4a_3x3")).kind, "winograd2d");
+  assert.equal(convMethod(spec("Mixed_5b.branch3x3dbl_3")).kind, "winograd2d");
+  for (const strided of ["Conv2d_1a_3x3", "Mixed_6a.branch3x3", "Mixed_7a.branch7x7x3_4"]) {
+    assert.equal(convMethod(spec(strided)).kind, "direct", strided);
+  }
+  assert.equal(convMethod(spec("Mixed_5b.branch5x5_2")).kind, "direct");
+  assert.equal(convMethod(spec("Mixed_5b.branch1x1")).kind, "direct");
+  assert.deepEqual(convMethod(spec("Mixed_6b.branch7x7_2")), {
+    kind: "winograd1d",
+    variant: WINOGRAD_3X7,
+    alongW: true,
+  });
+  assert.deepEqual(convMethod(spec("Mixed_6b.branch7x7_3")), {
+    kind: "winograd1d",
+    variant: WINOGRAD_3X7,
+    alongW: false,
+  });
+  assert.deepEqual(convMethod(spec("Mixed_7b.branch3x3_2b")), {
+    kind: "winograd1d",
+    variant: WINOGRAD_4X3,
+    alongW: false,
+  });
+  const counts = { direct: 0, winograd2d: 0, winograd1d: 0 };
+  for (const s of FID_INCEPTION_CONVS) counts[convMethod(s).kind]++;
+  // 94 convs: 12 3x3 stride 1; 1x7/7x1: 4 per Mixed_6b-6e x 6 + 2 in Mixed_7a; 1x3/3x1: 4 in each of 7b, 7c.
+  assert.deepEqual(counts, { direct: 94 - 12 - 26 - 8, winograd2d: 12, winograd1d: 34 });
+});
+
+/** Each finite point's row of G is proportional to (1, p, p^2, ...): checks every transcribed fraction. */
+function assertToomCookRows(v: Winograd1d, points: number[]) {
+  assert.equal(v.g.length, v.m + v.r - 1);
+  for (const [j, p] of points.entries()) {
+    const row = v.g[j];
+    const scale = row[0] !== 0 ? row[0] : row[v.r - 1] / p ** (v.r - 1);
+    for (let k = 0; k < v.r; k++) {
+      assert.ok(Math.abs(row[k] - scale * p ** k) <= 1e-15, `point ${p}, column ${k}: ${row[k]}`);
+    }
+  }
+  const inf = v.g[v.g.length - 1];
+  assert.ok(
+    inf.slice(0, -1).every((x) => x === 0) && inf[v.r - 1] !== 0,
+    "the infinity row is (0, ..., 0, c)",
+  );
+}
+
+Deno.test("the 1D Winograd tables are Toom-Cook rows at their documented points", () => {
+  assertToomCookRows(WINOGRAD_3X7, [0, 1, -1, 2, -2, 1 / 2, -1 / 2, 3]);
+  assertToomCookRows(WINOGRAD_4X3, [0, 1, -1, 2, -2]);
+});
+
+Deno.test("direct packing puts W[dy][dx][ci][8p + j] at panel p, tap, channel, lane j", () => {
+  const s = convSpec("t", 3, 16, [2, 3]);
+  const w = Float32Array.from({ length: 2 * 3 * 3 * 16 }, (_, i) => i);
+  const packed = packPanels(w, s);
+  for (const [dy, dx, ci, co] of [[0, 0, 0, 0], [1, 2, 2, 15], [0, 1, 1, 9], [1, 0, 2, 7]]) {
+    const tap = dy * 3 + dx, p = Math.floor(co / 8), j = co % 8;
+    assert.equal(packed[((p * 6 + tap) * 3 + ci) * 8 + j], w[((dy * 3 + dx) * 3 + ci) * 16 + co]);
+  }
+  assert.throws(() => packPanels(new Float32Array(12), convSpec("odd", 1, 12, 1)), /multiple of 8/);
+  // Winograd layouts hold one matrix per position: 36 for 3x3, alpha = m + r - 1 for 1D.
+  assert.equal(packConv(new Float32Array(9 * 8 * 8), convSpec("a", 8, 8, 3, { padding: 1 })).length, 36 * 64);
+  assert.equal(
+    packConv(new Float32Array(7 * 8 * 8), convSpec("b", 8, 8, [1, 7], { padding: [0, 3] })).length,
+    9 * 64,
+  );
+});
