@@ -18,13 +18,14 @@ import { NpyRowWriter } from "./npy_row_writer.ts";
 
 /** Usage line of the command. */
 export const FEATURES_USAGE = "features IMAGES --model fid-inception|mnist-lenet --out FEATS.npy " +
-  `${EXTRACTION_USAGE}   IMAGES: folder of PNG/JPEG or .npy images -> {"n","dim","backend","images_per_s"}`;
+  `${EXTRACTION_USAGE}   IMAGES: folder of PNG/JPEG or .npy images -> {"n","dim","backend","engine","images_per_s"}`;
 
 /** What `features` prints. */
 export interface FeaturesResult {
   n: number;
   dim: number;
   backend: string;
+  engine: string;
   images_per_s: number;
   model: string;
   workers: number;
@@ -51,6 +52,7 @@ export async function featuresCommand(argv: string[]): Promise<FeaturesResult> {
       n,
       dim,
       backend: ex.backend,
+      engine: ex.engine,
       images_per_s: Number((n / seconds).toFixed(3)),
       model: ex.model,
       workers: ex.workers,

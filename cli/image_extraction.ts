@@ -10,7 +10,11 @@ import {
   chooseAutoBackend,
   probeGpuAdapter,
 } from "../models/runtime/backend.ts";
-import { FID_WEIGHTS_ENV, resolveFidInceptionWeights } from "../models/fid-inception/loader.ts";
+import {
+  FID_WEIGHTS_ENV,
+  inceptionEngine,
+  resolveFidInceptionWeights,
+} from "../models/fid-inception/loader.ts";
 import { knownSpaces } from "../models/runtime/registry.ts";
 import { defaultPoolSize, ExtractorPool } from "../models/runtime/worker_pool.ts";
 import type { FeatureRows } from "../src/features/extractor.ts";
@@ -52,6 +56,8 @@ export interface ExtractionOptions {
 export interface Extraction extends ExtractionOptions {
   /** The backend the workers run on. */
   backend: BackendName;
+  /** What runs the network there: fid-inception's own SIMD kernels ("simd") or tfjs ops. */
+  engine: "simd" | "tfjs";
   pool: ExtractorPool;
   close(): Promise<void>;
 }
@@ -95,7 +101,8 @@ export async function startExtraction(opts: ExtractionOptions): Promise<Extracti
   // The workers make the same choice (initBackend): forced, else FIDSTREAM_BACKEND, else the auto policy.
   const backend = opts.backend ?? backendFromEnv() ?? chooseAutoBackend(await probeGpuAdapter(), true);
   const pool = new ExtractorPool({ workers: opts.workers, backend: opts.backend });
-  return { ...opts, backend, pool, close: () => pool.close() };
+  const engine = opts.model === "fid-inception" ? inceptionEngine(backend) : "tfjs";
+  return { ...opts, backend, engine, pool, close: () => pool.close() };
 }
 
 /**

@@ -70,6 +70,7 @@ Deno.test("features of a folder: one row per PNG/JPEG in name order, sizes and c
     assert.equal(r.json!.n, 7);
     assert.equal(r.json!.dim, 128);
     assert.equal(r.json!.backend, "wasm");
+    assert.equal(r.json!.engine, "tfjs");
     assert.ok((r.json!.images_per_s as number) > 0);
     assert.match(r.stderr, /skipped .*x\.webp/);
     assert.match(r.stderr, /100% 7\/7/);
@@ -145,11 +146,12 @@ Deno.test("features --model fid-inception loads converted weights from FIDSTREAM
       FIDSTREAM_BACKEND: "wasm",
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual([r.json!.n, r.json!.dim, r.json!.model, r.json!.backend], [
+    assert.deepEqual([r.json!.n, r.json!.dim, r.json!.model, r.json!.backend, r.json!.engine], [
       2,
       64,
       "fid-inception",
       "wasm",
+      "simd",
     ]);
     const feats = parseNpy(await Deno.readFile(out));
     assert.deepEqual(feats.shape, [2, 64]);
