@@ -8,6 +8,7 @@ import {
   fidInceptionWeightShapes,
   largestActivationBytesPerImage,
 } from "../../../models/fid-inception/network.ts";
+import { buildFidInceptionWasm } from "../../../models/fid-inception/wasm_network.ts";
 import { UnprocessableError } from "../../../src/errors.ts";
 import {
   naiveFidInception,
@@ -162,42 +163,47 @@ Deno.test("[wasm] pool0 alone stops after the first block and equals the full ru
   });
 });
 
-Deno.test("[wasm] logits ignore fc.bias (pool3 @ fc.weight^T, the TF Inception Score convention)", async () => {
-  await useBackend("wasm");
-  const withBias = new Map<string, Param>(WEIGHTS);
-  withBias.set("fc.bias", { shape: [1008], data: new Float32Array(1008).fill(5) });
-  const net = buildFidInception(withBias);
-  const x = toTensor([randomImg(75, 75, 3, 1)]);
-  const got = net.run(x, ["logits"]);
-  const want = naiveFidInception(randomImg(75, 75, 3, 1), WEIGHTS).logits;
-  assert.ok(relErr(await got.logits!.data(), want) < 1e-4);
-  tf.dispose([x, got.logits!]);
-  net.dispose();
-});
+// Both engines: the tfjs network and the WebAssembly SIMD one (wasm_network_test.ts covers the rest of it).
+const BUILDERS = { tfjs: buildFidInception, simd: buildFidInceptionWasm } as const;
 
-Deno.test("missing or mis-shaped weights are refused with typed errors naming the key", async () => {
-  await useBackend("wasm");
-  const before = tf.memory().numTensors;
-  const missing = new Map<string, Param>(WEIGHTS);
-  missing.delete("Mixed_6c.branch7x7_2.bias");
-  assert.throws(
-    () => buildFidInception(missing),
-    (e: unknown) =>
-      e instanceof UnprocessableError && e.code === "inception_weight_missing" &&
-      e.message.includes("Mixed_6c.branch7x7_2.bias"),
-  );
-  // A 1x7 kernel delivered as 7x1 has the right size but the wrong shape.
-  const transposed = new Map<string, Param>(WEIGHTS);
-  const w = WEIGHTS.get("Mixed_6c.branch7x7_2.weight")!;
-  transposed.set("Mixed_6c.branch7x7_2.weight", { shape: [7, 1, 160, 160], data: w.data });
-  assert.throws(
-    () => buildFidInception(transposed),
-    (e: unknown) =>
-      e instanceof UnprocessableError && e.code === "inception_weight_shape" &&
-      e.message.includes("[1,7,160,160]"),
-  );
-  assert.equal(tf.memory().numTensors, before, "a refused build frees what it had allocated");
-});
+for (const [engine, build] of Object.entries(BUILDERS)) {
+  Deno.test(`[${engine}] logits ignore fc.bias (pool3 @ fc.weight^T, the TF Inception Score convention)`, async () => {
+    await useBackend("wasm");
+    const withBias = new Map<string, Param>(WEIGHTS);
+    withBias.set("fc.bias", { shape: [1008], data: new Float32Array(1008).fill(5) });
+    const net = build(withBias);
+    const x = toTensor([randomImg(75, 75, 3, 1)]);
+    const got = net.run(x, ["logits"]);
+    const want = naiveFidInception(randomImg(75, 75, 3, 1), WEIGHTS).logits;
+    assert.ok(relErr(await got.logits!.data(), want) < 1e-4);
+    tf.dispose([x, got.logits!]);
+    net.dispose();
+  });
+
+  Deno.test(`[${engine}] missing or mis-shaped weights are refused with typed errors naming the key`, async () => {
+    await useBackend("wasm");
+    const before = tf.memory().numTensors;
+    const missing = new Map<string, Param>(WEIGHTS);
+    missing.delete("Mixed_6c.branch7x7_2.bias");
+    assert.throws(
+      () => build(missing),
+      (e: unknown) =>
+        e instanceof UnprocessableError && e.code === "inception_weight_missing" &&
+        e.message.includes("Mixed_6c.branch7x7_2.bias"),
+    );
+    // A 1x7 kernel delivered as 7x1 has the right size but the wrong shape.
+    const transposed = new Map<string, Param>(WEIGHTS);
+    const w = WEIGHTS.get("Mixed_6c.branch7x7_2.weight")!;
+    transposed.set("Mixed_6c.branch7x7_2.weight", { shape: [7, 1, 160, 160], data: w.data });
+    assert.throws(
+      () => build(transposed),
+      (e: unknown) =>
+        e instanceof UnprocessableError && e.code === "inception_weight_shape" &&
+        e.message.includes("[1,7,160,160]"),
+    );
+    assert.equal(tf.memory().numTensors, before, "a refused build frees what it had allocated");
+  });
+}
 
 Deno.test("[cpu] largestActivationBytesPerImage bounds every tensor a forward pass produces", async () => {
   await withNetwork("cpu", async (net) => {
