@@ -189,3 +189,16 @@ export const runImages = pgTable("run_images", {
   uniqueIndex("run_images_run_request").on(t.runId, t.requestKey),
   index("run_images_run_created").on(t.runId, t.createdAt),
 ]);
+
+/**
+ * Which process is evaluating an owner's partial metrics (a lease with an expiry, so a crashed holder's ends).
+ * Another process that wants an evaluation meanwhile sets `pending` instead of computing the same moments
+ * again; the holder evaluates once more before it lets go, so no batch is left out.
+ */
+export const metricLeases = pgTable("metric_leases", {
+  ownerId: text("owner_id").primaryKey(),
+  /** The holding process's id (random per process). */
+  holder: text("holder").notNull(),
+  pending: boolean("pending").notNull().default(false),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+});

@@ -2,6 +2,7 @@
 import type { Database, Db } from "../db/database.ts";
 import { type Compute, inlineCompute, workerCompute } from "./pipeline/compute.ts";
 import { type FeatureService, localFeatureService } from "./pipeline/feature_service.ts";
+import { BackgroundWork } from "./pipeline/background_work.ts";
 import { MetricsNotifier } from "./pipeline/notifier.ts";
 import { OwnerStats } from "./pipeline/owner_stats.ts";
 import { ReferenceStats } from "./pipeline/reference_stats.ts";
@@ -55,6 +56,10 @@ export interface Deps {
   rateLimiter: RateLimiter;
   clock: () => Date;
   log: (message: string) => void;
+  /** Random id of this process (or test instance): names it as the holder of evaluation leases. */
+  processId: string;
+  /** Work started after answering (shutdown waits for it). */
+  background: BackgroundWork;
 }
 
 /** Builds the dependencies over an open database and starts listening for metrics from other processes. */
@@ -93,6 +98,8 @@ export async function createDeps(
     rateLimiter: new RateLimiter(full.requestsPerMinute, () => clock().getTime()),
     clock,
     log,
+    processId: crypto.randomUUID(),
+    background: new BackgroundWork(),
   } as Deps;
   deps.scheduler = new Scheduler(
     (runId) => updatePartialMetrics(deps, runId),
@@ -106,6 +113,7 @@ export async function createDeps(
 /** Stops background work and listeners (the database stays open: its owner closes it). */
 export async function disposeDeps(deps: Deps): Promise<void> {
   await deps.scheduler.stop();
+  await deps.background.settled();
   await deps.notifier.stop();
   deps.compute.close();
   await deps.features.close();

@@ -72,8 +72,10 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   await completeFinalize(deps.db, run.id, final);
   await insertMetrics(deps.db, run.id, "final", final as Record<string, unknown> & { n: number });
   if (run.retainFeatures) {
-    deps.owners.fold(run.id, run.dim, { retainFeatures: true, force: true })
-      .catch((e) => deps.log(`compacting finalized run ${run.id} failed (its batches stay unfolded): ${e}`));
+    deps.background.start(
+      () => deps.owners.fold(run.id, run.dim, { retainFeatures: true, force: true }),
+      (e) => deps.log(`compacting finalized run ${run.id} failed (its batches stay unfolded): ${e}`),
+    );
   }
   return final;
 }

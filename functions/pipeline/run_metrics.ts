@@ -5,6 +5,8 @@ import { findRun, type RunRow, setLatestMetrics } from "../../db/store/runs.ts";
 import { UnprocessableError } from "../../src/errors.ts";
 import { type Moments, momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
 import type { Deps } from "../deps.ts";
+import { evaluateExclusively, EVALUATION_LEASE_MS } from "./evaluation_lease.ts";
+import type { JobOutcome } from "./scheduler.ts";
 import { sampleSumsMetrics } from "./sample_sums_metrics.ts";
 
 /** Metrics of a run at n feature samples: what SSE `metrics` events carry. */
@@ -18,8 +20,22 @@ export interface RunMetrics extends Record<string, unknown> {
   note?: string;
 }
 
-/** Folds (on the cadence) and evaluates a streaming run, storing and announcing new metrics. */
-export async function updatePartialMetrics(deps: Deps, runId: string): Promise<void> {
+/**
+ * Folds (on the cadence) and evaluates a streaming run, storing and announcing new metrics. When another
+ * process is evaluating the run, leaves it one more pass instead (evaluation_lease.ts) and checks back once
+ * its lease could have lapsed, in case that process died.
+ */
+export async function updatePartialMetrics(deps: Deps, runId: string): Promise<JobOutcome> {
+  const evaluated = await evaluateExclusively(
+    deps.db,
+    runId,
+    deps.processId,
+    () => evaluatePartial(deps, runId),
+  );
+  if (!evaluated) return { recheckAfterMs: EVALUATION_LEASE_MS };
+}
+
+async function evaluatePartial(deps: Deps, runId: string): Promise<void> {
   const run = await findRun(deps.db, runId);
   if (!run || run.status !== "streaming") return;
   const moments = await deps.owners.fold(run.id, run.dim, { retainFeatures: run.retainFeatures });

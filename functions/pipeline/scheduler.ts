@@ -1,29 +1,46 @@
 /**
  * Debounced background jobs per key (run id): ingestion only pokes, never waits. At most one job per key runs at
- * a time in this process; a poke during a run schedules exactly one more.
+ * a time in this process; a poke during a run schedules exactly one more. A job that fails is retried with
+ * backoff (a database outage must not leave a run's metrics stale once it is back); a job may also ask to be
+ * run again after a while (it left the work to another process and checks back, see evaluation_lease.ts).
  */
 interface Slot {
   timer?: ReturnType<typeof setTimeout>;
   running?: Promise<void>;
   again: boolean;
+  /** Consecutive failures (index into the retry delays). */
+  failures: number;
 }
+
+/** What a job may ask for: to run again after this many ms unless poked sooner. */
+export type JobOutcome = { recheckAfterMs: number } | undefined;
+
+/** Backoff after consecutive failures; past the last one the job waits for the next poke. */
+export const RETRY_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 5_000, 10_000, 30_000];
 
 /** Runs `job(key)` shortly after `poke(key)`, coalescing bursts. */
 export class Scheduler {
   #slots = new Map<string, Slot>();
   #waiters: Array<() => void> = [];
+  #stopped = false;
   constructor(
-    private job: (key: string) => Promise<void>,
+    private job: (key: string) => Promise<JobOutcome | void>,
     private delayMs: number,
     private onError: (key: string, error: unknown) => void,
+    private retryDelaysMs: readonly number[] = RETRY_DELAYS_MS,
   ) {}
 
   /** Asks for a job on key soon. */
   poke(key: string): void {
-    const slot = this.#slots.get(key) ?? { again: false };
+    const slot = this.#slots.get(key) ?? { again: false, failures: 0 };
     this.#slots.set(key, slot);
+    slot.failures = 0;
     if (slot.running) slot.again = true;
-    else if (!slot.timer) slot.timer = setTimeout(() => this.#run(key, slot), this.delayMs);
+    else {
+      // A poke overrides a pending retry or recheck: it runs after the short delay.
+      clearTimeout(slot.timer);
+      slot.timer = setTimeout(() => this.#run(key, slot), this.delayMs);
+    }
   }
 
   /** Resolves once no job is pending or running (tests, shutdown). */
@@ -32,8 +49,9 @@ export class Scheduler {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Cancels pending jobs and waits for running ones. */
+  /** Cancels pending jobs (and retries) and waits for running ones. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     for (const slot of this.#slots.values()) {
       clearTimeout(slot.timer);
       slot.timer = undefined;
@@ -44,14 +62,32 @@ export class Scheduler {
 
   async #run(key: string, slot: Slot) {
     slot.timer = undefined;
-    slot.running = this.job(key).catch((e) => this.onError(key, e));
+    let recheck: number | undefined;
+    let failed = false;
+    slot.running = this.job(key).then((o) => {
+      recheck = (o as JobOutcome)?.recheckAfterMs;
+    }, (e) => {
+      failed = true;
+      this.onError(key, e);
+    });
     await slot.running;
     slot.running = undefined;
+    if (this.#stopped) return this.#forget(key);
+    let next: number | undefined;
     if (slot.again) {
       slot.again = false;
-      slot.timer = setTimeout(() => this.#run(key, slot), this.delayMs);
-      return;
+      next = this.delayMs;
+    } else if (failed) {
+      if (slot.failures < this.retryDelaysMs.length) next = this.retryDelaysMs[slot.failures++];
+    } else {
+      slot.failures = 0;
+      next = recheck;
     }
+    if (next === undefined) return this.#forget(key);
+    slot.timer = setTimeout(() => this.#run(key, slot), next);
+  }
+
+  #forget(key: string) {
     this.#slots.delete(key);
     if (this.#slots.size === 0) { for (const w of this.#waiters.splice(0)) w(); }
   }
