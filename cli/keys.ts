@@ -19,7 +19,9 @@ export async function keysCommand(argv: string[]): Promise<object> {
   const args = parseArgs(argv, { project: "string", scope: "string" });
   const [action, ...rest] = args.positionals;
   const project = parseProject(args.flags.get("project") ?? "default");
-  const database = await openDatabase(configFromEnv((n) => n === "FIDSTREAM_AUTH" ? "on" : Deno.env.get(n)).database);
+  const database = await openDatabase(
+    configFromEnv((n) => n === "FIDSTREAM_AUTH" ? "on" : Deno.env.get(n)).database,
+  );
   try {
     switch (action) {
       case "create":

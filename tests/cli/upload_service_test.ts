@@ -36,11 +36,30 @@ Deno.test({
       await Deno.writeFile(`${dir}/b.npy`, npyOf(b, 17, D));
 
       // An "interrupted" first attempt that only got through a.npy.
-      const partial = await runCli(["upload", "--server", base, "--run", run.id, "--chunk", "10", `${dir}/a.npy`]);
+      const partial = await runCli([
+        "upload",
+        "--server",
+        base,
+        "--run",
+        run.id,
+        "--chunk",
+        "10",
+        `${dir}/a.npy`,
+      ]);
       assert.equal(partial.code, 0, partial.stderr);
       assert.equal(partial.json?.n, 25);
       // The full re-run sends a.npy again (replayed, not counted) and then b.npy.
-      const full = await runCli(["upload", "--server", base, "--run", run.id, "--chunk", "10", `${dir}/a.npy`, `${dir}/b.npy`]);
+      const full = await runCli([
+        "upload",
+        "--server",
+        base,
+        "--run",
+        run.id,
+        "--chunk",
+        "10",
+        `${dir}/a.npy`,
+        `${dir}/b.npy`,
+      ]);
       assert.equal(full.code, 0, full.stderr);
       assert.equal(full.json?.n, 42);
       assert.equal(full.json?.batches, 5, "3 chunks of a.npy + 2 of b.npy");
@@ -52,7 +71,16 @@ Deno.test({
       const expected = frechetDistance(r.mu, r.cov, g.mu, g.cov);
       assert.ok(Math.abs(final.fid - expected) <= 1e-9 * expected);
 
-      const refused = await runCli(["upload", "--server", base, "--run", run.id, `${dir}/b.npy`, "--chunk", "5"]);
+      const refused = await runCli([
+        "upload",
+        "--server",
+        base,
+        "--run",
+        run.id,
+        `${dir}/b.npy`,
+        "--chunk",
+        "5",
+      ]);
       assert.equal(refused.code, 1, "a finalized run refuses new chunks and the CLI says so");
       assert.match(refused.stderr, /finalized|409|reused/);
     } finally {
