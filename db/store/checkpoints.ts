@@ -24,16 +24,27 @@ export interface Snapshot {
   /** Encoded moments, present unless the caller already holds this version. */
   moments?: Uint8Array;
   pending: PendingBatch[];
+  /** Batches whose features were needed but left for a later read (over the byte budget). */
+  deferred: number;
 }
+
+const FEATURE_BYTES = { float32: 4, float64: 8 } as const;
 
 /**
  * Reads the checkpoint and the unfolded batches in one repeatable-read transaction, so a concurrent fold can never
- * make a batch appear in both or neither. Skips the blobs the caller already holds.
+ * make a batch appear in both or neither. Skips the blobs the caller already holds, and loads the others' only
+ * up to `maxFeatureBytes` (in seq order, at least one batch): the rest are counted in `deferred`, for the
+ * caller to read next time, so memory stays bounded however many batches wait.
  */
 export async function readSnapshot(
   db: Db,
   ownerId: string,
-  known: { version?: number; seqs?: Iterable<number>; haveFeatures?: (seq: number) => boolean } = {},
+  known: {
+    version?: number;
+    seqs?: Iterable<number>;
+    haveFeatures?: (seq: number) => boolean;
+    maxFeatureBytes?: number;
+  } = {},
 ): Promise<Snapshot> {
   return await db.transaction(async (tx) => {
     const [cp] = await tx.select({ version: checkpoints.version, n: checkpoints.n }).from(checkpoints)
@@ -51,17 +62,23 @@ export async function readSnapshot(
       dim: batches.dim,
       dtype: sql<"float32" | "float64">`${batches.dtype}`,
     }).from(batches).where(and(eq(batches.ownerId, ownerId), eq(batches.folded, false))).orderBy(batches.seq);
-    const held = version === known.version ? [...(known.seqs ?? [])] : [];
-    const need = pending.filter((p) => !held.includes(p.seq) && !known.haveFeatures?.(p.seq)).map((p) =>
-      p.seq
-    );
+    const held = new Set(version === known.version ? known.seqs ?? [] : []);
+    const wanted = pending.filter((p) => !held.has(p.seq) && !known.haveFeatures?.(p.seq));
+    const budget = known.maxFeatureBytes ?? Infinity;
+    const need: number[] = [];
+    let bytes = 0;
+    for (const p of wanted) {
+      bytes += p.n * p.dim * FEATURE_BYTES[p.dtype];
+      if (need.length > 0 && bytes > budget) break;
+      need.push(p.seq);
+    }
     if (need.length > 0) {
       const rows = await tx.select({ seq: batches.seq, features: batches.features }).from(batches)
         .where(inArray(batches.seq, need));
       const bySeq = new Map(rows.map((r) => [r.seq, r.features ?? undefined]));
       for (const p of pending) if (bySeq.has(p.seq)) p.features = bySeq.get(p.seq);
     }
-    return { version, n: cp?.n ?? 0, moments, pending };
+    return { version, n: cp?.n ?? 0, moments, pending, deferred: wanted.length - need.length };
   }, { isolationLevel: "repeatable read", accessMode: "read only" });
 }
 

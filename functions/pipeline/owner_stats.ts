@@ -10,6 +10,8 @@ import type { FeatureDType } from "../../src/tensors/feature_bytes.ts";
 import type { Compute } from "./compute.ts";
 
 const RECENT_LIMIT_BYTES = 256 * 1024 * 1024;
+/** Feature bytes read from the database per step of a refresh (a fold after a long burst reads thousands). */
+export const REFRESH_PAGE_BYTES = 128 * 1024 * 1024;
 /** Batch moments computed at once per refresh (memory: this many D x D co-moments, merged in batch order). */
 const MOMENTS_IN_FLIGHT = 4;
 
@@ -48,6 +50,7 @@ export class OwnerStats {
     private policy: FoldPolicy,
     private compute: Compute,
     private now: () => number = Date.now,
+    private pageBytes: number = REFRESH_PAGE_BYTES,
   ) {}
 
   /**
@@ -111,12 +114,21 @@ export class OwnerStats {
     throw new Error(`could not fold ${ownerId}: checkpoint kept changing under five attempts`);
   }
 
+  /** Brings the owner's entry up to every batch visible now, reading their features a page at a time. */
   async #refresh(ownerId: string, dim: number): Promise<Entry> {
+    for (;;) {
+      const { entry, deferred } = await this.#refreshPage(ownerId, dim);
+      if (deferred === 0) return entry;
+    }
+  }
+
+  async #refreshPage(ownerId: string, dim: number): Promise<{ entry: Entry; deferred: number }> {
     let entry = this.#entries.get(ownerId);
     const snap = await readSnapshot(this.db, ownerId, {
       version: entry?.version,
       seqs: entry?.held ?? [],
       haveFeatures: (seq) => this.#recent.has(seq),
+      maxFeatureBytes: this.pageBytes,
     });
     for (const b of snap.pending) {
       const mine = this.#recent.get(b.seq);
@@ -155,10 +167,11 @@ export class OwnerStats {
       for (const b of fresh) {
         held.add(b.seq);
         entry.heldBytes += b.features!.byteLength;
+        b.features = undefined; // this page's bytes can go before the next page is read
       }
     }
     this.#entries.set(ownerId, entry);
-    return entry;
+    return { entry, deferred: snap.deferred };
   }
 
   /** Runs fn with the owner's lock: refreshes await the worker, so two at once could add a batch twice. */

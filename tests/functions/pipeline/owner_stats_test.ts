@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { appendBatch } from "../../../db/store/batches.ts";
+import { readSnapshot } from "../../../db/store/checkpoints.ts";
 import { insertReference } from "../../../db/store/references.ts";
 import { insertRun } from "../../../db/store/runs.ts";
 import { inlineCompute, workerCompute } from "../../../functions/pipeline/compute.ts";
@@ -60,5 +61,86 @@ testEachDatabase(
     } finally {
       compute.close();
     }
+  },
+);
+
+testEachDatabase(
+  "a refresh reads waiting batches a page at a time and gets the same moments",
+  async ({ db }) => {
+    await insertReference(db, { id: "ref", name: "r", dim: D, source: "features" });
+    await insertRun(db, { id: "run", name: "x", referenceId: "ref", dim: D });
+    const rows: Float32Array[] = [];
+    for (let i = 0; i < 7; i++) {
+      const data = randomFeatures(3 + i, D, 500 + i);
+      rows.push(data);
+      const { dtype, bytes } = featuresToBytes(data);
+      await appendBatch(db, {
+        owner: { kind: "run", id: "run" },
+        idempotencyKey: `p${i}`,
+        bodySha256: "s",
+        n: 3 + i,
+        dim: D,
+        dtype,
+        features: bytes,
+      });
+    }
+    // 1 byte: every page holds exactly one batch (at least one is always read); 200 bytes: a few per page.
+    const pages: number[] = [];
+    const counting = { ...inlineCompute() };
+    const whole = await new OwnerStats(db, { intervalMs: 60_000, maxPending: 100 }, inlineCompute()).current(
+      "run",
+      D,
+    );
+    for (const pageBytes of [1, 200]) {
+      let calls = 0;
+      const compute = inlineCompute();
+      counting.batchMoments = (...args) => (calls++, compute.batchMoments(...args));
+      const paged = new OwnerStats(
+        db,
+        { intervalMs: 60_000, maxPending: 100 },
+        counting,
+        Date.now,
+        pageBytes,
+      );
+      const m = await paged.current("run", D);
+      pages.push(calls);
+      assert.equal(m.n, whole.n);
+      momentsMean(m).forEach((v, j) => assert.ok(Math.abs(v - momentsMean(whole)[j]) < 1e-12));
+      momentsCovariance(m).forEach((v, j) => assert.ok(Math.abs(v - momentsCovariance(whole)[j]) < 1e-12));
+    }
+    assert.deepEqual(pages, [7, 7], "every batch's moments computed once, whatever the page size");
+    // Folding after a paged refresh writes a checkpoint of all of it.
+    const owners = new OwnerStats(db, { intervalMs: 60_000, maxPending: 100 }, inlineCompute(), Date.now, 1);
+    const folded = await owners.fold("run", D, { retainFeatures: true, force: true });
+    assert.equal(folded.n, rows.reduce((s, r) => s + r.length / D, 0));
+    assert.equal((await readSnapshot(db, "run")).pending.length, 0);
+  },
+);
+
+testEachDatabase(
+  "readSnapshot loads features up to its byte budget and counts the rest as deferred",
+  async ({ db }) => {
+    await insertReference(db, { id: "ref", name: "r", dim: D, source: "features" });
+    await insertRun(db, { id: "run", name: "x", referenceId: "ref", dim: D });
+    for (let i = 0; i < 5; i++) {
+      const { dtype, bytes } = featuresToBytes(randomFeatures(2, D, 900 + i)); // 32 bytes each
+      await appendBatch(db, {
+        owner: { kind: "run", id: "run" },
+        idempotencyKey: `s${i}`,
+        bodySha256: "s",
+        n: 2,
+        dim: D,
+        dtype,
+        features: bytes,
+      });
+    }
+    const first = await readSnapshot(db, "run", { maxFeatureBytes: 70 });
+    assert.deepEqual(first.pending.map((p) => p.features !== undefined), [true, true, false, false, false]);
+    assert.equal(first.deferred, 3);
+    const held = first.pending.slice(0, 2).map((p) => p.seq);
+    const next = await readSnapshot(db, "run", { version: first.version, seqs: held, maxFeatureBytes: 70 });
+    assert.deepEqual(next.pending.map((p) => p.features !== undefined), [false, false, true, true, false]);
+    assert.equal(next.deferred, 1);
+    assert.equal((await readSnapshot(db, "run")).deferred, 0, "no budget: everything at once");
   },
 );
