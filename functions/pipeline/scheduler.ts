@@ -10,6 +10,8 @@ interface Slot {
   again: boolean;
   /** Consecutive failures (index into the retry delays). */
   failures: number;
+  /** When the pending timer fires (performance.now() clock). */
+  dueAt: number;
 }
 
 /** What a job may ask for: to run again after this many ms unless poked sooner. */
@@ -32,14 +34,14 @@ export class Scheduler {
 
   /** Asks for a job on key soon. */
   poke(key: string): void {
-    const slot = this.#slots.get(key) ?? { again: false, failures: 0 };
+    const slot = this.#slots.get(key) ?? { again: false, failures: 0, dueAt: 0 };
     this.#slots.set(key, slot);
     slot.failures = 0;
     if (slot.running) slot.again = true;
-    else {
-      // A poke overrides a pending retry or recheck: it runs after the short delay.
-      clearTimeout(slot.timer);
-      slot.timer = setTimeout(() => this.#run(key, slot), this.delayMs);
+    else if (!slot.timer || slot.dueAt > performance.now() + this.delayMs) {
+      // A poke brings a pending retry or recheck forward, but never postpones a job already due soon: under a
+      // steady stream of batches the job must still run every delayMs, not wait for a lull.
+      this.#schedule(key, slot, this.delayMs);
     }
   }
 
@@ -84,7 +86,13 @@ export class Scheduler {
       next = recheck;
     }
     if (next === undefined) return this.#forget(key);
-    slot.timer = setTimeout(() => this.#run(key, slot), next);
+    this.#schedule(key, slot, next);
+  }
+
+  #schedule(key: string, slot: Slot, delayMs: number) {
+    clearTimeout(slot.timer);
+    slot.dueAt = performance.now() + delayMs;
+    slot.timer = setTimeout(() => this.#run(key, slot), delayMs);
   }
 
   #forget(key: string) {

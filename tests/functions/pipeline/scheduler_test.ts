@@ -103,3 +103,15 @@ Deno.test("stop() cancels pending retries and waits for the running job", async 
   await sleep(30);
   assert.equal(calls, 1, "no retry after stop");
 });
+
+Deno.test("a steady stream of pokes does not postpone the job: it runs every delay, not after a lull", async () => {
+  let runs = 0;
+  const s = new Scheduler(() => Promise.resolve(void runs++), 20, () => {});
+  const until = performance.now() + 150;
+  while (performance.now() < until) {
+    s.poke("run");
+    await sleep(5);
+  }
+  assert.ok(runs >= 3, `ran ${runs} times during 150 ms of pokes every 5 ms`);
+  await s.idle();
+});
