@@ -24,21 +24,15 @@ import {
   INCEPTION_ENGINE_ENV,
   loadFidInception,
 } from "../models/fid-inception/loader.ts";
-import { fidInceptionWeightShapes, largestActivationBytesPerImage } from "../models/fid-inception/network.ts";
-import {
-  FOLDED_FORMAT,
-  FOLDED_VERSION,
-  type FoldedManifest,
-  type ManifestTensor,
-  sha256Hex,
-  writeFolded,
-} from "../models/fid-inception/weights_format.ts";
+import { largestActivationBytesPerImage } from "../models/fid-inception/network.ts";
 import { splitDigits } from "../models/mnist-lenet/digits.ts";
 import { loadMnistLenet } from "../models/mnist-lenet/model.ts";
 import { type BackendName, initBackend } from "../models/runtime/backend.ts";
 import { ExtractorPool } from "../models/runtime/worker_pool.ts";
 import type { FeatureExtractor, ImageBatch } from "../src/features/extractor.ts";
 import { seededRandom } from "../tests/_support/arrays.ts";
+import { randomWeights } from "../tests/models/fid-inception/_reference.ts";
+import { writeSyntheticFolded } from "../tests/models/fid-inception/_synthetic_weights.ts";
 
 const SIDE = 299;
 const PER_IMAGE = SIDE * SIDE * 3;
@@ -56,37 +50,7 @@ const memImages = flagValue("--mem-images", quick ? 64 : 256);
 
 /** He-uniform random folded weights written as `deno task models:fetch` would leave them. */
 async function writeRandomWeights(dir: string): Promise<void> {
-  const r = seededRandom(1);
-  const shapes = fidInceptionWeightShapes();
-  shapes.set("fc.bias", [1008]);
-  let total = 0;
-  for (const s of shapes.values()) total += s.reduce((a, b) => a * b, 1);
-  const bin = new Uint8Array(4 * total);
-  const floats = new Float32Array(bin.buffer);
-  const tensors: ManifestTensor[] = [];
-  let at = 0;
-  for (const [name, shape] of shapes) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const bias = name.endsWith(".bias");
-    const bound = bias ? 0.1 : Math.sqrt(6 / (name === "fc.weight" ? 2048 : shape[0] * shape[1] * shape[2]));
-    for (let i = 0; i < n; i++) floats[at + i] = (2 * r() - 1) * bound;
-    tensors.push({ name, shape, offset: 4 * at, length: n });
-    at += n;
-  }
-  const manifest: FoldedManifest = {
-    format: FOLDED_FORMAT,
-    version: FOLDED_VERSION,
-    model: "random weights for benchmarking",
-    source: { file: "random", sha256: "0".repeat(64) },
-    bnEps: 0.001,
-    dtype: "float32",
-    byteOrder: "little",
-    convLayout: "HWIO",
-    binBytes: bin.length,
-    binSha256: await sha256Hex(bin),
-    tensors,
-  };
-  await writeFolded(dir, { manifest, bin });
+  await writeSyntheticFolded(dir, randomWeights(1));
 }
 
 function randomImages(n: number, seed: number): ImageBatch {
