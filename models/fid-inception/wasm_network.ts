@@ -40,9 +40,8 @@ import {
   convMethod,
   packConv,
   PANEL,
-  type Winograd1d,
   WINOGRAD2D_ALPHA,
-  WINOGRAD2D_M,
+  type WinogradVariant,
 } from "./wasm/weight_packing.ts";
 
 /** An NHWC activation at byte offset ptr of the network's memory. */
@@ -302,8 +301,8 @@ class Engine {
       Math.floor((x.w + 2 * pw - kw) / stride) + 1,
       outChannels,
     );
-    if (layer.method.kind === "winograd2d") this.#runWinograd2d(layer, x, y);
-    else if (layer.method.kind === "winograd1d") this.#runWinograd1d(layer, layer.method, x, y);
+    if (layer.method.kind === "winograd2d") this.#runWinograd2d(layer, layer.method.variant, x, y);
+    else if (layer.method.kind === "winograd1d") this.#runWinogradVariant(layer, layer.method, x, y);
     else if (!this.measuring) this.#runConv(layer, x, y, y.ptr, outChannels, true);
     return y;
   }
@@ -372,26 +371,28 @@ class Engine {
     }
   }
 
-  /** A 3x3 stride-1 conv as Winograd F(4x4, 3x3), block by block of tiles (scratch in the step's arena). */
-  #runWinograd2d(layer: PackedConv, x: Act, y: Act): void {
+  /** A 3x3 or 5x5 stride-1 conv as Winograd F(4x4, 3x3) or F(2x2, 5x5), block by block of tiles. */
+  #runWinograd2d(layer: PackedConv, variant: WinogradVariant, x: Act, y: Act): void {
     const { inChannels: cin, padding: [pad] } = layer.spec;
-    const tilesH = Math.ceil(y.h / WINOGRAD2D_M), tilesW = Math.ceil(y.w / WINOGRAD2D_M);
+    const m = variant.m;
+    const tilesH = Math.ceil(y.h / m), tilesW = Math.ceil(y.w / m);
     const positions = WINOGRAD2D_ALPHA * WINOGRAD2D_ALPHA;
     const tab = this.#allocBytes(positions * 4);
     const tmp = this.#allocBytes(positions * 16);
     const k = this.k;
+    const output = m === 4 ? k.winograd4x4Output : k.winograd2x2Output;
     this.#winograd(layer, x, y, positions, x.n * tilesH * tilesW, {
       input: (t0, count, v) =>
-        k.winograd4Input(x.ptr, x.h, x.w, cin, tilesH, tilesW, pad, t0, count, this.zero, v, tab, tmp),
-      output: (t0, count, m) =>
-        k.winograd4Output(m, count, y.c, t0, tilesH, tilesW, y.h, y.w, layer.bias, 1, y.ptr, y.c, tmp),
+        k.winograd6x6Input(x.ptr, x.h, x.w, cin, tilesH, tilesW, m, pad, t0, count, this.zero, v, tab, tmp),
+      output: (t0, count, mat) =>
+        output(mat, count, y.c, t0, tilesH, tilesW, y.h, y.w, layer.bias, 1, y.ptr, y.c, tmp),
     });
   }
 
   /** A 1x7 / 7x1 / 1x3 / 3x1 stride-1 conv as 1D Winograd along its long axis. */
-  #runWinograd1d(
+  #runWinogradVariant(
     layer: PackedConv,
-    method: { variant: Winograd1d; alongW: boolean },
+    method: { variant: WinogradVariant; alongW: boolean },
     x: Act,
     y: Act,
   ): void {

@@ -287,9 +287,9 @@ export function copyRows(x: usize, rows: i32, c: i32, y: usize, ldy: i32): void 
 // ---------------------------------------------------------------------------------------------------------
 // Winograd F(4x4, 3x3) for the 3x3 stride-1 convolutions (Lavin & Gray 2016, interpolation points 0, 1, -1,
 // 2, -2 and infinity): a 4x4 output tile from a 6x6 input tile with 36 multiplications per (input, output)
-// channel pair instead of 144. The caller transforms the weights once (U = G g G^T, wasm_network.ts), runs
-// winograd4Input on a block of tiles, one GEMM per tile position xi (36 of them, convStrip as a 1x1 conv:
-// M_xi = V_xi U_xi), then winograd4Output. Each transform runs as two passes of six vectors (columns, then
+// channel pair instead of 144; with the same points, F(2x2, 5x5) for the 5x5 ones (36 instead of 100). The caller transforms the weights once (U = G g G^T, wasm_network.ts), runs
+// winograd6x6Input on a block of tiles, one GEMM per tile position xi (36 of them, convStrip as a 1x1 conv:
+// M_xi = V_xi U_xi), then winograd4x4Output (or winograd2x2Output). Each transform runs as two passes of six vectors (columns, then
 // rows) through a small scratch area so the working set fits the 16 SIMD registers.
 // ---------------------------------------------------------------------------------------------------------
 
@@ -301,16 +301,19 @@ function winoPtr(x: usize, rowImg: i32, iy: i32, ix: i32, inH: i32, inW: i32, c4
 }
 
 /**
- * V = B^T d B for the tiles [tile0, tile0 + count) (tile (ty, tx) reads input rows 4ty - pad .. 4ty - pad + 5,
- * zero outside): writes v[xi][t][c], 36 matrices of count x c. `tab` is scratch for 36 u32, `tmp` for 36 v128.
+ * V = B^T d B for the tiles [tile0, tile0 + count) of 6x6 input tiles, m output pixels apart (tile (ty, tx)
+ * reads input rows m ty - pad .. m ty - pad + 5, zero outside): writes v[xi][t][c], 36 matrices of count x c.
+ * `tab` is scratch for 36 u32, `tmp` for 36 v128. B depends only on the points, so F(4x4, 3x3) (m = 4) and
+ * F(2x2, 5x5) (m = 2) share it.
  */
-export function winograd4Input(
+export function winograd6x6Input(
   x: usize,
   inH: i32,
   inW: i32,
   c: i32,
   tilesH: i32,
   tilesW: i32,
+  m: i32,
   pad: i32,
   tile0: i32,
   count: i32,
@@ -335,8 +338,8 @@ export function winograd4Input(
     const rem = tile - img * perImage;
     const ty = rem / tilesW;
     const rowImg = img * inH;
-    const y0 = ty * 4 - pad;
-    const x0 = (rem - ty * tilesW) * 4 - pad;
+    const y0 = ty * m - pad;
+    const x0 = (rem - ty * tilesW) * m - pad;
     for (let k = 0; k < 6; k++) {
       for (let j = 0; j < 6; j++) {
         store<u32>(tab + (<usize>(6 * k + j) << 2), <u32>winoPtr(x, rowImg, y0 + k, x0 + j, inH, inW, c4, zero));
@@ -377,11 +380,11 @@ export function winograd4Input(
 }
 
 /**
- * Y = A^T M A + bias (then ReLU when relu != 0) for the tiles [tile0, tile0 + count) of F(4x4, 3x3): reads
- * m[xi][t][cout], writes the in-bounds pixels of each 4x4 tile to y (row stride ldy). `tmp`: 24 v128 scratch.
+ * F(4x4, 3x3)'s Y = A^T M A + bias (then ReLU when relu != 0) for the tiles [tile0, tile0 + count): reads
+ * mat[xi][t][cout], writes the in-bounds pixels of each 4x4 tile to y (row stride ldy). `tmp`: 24 v128 scratch.
  */
-export function winograd4Output(
-  m: usize,
+export function winograd4x4Output(
+  mat: usize,
   count: i32,
   cout: i32,
   tile0: i32,
@@ -419,7 +422,7 @@ export function winograd4Output(
     const base = y + <usize>((img * outH + oy) * outW + ox) * ldy4;
     const rowBytes = <usize>outW * ldy4;
     for (let ch: usize = 0; ch < c4; ch += 16) {
-      const src = m + <usize>t * c4 + ch;
+      const src = mat + <usize>t * c4 + ch;
       const b = v128.load(bias + ch);
       for (let j = 0; j < 6; j++) {
         const m0 = v128.load(src + <usize>(0 + j) * plane);
@@ -460,6 +463,79 @@ export function winograd4Output(
           let y = f32x4.add(f32x4.add(f32x4.relaxed_madd(r4, km8, f32x4.relaxed_madd(r3, k8, f32x4.sub(r1, r2))), r5), b);
           if (relu) y = f32x4.max(y, zero4);
           v128.store(rowOut + 3 * ldy4, y);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * F(2x2, 5x5)'s output transform (its A^T is not the first rows of F(4x4, 3x3)'s: the infinity point enters
+ * the last output row): as winograd6x6Output for 2x2 tiles, inputs from winograd6x6Input with m = 2.
+ */
+export function winograd2x2Output(
+  mat: usize,
+  count: i32,
+  cout: i32,
+  tile0: i32,
+  tilesH: i32,
+  tilesW: i32,
+  outH: i32,
+  outW: i32,
+  bias: usize,
+  relu: i32,
+  y: usize,
+  ldy: i32,
+  tmp: usize,
+): void {
+  const km2 = f32x4.splat(-2.0);
+  const k2 = f32x4.splat(2.0);
+  const c4 = <usize>cout << 2;
+  const plane = <usize>count * c4;
+  const ldy4 = <usize>ldy << 2;
+  const perImage = tilesH * tilesW;
+  const zero4 = f32x4.splat(0);
+  for (let t = 0; t < count; t++) {
+    const tile = tile0 + t;
+    const img = tile / perImage;
+    const rem = tile - img * perImage;
+    const ty = rem / tilesW;
+    const oy = ty * 2;
+    const ox = (rem - ty * tilesW) * 2;
+    const rowsIn = min(2, outH - oy);
+    const colsIn = min(2, outW - ox);
+    const base = y + <usize>((img * outH + oy) * outW + ox) * ldy4;
+    const rowBytes = <usize>outW * ldy4;
+    for (let ch: usize = 0; ch < c4; ch += 16) {
+      const src = mat + <usize>t * c4 + ch;
+      const b = v128.load(bias + ch);
+      for (let j = 0; j < 6; j++) {
+        const m0 = v128.load(src + <usize>(0 + j) * plane);
+        const m1 = v128.load(src + <usize>(6 + j) * plane);
+        const m2 = v128.load(src + <usize>(12 + j) * plane);
+        const m3 = v128.load(src + <usize>(18 + j) * plane);
+        const m4 = v128.load(src + <usize>(24 + j) * plane);
+        const m5 = v128.load(src + <usize>(30 + j) * plane);
+        v128.store(tmp + (<usize>(0 + j) << 4), f32x4.add(f32x4.add(f32x4.add(f32x4.add(m0, m1), m2), m3), m4));
+        v128.store(tmp + (<usize>(6 + j) << 4), f32x4.add(f32x4.relaxed_madd(m4, km2, f32x4.relaxed_madd(m3, k2, f32x4.sub(m1, m2))), m5));
+      }
+      for (let i = 0; i < rowsIn; i++) {
+        const r0 = v128.load(tmp + (<usize>(6 * i + 0) << 4));
+        const r1 = v128.load(tmp + (<usize>(6 * i + 1) << 4));
+        const r2 = v128.load(tmp + (<usize>(6 * i + 2) << 4));
+        const r3 = v128.load(tmp + (<usize>(6 * i + 3) << 4));
+        const r4 = v128.load(tmp + (<usize>(6 * i + 4) << 4));
+        const r5 = v128.load(tmp + (<usize>(6 * i + 5) << 4));
+        const rowOut = base + <usize>i * rowBytes + ch;
+        if (0 < colsIn) {
+          let y = f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.add(r0, r1), r2), r3), r4), b);
+          if (relu) y = f32x4.max(y, zero4);
+          v128.store(rowOut + 0 * ldy4, y);
+        }
+        if (1 < colsIn) {
+          let y = f32x4.add(f32x4.add(f32x4.relaxed_madd(r4, km2, f32x4.relaxed_madd(r3, k2, f32x4.sub(r1, r2))), r5), b);
+          if (relu) y = f32x4.max(y, zero4);
+          v128.store(rowOut + 1 * ldy4, y);
         }
       }
     }

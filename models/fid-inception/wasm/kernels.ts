@@ -23,6 +23,23 @@ export type Winograd1dInput = (
   tab: number,
 ) => void;
 
+/** A 2D Winograd output transform for 6x6 input tiles (see inception_kernels.as). */
+export type Winograd2dOutput = (
+  mat: number,
+  count: number,
+  cout: number,
+  tile0: number,
+  tilesH: number,
+  tilesW: number,
+  outH: number,
+  outW: number,
+  bias: number,
+  relu: number,
+  y: number,
+  ldy: number,
+  tmp: number,
+) => void;
+
 /** A 1D Winograd output transform (see inception_kernels.as). */
 export type Winograd1dOutput = (
   m: number,
@@ -83,13 +100,14 @@ export interface InceptionKernels {
   ): void;
   avgPool3(x: number, h: number, w: number, c: number, line0: number, line1: number, y: number): void;
   copyRows(x: number, rows: number, c: number, y: number, ldy: number): void;
-  winograd4Input(
+  winograd6x6Input(
     x: number,
     inH: number,
     inW: number,
     c: number,
     tilesH: number,
     tilesW: number,
+    m: number,
     pad: number,
     tile0: number,
     count: number,
@@ -102,21 +120,8 @@ export interface InceptionKernels {
   winograd3x7Output: Winograd1dOutput;
   winograd4x3Input: Winograd1dInput;
   winograd4x3Output: Winograd1dOutput;
-  winograd4Output(
-    m: number,
-    count: number,
-    cout: number,
-    tile0: number,
-    tilesH: number,
-    tilesW: number,
-    outH: number,
-    outW: number,
-    bias: number,
-    relu: number,
-    y: number,
-    ldy: number,
-    tmp: number,
-  ): void;
+  winograd4x4Output: Winograd2dOutput;
+  winograd2x2Output: Winograd2dOutput;
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -3,7 +3,8 @@
  * (inception_kernels.as), computed once when the network is built.
  *
  * - direct: panels of PANEL output channels, each tap-major then input-channel-major (convStrip's layout).
- * - winograd2d (3x3, stride 1): Winograd F(4x4, 3x3), the 36 matrices U_xi = (G g G^T)[xi].
+ * - winograd2d (3x3 or 5x5, stride 1): Winograd F(4x4, 3x3) or F(2x2, 5x5) (6x6 input tiles, the same points),
+ *   the 36 matrices U_xi = (G g G^T)[xi].
  * - winograd1d (1x7 / 7x1 and 1x3 / 3x1, stride 1): F(3, 7) or F(4, 3) along the kernel's long axis, the
  *   alpha matrices U_xi = (G g)[xi].
  * Each U_xi ([cin][cout]) is packed as a 1x1 conv, so one GEMM kernel serves every method. The transforms of
@@ -14,8 +15,8 @@ import type { ConvSpec } from "../blocks.ts";
 /** Output channels per packed panel: the kernel's register tile is 6 rows x 8 channels. */
 export const PANEL = 8;
 
-/** A 1D Winograd variant: m outputs per tile from a kernel of r taps, with its weight transform G. */
-export interface Winograd1d {
+/** A Winograd variant: m outputs per tile (per axis) from a kernel of r taps, with its weight transform G. */
+export interface WinogradVariant {
   m: number;
   r: number;
   /** alpha x r, alpha = m + r - 1 (matches the kernels' B^T and A^T: same Toom-Cook construction). */
@@ -25,26 +26,46 @@ export interface Winograd1d {
 /** How a conv runs. */
 export type ConvMethod =
   | { kind: "direct" }
-  | { kind: "winograd2d" }
-  | { kind: "winograd1d"; variant: Winograd1d; alongW: boolean };
+  | { kind: "winograd2d"; variant: WinogradVariant }
+  | { kind: "winograd1d"; variant: WinogradVariant; alongW: boolean };
 
-/** F(4x4, 3x3)'s G (6 x 3), Lavin & Gray's, interpolation points 0, 1, -1, 2, -2 and infinity. */
-const G_4X4_3X3: readonly (readonly number[])[] = [
-  [1 / 4, 0, 0],
-  [-1 / 6, -1 / 6, -1 / 6],
-  [-1 / 6, 1 / 6, -1 / 6],
-  [1 / 24, 1 / 12, 1 / 6],
-  [1 / 24, -1 / 12, 1 / 6],
-  [0, 0, 1],
-];
+/**
+ * F(4x4, 3x3), Lavin & Gray's G (6 x 3), interpolation points 0, 1, -1, 2, -2 and infinity. The kernels' B^T
+ * is Lavin's, whose rows for the points 1 and -1 have the opposite sign of the plain Toom-Cook ones: G's rows
+ * 1 and 2 carry that sign here and below.
+ */
+export const WINOGRAD_4X4_3X3: WinogradVariant = {
+  m: 4,
+  r: 3,
+  g: [
+    [1 / 4, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6],
+    [1 / 24, -1 / 12, 1 / 6],
+    [0, 0, 1],
+  ],
+};
 
-/** Side of F(4x4, 3x3)'s output tile and input tile. */
-export const WINOGRAD2D_M = 4;
-/** Input tile side of F(4x4, 3x3). */
+/** F(2x2, 5x5), the same points (6 x 5). */
+export const WINOGRAD_2X2_5X5: WinogradVariant = {
+  m: 2,
+  r: 5,
+  g: [
+    [1 / 4, 0, 0, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6, 1 / 3, 2 / 3],
+    [1 / 24, -1 / 12, 1 / 6, -1 / 3, 2 / 3],
+    [0, 0, 0, 0, 1],
+  ],
+};
+
+/** Input tile side of the 2D variants. */
 export const WINOGRAD2D_ALPHA = 6;
 
 /** F(3, 7), points 0, 1, -1, 2, -2, 1/2, -1/2, 3 and infinity (G's rows carry B^T's denominators). */
-export const WINOGRAD_3X7: Winograd1d = {
+export const WINOGRAD_3X7: WinogradVariant = {
   m: 3,
   r: 7,
   g: [
@@ -61,7 +82,7 @@ export const WINOGRAD_3X7: Winograd1d = {
 };
 
 /** F(4, 3), points 0, 1, -1, 2, -2 and infinity. */
-export const WINOGRAD_4X3: Winograd1d = {
+export const WINOGRAD_4X3: WinogradVariant = {
   m: 4,
   r: 3,
   g: [
@@ -78,7 +99,8 @@ export const WINOGRAD_4X3: Winograd1d = {
 export function convMethod(spec: ConvSpec): ConvMethod {
   const [kh, kw] = spec.kernel;
   if (spec.stride !== 1) return { kind: "direct" };
-  if (kh === 3 && kw === 3) return { kind: "winograd2d" };
+  if (kh === 3 && kw === 3) return { kind: "winograd2d", variant: WINOGRAD_4X4_3X3 };
+  if (kh === 5 && kw === 5) return { kind: "winograd2d", variant: WINOGRAD_2X2_5X5 };
   const long = Math.max(kh, kw);
   if (Math.min(kh, kw) === 1 && (long === 7 || long === 3)) {
     return { kind: "winograd1d", variant: long === 7 ? WINOGRAD_3X7 : WINOGRAD_4X3, alongW: kh === 1 };
@@ -89,8 +111,8 @@ export function convMethod(spec: ConvSpec): ConvMethod {
 /** The conv's HWIO [kh, kw, cin, cout] weights in the layout its method's kernels read. */
 export function packConv(w: Float32Array, spec: ConvSpec): Float32Array {
   const method = convMethod(spec);
-  if (method.kind === "winograd2d") return packWinograd2d(w, spec);
-  if (method.kind === "winograd1d") return packWinograd1d(w, spec, method.variant.g);
+  if (method.kind === "winograd2d") return packWinograd2d(w, spec, method.variant.g);
+  if (method.kind === "winograd1d") return packWinogradVariant(w, spec, method.variant.g);
   return packPanels(w, spec);
 }
 
@@ -125,23 +147,26 @@ function packPositions(u: Float64Array, positions: number, spec: ConvSpec): Floa
   return out;
 }
 
-/** 3x3 weights -> F(4x4, 3x3)'s 36 matrices U_xi = (G g G^T)[xi], packed. */
-function packWinograd2d(w: Float32Array, spec: ConvSpec): Float32Array {
+/** r x r weights -> the 36 matrices U_xi = (G g G^T)[xi] of a 2D variant (G: 6 x r), packed. */
+function packWinograd2d(w: Float32Array, spec: ConvSpec, gm: readonly (readonly number[])[]): Float32Array {
   const cin = spec.inChannels, cout = spec.outChannels;
-  const a = WINOGRAD2D_ALPHA, gm = G_4X4_3X3;
+  const a = gm.length, r = gm[0].length;
   const u = new Float64Array(a * a * cin * cout);
-  const g = new Float64Array(9), gg = new Float64Array(3 * a);
+  const g = new Float64Array(r * r), gg = new Float64Array(a * r);
   for (let ci = 0; ci < cin; ci++) {
     for (let co = 0; co < cout; co++) {
-      for (let t = 0; t < 9; t++) g[t] = w[(t * cin + ci) * cout + co];
-      for (let i = 0; i < a; i++) { // G g: a x 3
-        for (let j = 0; j < 3; j++) {
-          gg[3 * i + j] = gm[i][0] * g[j] + gm[i][1] * g[3 + j] + gm[i][2] * g[6 + j];
+      for (let t = 0; t < r * r; t++) g[t] = w[(t * cin + ci) * cout + co];
+      gg.fill(0);
+      for (let i = 0; i < a; i++) { // G g: a x r
+        for (let k = 0; k < r; k++) {
+          const c = gm[i][k];
+          if (c !== 0) { for (let j = 0; j < r; j++) gg[r * i + j] += c * g[r * k + j]; }
         }
       }
       for (let i = 0; i < a; i++) { // (G g) G^T: a x a
         for (let j = 0; j < a; j++) {
-          const v = gg[3 * i] * gm[j][0] + gg[3 * i + 1] * gm[j][1] + gg[3 * i + 2] * gm[j][2];
+          let v = 0;
+          for (let k = 0; k < r; k++) v += gg[r * i + k] * gm[j][k];
           u[((a * i + j) * cin + ci) * cout + co] = v;
         }
       }
@@ -151,7 +176,11 @@ function packWinograd2d(w: Float32Array, spec: ConvSpec): Float32Array {
 }
 
 /** A 1 x r or r x 1 kernel (taps in order along its long axis) -> the alpha matrices U_xi = (G g)[xi], packed. */
-function packWinograd1d(w: Float32Array, spec: ConvSpec, gm: readonly (readonly number[])[]): Float32Array {
+function packWinogradVariant(
+  w: Float32Array,
+  spec: ConvSpec,
+  gm: readonly (readonly number[])[],
+): Float32Array {
   const cin = spec.inChannels, cout = spec.outChannels;
   const r = gm[0].length, a = gm.length;
   const size = cin * cout;

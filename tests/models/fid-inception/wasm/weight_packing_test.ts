@@ -5,21 +5,27 @@ import {
   convMethod,
   packConv,
   packPanels,
-  type Winograd1d,
+  WINOGRAD_2X2_5X5,
   WINOGRAD_3X7,
   WINOGRAD_4X3,
+  WINOGRAD_4X4_3X3,
+  type WinogradVariant,
 } from "../../../../models/fid-inception/wasm/weight_packing.ts";
 import { convSpec } from "../../../../models/fid-inception/blocks.ts";
 
 const spec = (name: string) => FID_INCEPTION_CONVS.find((s) => s.name === name)!;
 
-Deno.test("3x3 stride-1 convs run as F(4x4, 3x3), 1x7/7x1 as F(3, 7), 1x3/3x1 as F(4, 3), the rest directly", () => {
+Deno.test("3x3 / 5x5 stride-1 convs run as F(4x4, 3x3) / F(2x2, 5x5), 1x7 as F(3, 7), 1x3 as F(4, 3), the rest directly", () => {
   assert.equal(convMethod(spec("Conv2d_4a_3x3")).kind, "winograd2d");
   assert.equal(convMethod(spec("Mixed_5b.branch3x3dbl_3")).kind, "winograd2d");
   for (const strided of ["Conv2d_1a_3x3", "Mixed_6a.branch3x3", "Mixed_7a.branch7x7x3_4"]) {
     assert.equal(convMethod(spec(strided)).kind, "direct", strided);
   }
-  assert.equal(convMethod(spec("Mixed_5b.branch5x5_2")).kind, "direct");
+  assert.deepEqual(convMethod(spec("Mixed_5b.branch5x5_2")), {
+    kind: "winograd2d",
+    variant: WINOGRAD_2X2_5X5,
+  });
+  assert.deepEqual(convMethod(spec("Conv2d_2b_3x3")), { kind: "winograd2d", variant: WINOGRAD_4X4_3X3 });
   assert.equal(convMethod(spec("Mixed_5b.branch1x1")).kind, "direct");
   assert.deepEqual(convMethod(spec("Mixed_6b.branch7x7_2")), {
     kind: "winograd1d",
@@ -38,12 +44,12 @@ Deno.test("3x3 stride-1 convs run as F(4x4, 3x3), 1x7/7x1 as F(3, 7), 1x3/3x1 as
   });
   const counts = { direct: 0, winograd2d: 0, winograd1d: 0 };
   for (const s of FID_INCEPTION_CONVS) counts[convMethod(s).kind]++;
-  // 94 convs: 12 3x3 stride 1; 1x7/7x1: 4 per Mixed_6b-6e x 6 + 2 in Mixed_7a; 1x3/3x1: 4 in each of 7b, 7c.
-  assert.deepEqual(counts, { direct: 94 - 12 - 26 - 8, winograd2d: 12, winograd1d: 34 });
+  // 94 convs: 12 3x3 stride 1 and 3 5x5; 1x7/7x1: 6 per Mixed_6b-6e + 2 in Mixed_7a; 1x3/3x1: 4 in 7b, 7c.
+  assert.deepEqual(counts, { direct: 94 - 15 - 26 - 8, winograd2d: 15, winograd1d: 34 });
 });
 
 /** Each finite point's row of G is proportional to (1, p, p^2, ...): checks every transcribed fraction. */
-function assertToomCookRows(v: Winograd1d, points: number[]) {
+function assertToomCookRows(v: WinogradVariant, points: number[]) {
   assert.equal(v.g.length, v.m + v.r - 1);
   for (const [j, p] of points.entries()) {
     const row = v.g[j];
@@ -59,9 +65,18 @@ function assertToomCookRows(v: Winograd1d, points: number[]) {
   );
 }
 
-Deno.test("the 1D Winograd tables are Toom-Cook rows at their documented points", () => {
+Deno.test("the Winograd tables are Toom-Cook rows at their documented points", () => {
   assertToomCookRows(WINOGRAD_3X7, [0, 1, -1, 2, -2, 1 / 2, -1 / 2, 3]);
   assertToomCookRows(WINOGRAD_4X3, [0, 1, -1, 2, -2]);
+  assertToomCookRows(WINOGRAD_4X4_3X3, [0, 1, -1, 2, -2]);
+  assertToomCookRows(WINOGRAD_2X2_5X5, [0, 1, -1, 2, -2]);
+  // The 2D tables share the kernels' B^T, so each point's row has the same scale in both (first entry; the
+  // infinity row's last).
+  for (let j = 0; j < 6; j++) {
+    const a = WINOGRAD_4X4_3X3.g[j], b = WINOGRAD_2X2_5X5.g[j];
+    const [x, y] = j < 5 ? [a[0], b[0]] : [a[2], b[4]];
+    assert.ok(Math.abs(x - y) < 1e-15, `row ${j}: ${x} vs ${y}`);
+  }
 });
 
 Deno.test("direct packing puts W[dy][dx][ci][8p + j] at panel p, tap, channel, lane j", () => {
