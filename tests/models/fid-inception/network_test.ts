@@ -22,6 +22,8 @@ import {
 } from "./_reference.ts";
 
 const WEIGHTS = randomWeights(2024);
+// Both engines: the tfjs network and the WebAssembly SIMD one (wasm_network_test.ts covers the rest of it).
+const BUILDERS = { tfjs: buildFidInception, simd: buildFidInceptionWasm } as const;
 const OUTPUTS = ["pool0", "pool1", "pool2", "pool3", "logits"] as const;
 const DIMS = { pool0: 64, pool1: 192, pool2: 768, pool3: 2048, logits: 1008 };
 
@@ -108,10 +110,12 @@ for (const backend of ["wasm", "cpu"] as const) {
   });
 }
 
-Deno.test("[wasm] a non-square 139x107 input (Mixed_7b/7c at 3x2, so their padding matters) matches the reference", async () => {
-  const img = randomImg(139, 107, 3, 3);
-  const want = naiveFidInception(img, WEIGHTS);
-  await withNetwork("wasm", async (net) => {
+for (const [engine, build] of Object.entries(BUILDERS)) {
+  Deno.test(`[${engine}] a non-square 139x107 input (Mixed_7b/7c at 3x2, so their padding matters) matches the reference`, async () => {
+    await useBackend("wasm");
+    const img = randomImg(139, 107, 3, 3);
+    const want = naiveFidInception(img, WEIGHTS);
+    const net = build(WEIGHTS);
     const x = toTensor([img]);
     const got = net.run(x, ["pool2", "pool3", "logits"]);
     assert.deepEqual(Object.keys(got).sort(), ["logits", "pool2", "pool3"]);
@@ -120,8 +124,9 @@ Deno.test("[wasm] a non-square 139x107 input (Mixed_7b/7c at 3x2, so their paddi
       assert.ok(err < 1e-4, `${name}: relative error ${err}`);
     }
     tf.dispose([x, ...Object.values(got)]);
+    net.dispose();
   });
-});
+}
 
 Deno.test("[wasm] 299x299 gives [n, 64/192/768/2048/1008]; each image's features do not depend on its batch", async () => {
   await withNetwork("wasm", async (net) => {
@@ -162,9 +167,6 @@ Deno.test("[wasm] pool0 alone stops after the first block and equals the full ru
     tf.dispose([x, ...Object.values(only), ...Object.values(full)]);
   });
 });
-
-// Both engines: the tfjs network and the WebAssembly SIMD one (wasm_network_test.ts covers the rest of it).
-const BUILDERS = { tfjs: buildFidInception, simd: buildFidInceptionWasm } as const;
 
 for (const [engine, build] of Object.entries(BUILDERS)) {
   Deno.test(`[${engine}] logits ignore fc.bias (pool3 @ fc.weight^T, the TF Inception Score convention)`, async () => {
