@@ -86,6 +86,15 @@ export const FID_INCEPTION_OUTPUTS: readonly FidInceptionOutput[] = [
   "logits",
 ];
 
+/** Width of each output. */
+export const FID_INCEPTION_DIMS: Readonly<Record<FidInceptionOutput, number>> = {
+  pool0: 64,
+  pool1: 192,
+  pool2: 768,
+  pool3: 2048,
+  logits: FID_INCEPTION_CLASSES,
+};
+
 /** The requested outputs of one forward pass, each [n, dim]; the caller disposes them. */
 export type FidInceptionFeatures = Partial<Record<FidInceptionOutput, tf.Tensor2D>>;
 

@@ -20,6 +20,7 @@ import {
   checkNetworkInput,
   FID_INCEPTION_CLASSES,
   FID_INCEPTION_CONVS,
+  FID_INCEPTION_DIMS,
   FID_INCEPTION_OUTPUTS,
   FID_INCEPTION_POOLS,
   type FidInceptionFeatures,
@@ -75,6 +76,7 @@ const PANEL_GROUP_BYTES = 256 << 10;
 const WINOGRAD_BLOCK_TILES = 48;
 const PAGE = 65536;
 const ZERO_FLOATS = 2048; // the widest conv input (Mixed_7c) and the 1008 logits' zero bias
+
 /** True when this engine can run here (WebAssembly with SIMD and relaxed SIMD). */
 export function wasmInceptionAvailable(): boolean {
   return inceptionKernelsAvailable();
@@ -151,15 +153,8 @@ export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwo
     const want = new Set(outputs);
     const last = lastStageFor(want);
     const [n, h, w] = x.shape;
-    const dims: Record<FidInceptionOutput, number> = {
-      pool0: 64,
-      pool1: 192,
-      pool2: 768,
-      pool3: 2048,
-      logits: FID_INCEPTION_CLASSES,
-    };
     const out = new Map<FidInceptionOutput, Float32Array>();
-    for (const name of want) out.set(name, new Float32Array(n * dims[name]));
+    for (const name of want) out.set(name, new Float32Array(n * FID_INCEPTION_DIMS[name]));
     if (n > 0 && last >= 0) {
       const input = x.dataSync() as Float32Array;
       const chunk = Math.min(n, WASM_INCEPTION_CHUNK);
@@ -178,7 +173,7 @@ export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwo
       }
     }
     const result: FidInceptionFeatures = {};
-    for (const [name, data] of out) result[name] = tf.tensor2d(data, [n, dims[name]]);
+    for (const [name, data] of out) result[name] = tf.tensor2d(data, [n, FID_INCEPTION_DIMS[name]]);
     return result;
   };
 
@@ -294,7 +289,8 @@ class Engine {
   conv(name: string, x: Act): Act {
     const layer = this.packed.get(name);
     if (!layer) throw new Error(`FID InceptionV3 has no conv "${name}"`);
-    const { kernel: [kh, kw], stride, padding: [ph, pw], outChannels } = layer.spec;
+    const { kernel: [kh, kw], stride, padding: [ph, pw], inChannels, outChannels } = layer.spec;
+    if (x.c !== inChannels) throw new Error(`${name}: input has ${x.c} channels, not ${inChannels}`);
     const y = this.#alloc(
       x.n,
       Math.floor((x.h + 2 * ph - kh) / stride) + 1,
@@ -302,7 +298,7 @@ class Engine {
       outChannels,
     );
     if (layer.method.kind === "winograd2d") this.#runWinograd2d(layer, layer.method.variant, x, y);
-    else if (layer.method.kind === "winograd1d") this.#runWinogradVariant(layer, layer.method, x, y);
+    else if (layer.method.kind === "winograd1d") this.#runWinograd1d(layer, layer.method, x, y);
     else if (!this.measuring) this.#runConv(layer, x, y, y.ptr, outChannels, true);
     return y;
   }
@@ -314,9 +310,6 @@ class Engine {
 
   #runConv(layer: PackedConv, x: Act, y: Act, dst: number, ldy: number, relu: boolean): void {
     const { kernel: [kh, kw], stride, padding: [ph, pw], inChannels } = layer.spec;
-    if (x.c !== inChannels) {
-      throw new Error(`${layer.spec.name}: input has ${x.c} channels, not ${inChannels}`);
-    }
     const geometry = { kh, kw, stride, ph, pw };
     this.#gemm(x.ptr, x.h, x.w, inChannels, y, geometry, layer.weights, layer.bias, relu, dst, ldy);
   }
@@ -390,7 +383,7 @@ class Engine {
   }
 
   /** A 1x7 / 7x1 / 1x3 / 3x1 stride-1 conv as 1D Winograd along its long axis. */
-  #runWinogradVariant(
+  #runWinograd1d(
     layer: PackedConv,
     method: { variant: WinogradVariant; alongW: boolean },
     x: Act,
@@ -430,7 +423,6 @@ class Engine {
     },
   ): void {
     const { inChannels: cin, outChannels: cout } = layer.spec;
-    if (x.c !== cin) throw new Error(`${layer.spec.name}: input has ${x.c} channels, not ${cin}`);
     const block = Math.min(WINOGRAD_BLOCK_TILES, tiles);
     const v = this.#allocBytes(positions * block * cin * 4);
     const m = this.#allocBytes(positions * block * cout * 4);
