@@ -12,6 +12,7 @@ import {
 } from "../models/runtime/backend.ts";
 import {
   FID_WEIGHTS_ENV,
+  type InceptionEngine,
   inceptionEngine,
   resolveFidInceptionWeights,
 } from "../models/fid-inception/loader.ts";
@@ -56,8 +57,8 @@ export interface ExtractionOptions {
 export interface Extraction extends ExtractionOptions {
   /** The backend the workers run on. */
   backend: BackendName;
-  /** What runs the network there: fid-inception's own SIMD kernels ("simd") or tfjs ops. */
-  engine: "simd" | "tfjs";
+  /** What runs the network (fid-inception: see inceptionEngine; other models: tfjs ops). */
+  engine: InceptionEngine;
   pool: ExtractorPool;
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ import {
   extractInChunks,
   imagesPerSlice,
 } from "../runtime/backend.ts";
+import { loadOpenBlas, OPENBLAS_ENV, openBlasUnavailableReason } from "../runtime/openblas.ts";
 import { FidInceptionExtractor } from "./extractor.ts";
 import { buildFidInception } from "./network.ts";
 import { buildFidInceptionWasm, wasmInceptionAvailable } from "./wasm_network.ts";
@@ -38,7 +39,7 @@ import {
 /** Environment variable naming a .pth or a folder of converted weights to use instead of the data dir's. */
 export const FID_WEIGHTS_ENV = "FIDSTREAM_FID_WEIGHTS";
 
-/** Environment variable choosing the CPU network: "simd" (default) or "tfjs" (see inceptionEngine). */
+/** Environment variable choosing the CPU network: "blas", "simd" or "tfjs" (default: see inceptionEngine). */
 export const INCEPTION_ENGINE_ENV = "FIDSTREAM_INCEPTION_ENGINE";
 
 /** Images per forward pass unless WebGPU's buffer limit asks for fewer (bounds memory, not the result). */
@@ -184,25 +185,43 @@ export async function loadFidInception(opts: FidInceptionLoadOptions = {}): Prom
     throw e;
   }
   const batchSize = opts.batchSize ?? FID_INCEPTION_DEFAULT_BATCH;
-  const network = inceptionEngine(currentBackendInfo().name) === "simd"
-    ? buildFidInceptionWasm(weights)
-    : buildFidInception(weights);
+  const engine = inceptionEngine(currentBackendInfo().name);
+  const network = engine === "tfjs"
+    ? buildFidInception(weights)
+    : buildFidInceptionWasm(weights, { blas: engine === "blas" ? loadOpenBlas() : null });
   return fidInceptionSpace(new FidInceptionExtractor(network, { batchSize }), { batchSize });
 }
 
 /**
- * The network that runs on `backend`: on WebGPU the tfjs one (the GPU is the fast path); on wasm/cpu this
- * project's WebAssembly SIMD kernels (wasm_network.ts: faster than tfjs-backend-wasm's convolutions) unless
- * FIDSTREAM_INCEPTION_ENGINE=tfjs or the runtime lacks relaxed SIMD.
+ * What runs the network: "tfjs" (tfjs ops on the backend), "simd" (wasm_network.ts: this project's
+ * WebAssembly SIMD kernels, faster than tfjs-backend-wasm's convolutions) or "blas" (the same network with
+ * its matrix products in OpenBLAS through FFI: faster again where the processor has wider SIMD than
+ * WebAssembly's 128 bits).
  */
-export function inceptionEngine(backend: BackendName): "simd" | "tfjs" {
+export type InceptionEngine = "blas" | "simd" | "tfjs";
+
+/**
+ * The engine for `backend`: on WebGPU tfjs (the GPU is the fast path); on wasm/cpu FIDSTREAM_INCEPTION_ENGINE
+ * when set, else "blas" where OpenBLAS loads, else "simd" (or "tfjs" when the runtime lacks relaxed SIMD).
+ */
+export function inceptionEngine(backend: BackendName): InceptionEngine {
   const raw = Deno.env.get(INCEPTION_ENGINE_ENV)?.trim().toLowerCase();
-  if (raw && raw !== "simd" && raw !== "tfjs") {
+  if (raw && raw !== "blas" && raw !== "simd" && raw !== "tfjs") {
     throw new InvalidInputError(
       "inception_engine_unknown",
-      `${INCEPTION_ENGINE_ENV}=${raw} is not an engine; expected simd or tfjs`,
+      `${INCEPTION_ENGINE_ENV}=${raw} is not an engine; expected blas, simd or tfjs`,
     );
   }
-  if (backend === "webgpu" || raw === "tfjs") return "tfjs";
-  return wasmInceptionAvailable() ? "simd" : "tfjs";
+  if (backend === "webgpu" || raw === "tfjs" || !wasmInceptionAvailable()) return "tfjs";
+  if (raw === "simd") return "simd";
+  if (loadOpenBlas()) return "blas";
+  if (raw === "blas") {
+    throw new InvalidInputError(
+      "openblas_unavailable",
+      `${INCEPTION_ENGINE_ENV}=blas, but OpenBLAS could not be loaded (${openBlasUnavailableReason()}): ` +
+        `install it (Debian: libopenblas0-pthread), point ${OPENBLAS_ENV} at the library, or unset ` +
+        INCEPTION_ENGINE_ENV,
+    );
+  }
+  return "simd";
 }

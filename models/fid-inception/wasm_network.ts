@@ -4,8 +4,10 @@
  * network (network.ts), which stays the WebGPU path and the reference the tests compare this one with.
  *
  * Why not tfjs-backend-wasm on the CPU: its XNNPACK convolutions (no fused multiply-add) ran the network at
- * ~3 images/s per core here, under torch's ~4; the kernels here use relaxed-SIMD fused multiply-add
- * (bench/extraction_bench.ts measures both side by side).
+ * ~3 images/s per core here; the kernels here use relaxed-SIMD fused multiply-add (~6). Given OpenBLAS
+ * (models/runtime/openblas.ts), the matrix products, ~60% of the work, run there instead (AVX-512 where the
+ * processor has it: ~14 images/s per core here) while the transforms, pools and copies stay in WebAssembly.
+ * bench/extraction_bench.ts measures all of them side by side with torch.
  *
  * Memory: one WebAssembly memory per network holds a zero row (padding, and the zero bias of the logits),
  * the packed weights, the pooled features, and two arenas. Forward steps alternate between the arenas: a step
@@ -30,6 +32,7 @@ import {
   lastStageFor,
   takeWeight,
 } from "./network.ts";
+import { memoryAddress, type OpenBlas } from "../runtime/openblas.ts";
 import { fidInceptionStages, type InceptionOps } from "./topology.ts";
 import {
   type InceptionKernels,
@@ -44,6 +47,48 @@ import {
   WINOGRAD2D_ALPHA,
   type WinogradVariant,
 } from "./wasm/weight_packing.ts";
+
+/** Options of buildFidInceptionWasm. */
+export interface WasmInceptionOptions {
+  /**
+   * OpenBLAS (models/runtime/openblas.ts) for the matrix products; the WebAssembly kernels still do every
+   * transform, copy and pool. Without it the WebAssembly GEMM kernel runs them too.
+   */
+  blas?: OpenBlas | null;
+}
+
+/** A conv's shape: kernel, stride and padding (rows, columns). */
+interface Geometry {
+  kh: number;
+  kw: number;
+  stride: number;
+  ph: number;
+  pw: number;
+}
+
+const ONE_BY_ONE: Geometry = { kh: 1, kw: 1, stride: 1, ph: 0, pw: 0 };
+
+/** One conv as a GEMM: the input (byte offset, size), the output shape, weights, epilogue and destination. */
+interface ConvGemm {
+  x: number;
+  inH: number;
+  inW: number;
+  cin: number;
+  y: { n: number; h: number; w: number; c: number };
+  geometry: Geometry;
+  weights: number;
+  bias: number;
+  relu: boolean;
+  /** Where output row 0 goes, with row stride ldy floats. */
+  dst: number;
+  ldy: number;
+}
+
+/** OpenBLAS and the current address of the network's memory (0 in a dry run, which calls no kernel). */
+interface NativeGemm {
+  blas: OpenBlas;
+  base: number;
+}
 
 /** An NHWC activation at byte offset ptr of the network's memory. */
 interface Act {
@@ -74,6 +119,10 @@ const STRIP = 6;
 const PANEL_GROUP_BYTES = 256 << 10;
 /** Winograd tiles transformed at a time (a multiple of STRIP): bounds the V and M scratch per layer. */
 const WINOGRAD_BLOCK_TILES = 48;
+/** The same with OpenBLAS, whose per-call packing wants taller matrices than the WebAssembly kernel. */
+const NATIVE_WINOGRAD_BLOCK_TILES = 192;
+/** Bytes of im2col patch rows per sgemm call (OpenBLAS path; convs that are neither 1x1 nor Winograd). */
+const PATCH_BYTES = 4 << 20;
 const PAGE = 65536;
 const ZERO_FLOATS = 2048; // the widest conv input (Mixed_7c) and the 1008 logits' zero bias
 
@@ -85,7 +134,11 @@ export function wasmInceptionAvailable(): boolean {
 const align = (x: number, to: number) => Math.ceil(x / to) * to;
 
 /** Builds the network on the WebAssembly kernels from folded weights (validated as network.ts does). */
-export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwork {
+export function buildFidInceptionWasm(
+  weights: FoldedWeights,
+  opts: WasmInceptionOptions = {},
+): FidInceptionNetwork {
+  const blas = opts.blas ?? null;
   if (!wasmInceptionAvailable()) {
     throw new UnprocessableError(
       "wasm_simd_unavailable",
@@ -108,7 +161,7 @@ export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwo
   let top = zero + 4 * ZERO_FLOATS;
   const layout: { spec: ConvSpec; packed: Float32Array; bias: Float32Array | null; at: number }[] = [];
   const place = (spec: ConvSpec, hwio: Float32Array, bias: Float32Array | null) => {
-    const packed = packConv(hwio, spec);
+    const packed = packConv(hwio, spec, blas ? "rows" : "panels");
     const at = top;
     top = align(at + 4 * (packed.length + (bias?.length ?? 0)), 64);
     layout.push({ spec, packed, bias, at });
@@ -159,15 +212,18 @@ export function buildFidInceptionWasm(weights: FoldedWeights): FidInceptionNetwo
       const input = x.dataSync() as Float32Array;
       const chunk = Math.min(n, WASM_INCEPTION_CHUNK);
       // Dry run: the arena size a chunk needs at this input size (the memory only ever grows).
-      const need = forward(new Engine(k, packed, zero, 0, 0, true), chunk, h, w, last, null, null);
+      const dry = blas ? { blas, base: 0 } : null;
+      const need = forward(new Engine(k, packed, zero, 0, 0, true, dry), chunk, h, w, last, null, null);
       if (need > arenaBytes) arenaBytes = need;
       const feat = weightsEnd;
       const logits = feat + 4 * chunk * 2048;
       const arena0 = align(logits + 4 * chunk * FID_INCEPTION_CLASSES, 64);
       grow(k, arena0 + 2 * arenaBytes);
+      // Taken after the last grow: the memory does not move again during the chunks.
+      const native = blas ? { blas, base: memoryAddress(k.memory) } : null;
       for (let start = 0; start < n; start += chunk) {
         const count = Math.min(chunk, n - start);
-        const engine = new Engine(k, packed, zero, arena0, arenaBytes, false);
+        const engine = new Engine(k, packed, zero, arena0, arenaBytes, false, native);
         const pixels = input.subarray(start * h * w * 3, (start + count) * h * w * 3);
         forward(engine, count, h, w, last, pixels, { want, out, start, feat, logits });
       }
@@ -249,6 +305,7 @@ class Engine {
     readonly arena0: number,
     readonly arenaBytes: number,
     readonly measuring: boolean,
+    readonly native: NativeGemm | null,
   ) {
     this.ops = {
       conv: (name, x) => this.conv(name, x),
@@ -299,7 +356,10 @@ class Engine {
     );
     if (layer.method.kind === "winograd2d") this.#runWinograd2d(layer, layer.method.variant, x, y);
     else if (layer.method.kind === "winograd1d") this.#runWinograd1d(layer, layer.method, x, y);
-    else if (!this.measuring) this.#runConv(layer, x, y, y.ptr, outChannels, true);
+    else {
+      const patches = this.native && kh * kw > 1 ? this.#allocBytes(PATCH_BYTES) : 0;
+      if (!this.measuring) this.#runConv(layer, x, y, y.ptr, outChannels, true, patches);
+    }
     return y;
   }
 
@@ -308,26 +368,66 @@ class Engine {
     this.#runConv(layer, x, { ptr: dst, n: x.n, h: x.h, w: x.w, c: layer.spec.outChannels }, dst, ldy, relu);
   }
 
-  #runConv(layer: PackedConv, x: Act, y: Act, dst: number, ldy: number, relu: boolean): void {
+  #runConv(layer: PackedConv, x: Act, y: Act, dst: number, ldy: number, relu: boolean, patches = 0): void {
     const { kernel: [kh, kw], stride, padding: [ph, pw], inChannels } = layer.spec;
-    const geometry = { kh, kw, stride, ph, pw };
-    this.#gemm(x.ptr, x.h, x.w, inChannels, y, geometry, layer.weights, layer.bias, relu, dst, ldy);
+    const call: ConvGemm = {
+      x: x.ptr,
+      inH: x.h,
+      inW: x.w,
+      cin: inChannels,
+      y,
+      geometry: { kh, kw, stride, ph, pw },
+      weights: layer.weights,
+      bias: layer.bias,
+      relu,
+      dst,
+      ldy,
+    };
+    this.#convGemm(call, patches);
+  }
+
+  /** The GEMM of a conv on OpenBLAS when the network has it, else on the WebAssembly kernel. */
+  #convGemm(call: ConvGemm, patches = 0): void {
+    if (this.native) this.#nativeGemm(this.native, call, patches);
+    else this.#gemm(call);
+  }
+
+  /**
+   * The conv as OpenBLAS sgemm calls: a 1x1 conv multiplies the activation rows in place; a larger kernel's
+   * output rows are first laid out as im2col patch rows, PATCH_BYTES at a time. Bias and ReLU follow.
+   */
+  #nativeGemm({ blas, base }: NativeGemm, call: ConvGemm, patches: number): void {
+    const { x, inH, inW, cin, y, weights, bias, relu, dst, ldy } = call;
+    const { kh, kw, stride, ph, pw } = call.geometry;
+    const m = y.n * y.h * y.w, n = y.c;
+    if (kh === 1 && kw === 1 && stride === 1 && ph === 0 && pw === 0) {
+      blas.sgemm(m, n, cin, base + x, cin, base + weights, n, base + dst, ldy);
+    } else {
+      const depth = kh * kw * cin;
+      const strip = Math.max(1, Math.floor(PATCH_BYTES / (4 * depth)));
+      for (let row0 = 0; row0 < m; row0 += strip) {
+        const rows = Math.min(strip, m - row0);
+        this.k.im2colRows(x, inH, inW, cin, y.w, y.h * y.w, row0, rows, kh, kw, stride, ph, pw, patches);
+        blas.sgemm(
+          rows,
+          n,
+          depth,
+          base + patches,
+          depth,
+          base + weights,
+          n,
+          base + dst + 4 * row0 * ldy,
+          ldy,
+        );
+      }
+    }
+    if (bias !== this.zero || relu) this.k.biasAct(dst, m, n, ldy, bias, relu ? 1 : 0);
   }
 
   /** convStrip over every row of y and every panel, panel groups outermost (their weights stay cached). */
-  #gemm(
-    x: number,
-    inH: number,
-    inW: number,
-    cin: number,
-    y: { n: number; h: number; w: number; c: number },
-    { kh, kw, stride, ph, pw }: { kh: number; kw: number; stride: number; ph: number; pw: number },
-    weights: number,
-    bias: number,
-    relu: boolean,
-    dst: number,
-    ldy: number,
-  ): void {
+  #gemm(call: ConvGemm): void {
+    const { x, inH, inW, cin, y, weights, bias, relu, dst, ldy } = call;
+    const { kh, kw, stride, ph, pw } = call.geometry;
     const panels = y.c / PANEL;
     const group = Math.max(1, Math.floor(PANEL_GROUP_BYTES / (kh * kw * cin * PANEL * 4)));
     const m = y.n * y.h * y.w;
@@ -374,7 +474,7 @@ class Engine {
     const tmp = this.#allocBytes(positions * 16);
     const k = this.k;
     const output = m === 4 ? k.winograd4x4Output : k.winograd2x2Output;
-    this.#winograd(layer, x, y, positions, x.n * tilesH * tilesW, {
+    this.#winograd(layer, positions, x.n * tilesH * tilesW, {
       input: (t0, count, v) =>
         k.winograd6x6Input(x.ptr, x.h, x.w, cin, tilesH, tilesW, m, pad, t0, count, this.zero, v, tab, tmp),
       output: (t0, count, mat) =>
@@ -399,7 +499,7 @@ class Engine {
     const input = m === 3 ? this.k.winograd3x7Input : this.k.winograd4x3Input;
     const output = m === 3 ? this.k.winograd3x7Output : this.k.winograd4x3Output;
     const cin = layer.spec.inChannels;
-    this.#winograd(layer, x, y, alpha, x.n * tilesH * tilesW, {
+    this.#winograd(layer, alpha, x.n * tilesH * tilesW, {
       input: (t0, count, v) =>
         input(x.ptr, x.h, x.w, cin, tilesH, tilesW, along, ph, pw, t0, count, this.zero, v, tab),
       output: (t0, count, mm) =>
@@ -409,12 +509,10 @@ class Engine {
 
   /**
    * The shared Winograd loop: per block of tiles, the input transform into V, one GEMM per position
-   * (M_xi = V_xi U_xi, convStrip as a 1x1 conv), then the output transform (bias, ReLU) into y.
+   * (M_xi = V_xi U_xi, as a 1x1 conv), then the output transform (bias, ReLU) into y.
    */
   #winograd(
     layer: PackedConv,
-    x: Act,
-    y: Act,
     positions: number,
     tiles: number,
     transform: {
@@ -423,11 +521,10 @@ class Engine {
     },
   ): void {
     const { inChannels: cin, outChannels: cout } = layer.spec;
-    const block = Math.min(WINOGRAD_BLOCK_TILES, tiles);
+    const block = Math.min(this.native ? NATIVE_WINOGRAD_BLOCK_TILES : WINOGRAD_BLOCK_TILES, tiles);
     const v = this.#allocBytes(positions * block * cin * 4);
     const m = this.#allocBytes(positions * block * cout * 4);
     if (this.measuring) return;
-    const oneByOne = { kh: 1, kw: 1, stride: 1, ph: 0, pw: 0 };
     for (let t0 = 0; t0 < tiles; t0 += block) {
       const count = Math.min(block, tiles - t0);
       transform.input(t0, count, v);
@@ -435,7 +532,20 @@ class Engine {
       for (let xi = 0; xi < positions; xi++) {
         const u = layer.weights + xi * cin * cout * 4;
         const vx = v + xi * count * cin * 4;
-        this.#gemm(vx, 1, count, cin, rows, oneByOne, u, this.zero, false, m + xi * count * cout * 4, cout);
+        const mx = m + xi * count * cout * 4;
+        this.#convGemm({
+          x: vx,
+          inH: 1,
+          inW: count,
+          cin,
+          y: rows,
+          geometry: ONE_BY_ONE,
+          weights: u,
+          bias: this.zero,
+          relu: false,
+          dst: mx,
+          ldy: cout,
+        });
       }
       transform.output(t0, count, m);
     }

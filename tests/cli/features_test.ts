@@ -1,6 +1,7 @@
 /** `deno task cli features`: images (folder or .npy) -> one feature row per image, on the worker pool. */
 import assert from "node:assert/strict";
 import { decode as decodeJpeg, encode as encodeJpeg } from "jpeg-js";
+import { loadOpenBlas } from "../../models/runtime/openblas.ts";
 import { parseNpy } from "../../src/tensors/npy.ts";
 import { digitImages } from "../_support/digits.ts";
 import { randomWeights } from "../models/fid-inception/_reference.ts";
@@ -151,7 +152,7 @@ Deno.test("features --model fid-inception loads converted weights from FIDSTREAM
       64,
       "fid-inception",
       "wasm",
-      "simd",
+      loadOpenBlas() ? "blas" : "simd", // the CPU default
     ]);
     const feats = parseNpy(await Deno.readFile(out));
     assert.deepEqual(feats.shape, [2, 64]);

@@ -223,20 +223,24 @@ export function maxPool3(
   for (let line = line0; line < line1; line++) {
     const img = line / outH;
     const oy = line - img * outH;
+    const y0 = max(oy * stride - pad, 0), y1 = min(oy * stride - pad + 2, inH - 1);
     for (let ox = 0; ox < outW; ox++) {
+      const x0 = max(ox * stride - pad, 0), x1 = min(ox * stride - pad + 2, inW - 1);
       const out = y + (<usize>(line * outW + ox) * <usize>ldy << 2);
-      for (let ch: usize = 0; ch < c4; ch += 16) {
-        let acc = f32x4.splat(-Infinity);
-        for (let dy = 0; dy < 3; dy++) {
-          const iy = oy * stride - pad + dy;
-          if (<u32>iy >= <u32>inH) continue;
-          for (let dx = 0; dx < 3; dx++) {
-            const ix = ox * stride - pad + dx;
-            if (<u32>ix >= <u32>inW) continue;
-            acc = f32x4.max(acc, v128.load(x + <usize>((img * inH + iy) * inW + ix) * c4 + ch));
+      // Tap by tap over the whole channel row (a tight loop; the row stays in L1), the output as accumulator.
+      let first = true;
+      for (let iy = y0; iy <= y1; iy++) {
+        for (let ix = x0; ix <= x1; ix++) {
+          const tap = x + <usize>((img * inH + iy) * inW + ix) * c4;
+          if (first) {
+            memory.copy(out, tap, c4);
+            first = false;
+          } else {
+            for (let ch: usize = 0; ch < c4; ch += 16) {
+              v128.store(out + ch, f32x4.max(v128.load(out + ch), v128.load(tap + ch)));
+            }
           }
         }
-        v128.store(out + ch, acc);
       }
     }
   }
@@ -254,18 +258,25 @@ export function avgPool3(x: usize, h: i32, w: i32, c: i32, line0: i32, line1: i3
     const y0 = max(oy - 1, 0), y1 = min(oy + 1, h - 1);
     for (let ox = 0; ox < w; ox++) {
       const x0 = max(ox - 1, 0), x1 = min(ox + 1, w - 1);
-      // Divided, not multiplied by a reciprocal: torch's avg_pool2d divides the float32 sum by the count.
-      const count = f32x4.splat(<f32>((y1 - y0 + 1) * (x1 - x0 + 1)));
       const out = y + <usize>(line * w + ox) * c4;
-      for (let ch: usize = 0; ch < c4; ch += 16) {
-        let acc = f32x4.splat(0);
-        for (let iy = y0; iy <= y1; iy++) {
-          for (let ix = x0; ix <= x1; ix++) {
-            acc = f32x4.add(acc, v128.load(x + <usize>((img * h + iy) * w + ix) * c4 + ch));
+      // Sums tap by tap (row-major, as before: the same float32 order), then divides.
+      let first = true;
+      for (let iy = y0; iy <= y1; iy++) {
+        for (let ix = x0; ix <= x1; ix++) {
+          const tap = x + <usize>((img * h + iy) * w + ix) * c4;
+          if (first) {
+            memory.copy(out, tap, c4);
+            first = false;
+          } else {
+            for (let ch: usize = 0; ch < c4; ch += 16) {
+              v128.store(out + ch, f32x4.add(v128.load(out + ch), v128.load(tap + ch)));
+            }
           }
         }
-        v128.store(out + ch, f32x4.div(acc, count));
       }
+      // Divided, not multiplied by a reciprocal: torch's avg_pool2d divides the float32 sum by the count.
+      const count = f32x4.splat(<f32>((y1 - y0 + 1) * (x1 - x0 + 1)));
+      for (let ch: usize = 0; ch < c4; ch += 16) v128.store(out + ch, f32x4.div(v128.load(out + ch), count));
     }
   }
 }
@@ -281,6 +292,75 @@ export function copyRows(x: usize, rows: i32, c: i32, y: usize, ldy: i32): void 
     const src = x + <usize>r * c4;
     const dst = y + <usize>r * ldy4;
     for (let ch: usize = 0; ch < c4; ch += 16) v128.store(dst + ch, v128.load(src + ch));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// For the OpenBLAS engine (models/runtime/openblas.ts), which multiplies matrices natively: the copies around
+// its GEMM calls. im2colRows lays out the patches of a convolution's output rows; biasAct adds the bias and
+// applies ReLU after the GEMM (sgemm itself has no epilogue).
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Output rows [row0, row0 + rows) of a kh x kw convolution (stride, padding padH/padW) as patch rows: patch
+ * row r holds, tap by tap in row-major order, the cin input channels under the tap (zeros where it falls
+ * in the padding), so patch row x HWIO weights [kh * kw * cin, cout] is the output row. Output row numbering
+ * as in convStrip (outW wide, outHW per image).
+ */
+export function im2colRows(
+  x: usize,
+  inH: i32,
+  inW: i32,
+  cin: i32,
+  outW: i32,
+  outHW: i32,
+  row0: i32,
+  rows: i32,
+  kh: i32,
+  kw: i32,
+  stride: i32,
+  padH: i32,
+  padW: i32,
+  patches: usize,
+): void {
+  const cin4 = <usize>cin << 2;
+  let dst = patches;
+  for (let r = row0; r < row0 + rows; r++) {
+    const img = r / outHW;
+    const pos = r - img * outHW;
+    const oy = pos / outW;
+    const ox = pos - oy * outW;
+    for (let dy = 0; dy < kh; dy++) {
+      const iy = oy * stride - padH + dy;
+      for (let dx = 0; dx < kw; dx++) {
+        const ix = ox * stride - padW + dx;
+        if (<u32>iy >= <u32>inH || <u32>ix >= <u32>inW) memory.fill(dst, 0, cin4);
+        else memory.copy(dst, x + <usize>((img * inH + iy) * inW + ix) * cin4, cin4);
+        dst += cin4;
+      }
+    }
+  }
+}
+
+/** y[r][0 .. c) = act(y[r][0 .. c) + bias) for `rows` rows of row stride ldy; act is ReLU when relu != 0. */
+export function biasAct(y: usize, rows: i32, c: i32, ldy: i32, bias: usize, relu: i32): void {
+  const ldy4 = <usize>ldy << 2;
+  const zero = f32x4.splat(0);
+  const c4 = c & ~3;
+  for (let r = 0; r < rows; r++) {
+    const row = y + <usize>r * ldy4;
+    for (let ch = 0; ch < c4; ch += 4) {
+      const at = row + (<usize>ch << 2);
+      let v = f32x4.add(v128.load(at), v128.load(bias + (<usize>ch << 2)));
+      if (relu) v = f32x4.max(v, zero);
+      v128.store(at, v);
+    }
+    for (let ch = c4; ch < c; ch++) {
+      const at = row + (<usize>ch << 2);
+      let v = load<f32>(at) + load<f32>(bias + (<usize>ch << 2));
+      if (relu && v < 0) v = 0;
+      store<f32>(at, v);
+    }
   }
 }
 

@@ -100,6 +100,23 @@ export interface InceptionKernels {
   ): void;
   avgPool3(x: number, h: number, w: number, c: number, line0: number, line1: number, y: number): void;
   copyRows(x: number, rows: number, c: number, y: number, ldy: number): void;
+  im2colRows(
+    x: number,
+    inH: number,
+    inW: number,
+    cin: number,
+    outW: number,
+    outHW: number,
+    row0: number,
+    rows: number,
+    kh: number,
+    kw: number,
+    stride: number,
+    padH: number,
+    padW: number,
+    patches: number,
+  ): void;
+  biasAct(y: number, rows: number, c: number, ldy: number, bias: number, relu: number): void;
   winograd6x6Input(
     x: number,
     inH: number,

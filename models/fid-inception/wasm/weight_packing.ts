@@ -108,12 +108,19 @@ export function convMethod(spec: ConvSpec): ConvMethod {
   return { kind: "direct" };
 }
 
-/** The conv's HWIO [kh, kw, cin, cout] weights in the layout its method's kernels read. */
-export function packConv(w: Float32Array, spec: ConvSpec): Float32Array {
+/**
+ * How a GEMM reads its weight matrices: "panels" for the WebAssembly kernel (convStrip), "rows" (plain
+ * row-major [k][cout]) for OpenBLAS's sgemm.
+ */
+export type WeightLayout = "panels" | "rows";
+
+/** The conv's HWIO [kh, kw, cin, cout] weights in the layout its method's GEMMs read. */
+export function packConv(w: Float32Array, spec: ConvSpec, layout: WeightLayout = "panels"): Float32Array {
   const method = convMethod(spec);
-  if (method.kind === "winograd2d") return packWinograd2d(w, spec, method.variant.g);
-  if (method.kind === "winograd1d") return packWinogradVariant(w, spec, method.variant.g);
-  return packPanels(w, spec);
+  if (method.kind === "winograd2d") return packWinograd2d(w, spec, method.variant.g, layout);
+  if (method.kind === "winograd1d") return packWinogradVariant(w, spec, method.variant.g, layout);
+  // HWIO flattened is already the [kh * kw * cin][cout] matrix that im2col patch rows multiply.
+  return layout === "rows" ? w.slice() : packPanels(w, spec);
 }
 
 /** HWIO [kh, kw, cin, cout] -> panels of PANEL output channels, each tap-major then input-channel-major. */
@@ -136,8 +143,14 @@ export function packPanels(w: Float32Array, spec: ConvSpec): Float32Array {
   return out;
 }
 
-/** U[xi][ci][co] (float64 sums) -> each xi's [cin][cout] matrix packed as a 1x1 conv. */
-function packPositions(u: Float64Array, positions: number, spec: ConvSpec): Float32Array {
+/** U[xi][ci][co] (float64 sums) -> each xi's [cin][cout] matrix, as rows or packed as a 1x1 conv. */
+function packPositions(
+  u: Float64Array,
+  positions: number,
+  spec: ConvSpec,
+  layout: WeightLayout,
+): Float32Array {
+  if (layout === "rows") return Float32Array.from(u);
   const size = spec.inChannels * spec.outChannels;
   const out = new Float32Array(positions * size);
   const oneByOne: ConvSpec = { ...spec, kernel: [1, 1] };
@@ -148,7 +161,12 @@ function packPositions(u: Float64Array, positions: number, spec: ConvSpec): Floa
 }
 
 /** r x r weights -> the 36 matrices U_xi = (G g G^T)[xi] of a 2D variant (G: 6 x r), packed. */
-function packWinograd2d(w: Float32Array, spec: ConvSpec, gm: readonly (readonly number[])[]): Float32Array {
+function packWinograd2d(
+  w: Float32Array,
+  spec: ConvSpec,
+  gm: readonly (readonly number[])[],
+  layout: WeightLayout,
+): Float32Array {
   const cin = spec.inChannels, cout = spec.outChannels;
   const a = gm.length, r = gm[0].length;
   const u = new Float64Array(a * a * cin * cout);
@@ -172,7 +190,7 @@ function packWinograd2d(w: Float32Array, spec: ConvSpec, gm: readonly (readonly 
       }
     }
   }
-  return packPositions(u, a * a, spec);
+  return packPositions(u, a * a, spec, layout);
 }
 
 /** A 1 x r or r x 1 kernel (taps in order along its long axis) -> the alpha matrices U_xi = (G g)[xi], packed. */
@@ -180,6 +198,7 @@ function packWinogradVariant(
   w: Float32Array,
   spec: ConvSpec,
   gm: readonly (readonly number[])[],
+  layout: WeightLayout,
 ): Float32Array {
   const cin = spec.inChannels, cout = spec.outChannels;
   const r = gm[0].length, a = gm.length;
@@ -194,5 +213,5 @@ function packWinogradVariant(
       for (let i = 0; i < size; i++) row[i] += c * tap[i];
     }
   }
-  return packPositions(u, a, spec);
+  return packPositions(u, a, spec, layout);
 }

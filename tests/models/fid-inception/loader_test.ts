@@ -17,6 +17,8 @@ import { ExtractorPool } from "../../../models/runtime/worker_pool.ts";
 import { InvalidInputError, NotFoundError, UnprocessableError } from "../../../src/errors.ts";
 import type { ImageBatch } from "../../../src/features/extractor.ts";
 import { randomImg, randomWeights, relErr, useBackend } from "./_reference.ts";
+import { loadOpenBlas, OPENBLAS_ENV } from "../../../models/runtime/openblas.ts";
+import { withEnv } from "../../_support/env.ts";
 import { syntheticCheckpoint, writeSyntheticFolded } from "./_synthetic_weights.ts";
 
 const WEIGHTS = randomWeights(31);
@@ -25,20 +27,6 @@ function batchOf(seeds: number[], h: number, w: number): ImageBatch {
   const data = new Float32Array(seeds.length * h * w * 3);
   seeds.forEach((s, i) => data.set(randomImg(h, w, 3, s, 0, 1).data, i * h * w * 3));
   return { n: seeds.length, height: h, width: w, channels: 3, data };
-}
-
-/** Runs `fn` with environment variables set (undefined = unset), restoring them afterwards. */
-async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  const apply = (v: Record<string, string | undefined>) => {
-    for (const [k, x] of Object.entries(v)) x === undefined ? Deno.env.delete(k) : Deno.env.set(k, x);
-  };
-  apply(vars);
-  try {
-    return await fn();
-  } finally {
-    apply(before);
-  }
 }
 
 async function sha256(bytes: Uint8Array): Promise<string> {
@@ -75,11 +63,29 @@ Deno.test("[wasm] the registry loads fid-inception from <FIDSTREAM_DATA_DIR>/mod
   }
 });
 
-Deno.test("the CPU backends run the WebAssembly SIMD network unless FIDSTREAM_INCEPTION_ENGINE=tfjs; WebGPU runs tfjs", async () => {
+Deno.test("CPU backends run OpenBLAS where it loads, else the SIMD kernels; FIDSTREAM_INCEPTION_ENGINE overrides; WebGPU runs tfjs", async () => {
+  const cpuDefault = loadOpenBlas() ? "blas" : "simd";
   await withEnv({ [INCEPTION_ENGINE_ENV]: undefined }, () => {
-    assert.equal(inceptionEngine("wasm"), "simd");
-    assert.equal(inceptionEngine("cpu"), "simd");
+    assert.equal(inceptionEngine("wasm"), cpuDefault);
+    assert.equal(inceptionEngine("cpu"), cpuDefault);
     assert.equal(inceptionEngine("webgpu"), "tfjs");
+    return Promise.resolve();
+  });
+  await withEnv({ [INCEPTION_ENGINE_ENV]: undefined, [OPENBLAS_ENV]: "/nonexistent/libopenblas.so" }, () => {
+    assert.equal(inceptionEngine("wasm"), "simd", "no OpenBLAS: the WebAssembly kernels");
+    return Promise.resolve();
+  });
+  await withEnv({ [INCEPTION_ENGINE_ENV]: "blas", [OPENBLAS_ENV]: "/nonexistent/libopenblas.so" }, () => {
+    assert.throws(
+      () => inceptionEngine("wasm"),
+      (e: unknown) =>
+        e instanceof InvalidInputError && e.code === "openblas_unavailable" &&
+        e.message.includes("/nonexistent/libopenblas.so") && e.message.includes("libopenblas0-pthread"),
+    );
+    return Promise.resolve();
+  });
+  await withEnv({ [INCEPTION_ENGINE_ENV]: "simd" }, () => {
+    assert.equal(inceptionEngine("wasm"), "simd");
     return Promise.resolve();
   });
   await withEnv({ [INCEPTION_ENGINE_ENV]: " TFJS " }, () => {

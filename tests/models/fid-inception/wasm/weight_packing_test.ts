@@ -95,3 +95,25 @@ Deno.test("direct packing puts W[dy][dx][ci][8p + j] at panel p, tap, channel, l
     9 * 64,
   );
 });
+
+Deno.test('the OpenBLAS "rows" layout holds the same matrices as the panels, row-major [k][cout]', () => {
+  const cases = [
+    convSpec("direct", 3, 16, 3, { stride: 2 }),
+    convSpec("wino2d", 8, 16, 3, { padding: 1 }),
+    convSpec("wino1d", 8, 16, [7, 1], { padding: [3, 0] }),
+  ];
+  for (const s of cases) {
+    const [kh, kw] = s.kernel;
+    const w = Float32Array.from({ length: kh * kw * s.inChannels * s.outChannels }, (_, i) => Math.sin(i));
+    const rows = packConv(w, s, "rows"), panels = packConv(w, s, "panels");
+    assert.equal(rows.length, panels.length, s.name);
+    if (s.name === "direct") assert.deepEqual(rows, w, "direct: HWIO as it is");
+    // Each matrix [k][cout] of the rows layout, packed as panels, is the panels layout's matrix.
+    const depth = convMethod(s).kind === "direct" ? kh * kw * s.inChannels : s.inChannels;
+    const size = depth * s.outChannels;
+    for (let at = 0; at < rows.length; at += size) {
+      const asPanels = packPanels(rows.subarray(at, at + size), convSpec("m", depth, s.outChannels, 1));
+      assert.deepEqual(asPanels, panels.subarray(at, at + size), `${s.name} matrix ${at / size}`);
+    }
+  }
+});

@@ -1,0 +1,126 @@
+/**
+ * OpenBLAS's single-precision GEMM through Deno's FFI, for the CPU networks' matrix products.
+ *
+ * Why native code at all: WebAssembly SIMD is 128 bits wide, so the project's own GEMM kernel tops out near
+ * 24 GMAC/s per core here, while OpenBLAS's AVX-512 sgemm reaches 55-90 on the same core (bench/
+ * extraction_bench.ts measures the difference end to end). OpenBLAS is a system library (Debian:
+ * libopenblas0-pthread); when it is absent, or the process may not load native code (--allow-ffi), the
+ * callers keep to WebAssembly.
+ *
+ * The matrices live in a WebAssembly memory: sgemm reads and writes it in place through its address, so
+ * nothing is copied. That address changes whenever the memory grows, so callers take it after growing.
+ */
+
+/** Environment variable naming the OpenBLAS shared library (default: the system's libopenblas.so.0). */
+export const OPENBLAS_ENV = "FIDSTREAM_OPENBLAS";
+
+const CBLAS_ROW_MAJOR = 101;
+const CBLAS_NO_TRANS = 111;
+
+const SYMBOLS = {
+  cblas_sgemm: {
+    // order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc (pointers as plain addresses)
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "usize",
+      "i32",
+      "usize",
+      "i32",
+      "f32",
+      "usize",
+      "i32",
+    ],
+    result: "void",
+  },
+  openblas_set_num_threads: { parameters: ["i32"], result: "void" },
+  openblas_get_corename: { parameters: [], result: "pointer" },
+} as const;
+
+/** A loaded OpenBLAS: row-major float32 GEMM on addresses. */
+export interface OpenBlas {
+  /** The library file that was loaded. */
+  readonly library: string;
+  /** The kernel family OpenBLAS picked for this processor (e.g. "SkylakeX", "Haswell"). */
+  readonly core: string;
+  /** C[m x n] = A[m x k] B[k x n] (row-major; leading dimensions in elements; addresses in bytes). */
+  sgemm(
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    c: number,
+    ldc: number,
+  ): void;
+}
+
+/** Per list of candidate libraries (FIDSTREAM_OPENBLAS may change between calls, in tests). */
+const loaded = new Map<string, { blas: OpenBlas | null; reason: string }>();
+
+/** The library names tried in order: FIDSTREAM_OPENBLAS when set, else the system's OpenBLAS. */
+function candidates(): string[] {
+  let configured: string | undefined;
+  try {
+    configured = Deno.env.get(OPENBLAS_ENV);
+  } catch {
+    configured = undefined; // no env permission: use the default
+  }
+  return configured ? [configured] : ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"];
+}
+
+/**
+ * OpenBLAS for this thread, loaded once, set to one thread per caller (the worker pool is the parallelism:
+ * one worker per core); null when it cannot be loaded (openBlasUnavailableReason says why).
+ */
+export function loadOpenBlas(): OpenBlas | null {
+  const libraries = candidates();
+  const key = libraries.join("\n");
+  const known = loaded.get(key);
+  if (known) return known.blas;
+  const errors: string[] = [];
+  for (const library of libraries) {
+    try {
+      const lib = Deno.dlopen(library, SYMBOLS);
+      lib.symbols.openblas_set_num_threads(1);
+      const name = lib.symbols.openblas_get_corename();
+      const core = name ? new Deno.UnsafePointerView(name).getCString() : "unknown";
+      // Deno's FFI takes plain numbers for 64-bit arguments too (addresses stay below 2^53), which spares a
+      // BigInt per call; its type declarations only say bigint.
+      const gemm = lib.symbols.cblas_sgemm as unknown as (...args: number[]) => void;
+      const result: { blas: OpenBlas; reason: string } = {
+        reason: "",
+        blas: {
+          library,
+          core,
+          sgemm: (m, n, k, a, lda, b, ldb, c, ldc) =>
+            gemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, m, n, k, 1, a, lda, b, ldb, 0, c, ldc),
+        },
+      };
+      loaded.set(key, result);
+      return result.blas;
+    } catch (e) {
+      errors.push(`${library}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  loaded.set(key, { blas: null, reason: errors.join("; ") });
+  return null;
+}
+
+/** Why loadOpenBlas() returned null under the current FIDSTREAM_OPENBLAS ("" when it loaded or was not tried). */
+export function openBlasUnavailableReason(): string {
+  return loaded.get(candidates().join("\n"))?.reason ?? "";
+}
+
+/** The address of a WebAssembly memory's first byte (valid until the memory grows). */
+export function memoryAddress(memory: WebAssembly.Memory): number {
+  const pointer = Deno.UnsafePointer.of(new Uint8Array(memory.buffer));
+  return Number(Deno.UnsafePointer.value(pointer));
+}
