@@ -50,14 +50,23 @@ export async function writeSyntheticFolded(dir: string, weights: Map<string, Par
 /** A full-size pytorch-fid state dict as a legacy .pth, and its values by key (variances and gammas > 0). */
 export function syntheticCheckpoint(seed: number): { pth: Uint8Array; values: Map<string, Float32Array> } {
   const r = seededRandom(seed);
+  return legacyStateDict((name, n) => {
+    const positive = name.endsWith("running_var") || name.endsWith("bn.weight");
+    const v = new Float32Array(n);
+    for (let i = 0; i < n; i++) v[i] = positive ? 0.2 + 1.8 * r() : 2 * r() - 1;
+    return v;
+  });
+}
+
+/** pytorch-fid's state dict (keys and shapes) as a legacy .pth, each tensor's values from `valuesOf`. */
+export function legacyStateDict(
+  valuesOf: (name: string, size: number, shape: number[]) => Float32Array,
+): { pth: Uint8Array; values: Map<string, Float32Array> } {
   const values = new Map<string, Float32Array>();
   const entries: [string, TestValue][] = [];
   let key = 0;
   for (const [name, shape] of stateDictShapes(FID_INCEPTION_LAYOUT)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const positive = name.endsWith("running_var") || name.endsWith("bn.weight");
-    const v = new Float32Array(n);
-    for (let i = 0; i < n; i++) v[i] = positive ? 0.2 + 1.8 * r() : 2 * r() - 1;
+    const v = valuesOf(name, shape.reduce((a, b) => a * b, 1), shape);
     values.set(name, v);
     const stride = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
     entries.push([name, {
