@@ -5,8 +5,9 @@
  * - fid-inception "2048" (pool3) at 299 x 299, loaded through the registry's loader from random folded weights
  *   written to a temp data dir (speed does not depend on the values): the tfjs network on tfjs-backend-wasm in
  *   this thread (one core: tfjs' wasm has no threads under Deno; the baseline), the same network on this
- *   project's WebAssembly SIMD kernels in this thread ("simd", the CPU default), tfjs cpu, the worker pool
- *   (default engine) with 1 and 2 workers, and
+ *   project's WebAssembly SIMD kernels in this thread ("simd"), the same with its matrix products in OpenBLAS
+ *   ("blas", the CPU default where OpenBLAS loads), tfjs cpu, the worker pool (default engine) with 1 and 2
+ *   workers (and 2 on "simd"), and
  *   webgpu (here a software adapter, llvmpipe: it runs on the CPU, so it says nothing of a real GPU), at
  *   batch 1 / 8 / 32 where the time allows. A "batch" on the pool is one extract() call; several are
  *   submitted at once so every worker has work, as `deno task fid` does.
@@ -14,9 +15,13 @@
  * - Peak RSS of a fresh process (VmHWM, main thread + worker) while one worker extracts one 256-image batch
  *   (fid-inception, wasm): a child process, so earlier runs' WASM heaps (which never shrink) do not count.
  *
- * Ratios are images/s over the tfjs-wasm single-thread figure at the same batch, and over torch's. torch 1.13 reference
- * (ENVIRONMENT.md: pytorch-fid's InceptionV3, 2 quiet cores): ~8 img/s at batch 1-8, ~5 at 32. Other jobs
- * may share this machine: compare figures of one run only. The default run takes about 4 minutes (webgpu on
+ * - torch 1.13 running pytorch-fid's network (bench/torch_baseline.py, one thread per core) in the same
+ *   session, when a Python with torch is there (Debian: python3-torch python3-torchvision; FIDSTREAM_TORCH_PYTHON
+ *   names the interpreter, default /usr/bin/python3). Without it the table falls back to the issue's figures
+ *   (~8 img/s at batch 1-8, ~5 at 32), marked with a *.
+ *
+ * Ratios are images/s over the tfjs-wasm single-thread figure at the same batch, and over torch's. Other jobs
+ * may share this machine: compare figures of one run only. The default run takes about 5 minutes (webgpu on
  * llvmpipe runs batch 1 only: a batch of 8 took ~1 minute).
  */
 import {
@@ -28,6 +33,7 @@ import { largestActivationBytesPerImage } from "../models/fid-inception/network.
 import { splitDigits } from "../models/mnist-lenet/digits.ts";
 import { loadMnistLenet } from "../models/mnist-lenet/model.ts";
 import { type BackendName, initBackend } from "../models/runtime/backend.ts";
+import { loadOpenBlas, openBlasUnavailableReason } from "../models/runtime/openblas.ts";
 import { ExtractorPool } from "../models/runtime/worker_pool.ts";
 import type { FeatureExtractor, ImageBatch } from "../src/features/extractor.ts";
 import { seededRandom } from "../tests/_support/arrays.ts";
@@ -36,7 +42,8 @@ import { writeSyntheticFolded } from "../tests/models/fid-inception/_synthetic_w
 
 const SIDE = 299;
 const PER_IMAGE = SIDE * SIDE * 3;
-const TORCH: Record<number, number> = { 1: 8, 8: 8, 32: 5 };
+/** The issue's torch figures, used only when torch cannot run here. */
+const TORCH_QUOTED: Record<number, number> = { 1: 8, 8: 8, 32: 5 };
 const MiB = 1024 * 1024;
 
 function flagValue(name: string, fallback: number): number {
@@ -137,6 +144,36 @@ async function onPool(
   record({ model: "fid-inception", how: label, batch, images: batch * calls * rounds, seconds: t });
 }
 
+/** Measured torch img/s by batch (bench/torch_baseline.py), filled by torchBaseline. */
+const torchMeasured = new Map<number, number>();
+
+/** Runs bench/torch_baseline.py on every core; leaves torchMeasured empty when torch is not there. */
+async function torchBaseline(quick: boolean): Promise<void> {
+  const python = Deno.env.get("FIDSTREAM_TORCH_PYTHON") ?? "/usr/bin/python3";
+  const plan = quick ? "1x2,8x1" : "1x4,8x2,32x1";
+  const script = new URL("./torch_baseline.py", import.meta.url).pathname;
+  try {
+    const { code, stdout, stderr } = await new Deno.Command(python, {
+      args: [script, "--threads", String(navigator.hardwareConcurrency), "--plan", plan],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (code !== 0) throw new Error(new TextDecoder().decode(stderr).trim().split("\n").pop());
+    for (const line of new TextDecoder().decode(stdout).trim().split("\n")) {
+      const r = JSON.parse(line) as { batch: number; images: number; seconds: number; threads: number };
+      torchMeasured.set(r.batch, r.images / r.seconds);
+      console.error(
+        `  torch ${r.threads} threads batch ${r.batch}: ${(r.images / r.seconds).toFixed(2)} img/s ` +
+          `(${r.images} images in ${r.seconds.toFixed(1)} s)`,
+      );
+    }
+  } catch (e) {
+    console.error(
+      `  torch skipped (${python}: ${e instanceof Error ? e.message : e}): quoting the issue's figures`,
+    );
+  }
+}
+
 /** Child mode: one worker extracts one batch of `n` images; prints baseline and peak RSS as JSON. */
 async function rssChild(n: number): Promise<void> {
   const status = () => Deno.readTextFileSync("/proc/self/status");
@@ -172,6 +209,13 @@ async function main(): Promise<void> {
     // 1b. The same network on this project's WebAssembly SIMD kernels (the default on CPU backends).
     Deno.env.delete(INCEPTION_ENGINE_ENV);
     await inThread("wasm", images, plan, "simd 1 thread", "wasm_network.ts kernels");
+    // 1c. The same with OpenBLAS's sgemm (the default on CPU backends where it loads).
+    if (loadOpenBlas()) {
+      Deno.env.set(INCEPTION_ENGINE_ENV, "blas");
+      await inThread("wasm", images, plan, "blas 1 thread", `OpenBLAS ${loadOpenBlas()!.core}, 1 thread`);
+    } else {
+      console.error(`  blas skipped: ${openBlasUnavailableReason()}`);
+    }
     Deno.env.set(INCEPTION_ENGINE_ENV, "tfjs");
     // 2. cpu: ~0.1 img/s, one image.
     if (runCpu) await inThread("cpu", images, [{ batch: 1, runs: 1 }], "cpu 1 thread");
@@ -206,6 +250,19 @@ async function main(): Promise<void> {
         await pool.close();
       }
     }
+    if (loadOpenBlas()) {
+      Deno.env.set(INCEPTION_ENGINE_ENV, "simd");
+      const pool = new ExtractorPool({ workers: 2, backend: "wasm" });
+      try {
+        await Promise.all([0, 1].map((i) => pool.extract("fid-inception", slice(images, 1, i))));
+        await onPool(pool, images, { batch: 8, calls: 1, rounds: quick ? 1 : 3 }, "pool 2 workers simd");
+      } finally {
+        await pool.close();
+        Deno.env.delete(INCEPTION_ENGINE_ENV);
+      }
+    }
+    // 4b. torch on the same cores, in this session.
+    await torchBaseline(quick);
     // 5. mnist-lenet: 2000 digits in batches of 500.
     const { heldOut } = splitDigits();
     const digitBatches = [0, 1, 2, 3].map((b) => ({
@@ -265,15 +322,18 @@ function printTable(mem: { n: number; rssBeforeMiB: number; peakMiB: number }): 
     `\nFeature extraction, ${navigator.hardwareConcurrency} cores (shared machine: noisy), one session`,
   );
   // x wasm-1: images/s over wasm in one thread at the same batch (its largest batch for bigger ones).
-  line(["model", "how", "batch", "img/s", "x wasm-1", "torch1.13", "x torch"]);
+  const measured = torchMeasured.size > 0;
+  line(["model", "how", "batch", "img/s", "x wasm-1", measured ? "torch" : "torch*", "x torch"]);
   const order = [
     "wasm 1 thread",
     "simd 1 thread",
+    "blas 1 thread",
     "cpu 1 thread",
     "webgpu",
     "pool 1 worker",
     "pool 2 workers, 2 callers",
     "pool 2 workers",
+    "pool 2 workers simd",
   ];
   const rank = (r: Row) => [r.model === "fid-inception" ? 0 : 1, order.indexOf(r.how), r.batch];
   rows.sort((a, b) => {
@@ -282,14 +342,15 @@ function printTable(mem: { n: number; rssBeforeMiB: number; peakMiB: number }): 
   });
   for (const r of rows) {
     const ips = r.images / r.seconds;
-    const torch = r.model === "fid-inception" && TORCH[r.batch] ? TORCH[r.batch] : 0;
+    const torchAt = measured ? torchMeasured.get(r.batch) : TORCH_QUOTED[r.batch];
+    const torch = r.model === "fid-inception" && torchAt ? torchAt : 0;
     line([
       r.model,
       r.how,
       String(r.batch),
       ips.toFixed(2),
       `${(ips / base(r.model, r.batch)).toFixed(2)}x`,
-      torch ? String(torch) : "-",
+      torch ? torch.toFixed(2) : "-",
       torch ? `${(ips / torch).toFixed(2)}x` : "-",
     ]);
   }
@@ -303,9 +364,11 @@ function printTable(mem: { n: number; rssBeforeMiB: number; peakMiB: number }): 
       } MiB ` +
       `float32, held by the caller and copied once to the worker; the worker runs it ${FID_INCEPTION_DEFAULT_BATCH} at a time)`,
   );
+  if (!measured) console.log("* the issue's torch 1.13 figures: torch could not run in this session");
   console.log(
     JSON.stringify({
       rows: rows.map((r) => ({ ...r, img_per_s: Number((r.images / r.seconds).toFixed(3)) })),
+      torch: measured ? Object.fromEntries(torchMeasured) : null,
       mem,
     }),
   );
