@@ -206,8 +206,8 @@ async function main(): Promise<void> {
     ];
     Deno.env.set(INCEPTION_ENGINE_ENV, "tfjs");
     await inThread("wasm", images, plan, "wasm 1 thread", "tfjs-backend-wasm (XNNPACK)");
-    // 1b. The same network on this project's WebAssembly SIMD kernels (the default on CPU backends).
-    Deno.env.delete(INCEPTION_ENGINE_ENV);
+    // 1b. The same network on this project's WebAssembly SIMD kernels (the CPU default without OpenBLAS).
+    Deno.env.set(INCEPTION_ENGINE_ENV, "simd");
     await inThread("wasm", images, plan, "simd 1 thread", "wasm_network.ts kernels");
     // 1c. The same with OpenBLAS's sgemm (the default on CPU backends where it loads).
     if (loadOpenBlas()) {
