@@ -33,7 +33,7 @@ import { largestActivationBytesPerImage } from "../models/fid-inception/network.
 import { splitDigits } from "../models/mnist-lenet/digits.ts";
 import { loadMnistLenet } from "../models/mnist-lenet/model.ts";
 import { type BackendName, initBackend } from "../models/runtime/backend.ts";
-import { loadOpenBlas, openBlasUnavailableReason } from "../models/runtime/openblas.ts";
+import { loadOpenBlas, openBlasUnavailableReason } from "../src/native/openblas.ts";
 import { ExtractorPool } from "../models/runtime/worker_pool.ts";
 import type { FeatureExtractor, ImageBatch } from "../src/features/extractor.ts";
 import { seededRandom } from "../tests/_support/arrays.ts";

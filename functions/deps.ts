@@ -1,4 +1,5 @@
 /** Everything a handler needs, built once per process and passed in (tests build their own). */
+import { loadOpenBlas } from "../src/native/openblas.ts";
 import type { Database, Db } from "../db/database.ts";
 import { type Compute, inlineCompute, workerCompute } from "./pipeline/compute.ts";
 import { type FeatureService, localFeatureService } from "./pipeline/feature_service.ts";
@@ -76,7 +77,9 @@ export async function createDeps(
   const full = { ...defaultServiceConfig, ...config };
   const clock = opts.clock ?? (() => new Date());
   const log = opts.log ?? ((m: string) => console.error(m));
-  const compute = opts.compute === "inline" ? inlineCompute() : workerCompute();
+  const compute = opts.compute === "inline"
+    ? inlineCompute({ comoment: loadOpenBlas()?.packedComoment })
+    : workerCompute();
   const owners = new OwnerStats(
     database.db,
     {

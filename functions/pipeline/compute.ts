@@ -12,7 +12,7 @@ import {
   type ReferenceFactor,
 } from "../../src/stats/frechet.ts";
 import { kernelInceptionDistance, type KidOptions, type KidResult } from "../../src/stats/kid.ts";
-import { batchMoments, type Moments } from "../../src/stats/moments.ts";
+import { batchMoments, type Moments, type PackedComoment } from "../../src/stats/moments.ts";
 import { meanPairwiseDistance } from "../../src/stats/pairwise_distance.ts";
 import { prdc, type PrdcOptions, type PrdcResult } from "../../src/stats/prdc.ts";
 import { bytesToFeatures, type FeatureDType } from "../../src/tensors/feature_bytes.ts";
@@ -73,12 +73,13 @@ export class FactorCache {
   }
 }
 
-/** Runs everything on the calling thread (tests, small dimensions). */
-export function inlineCompute(): Compute {
+/** Runs everything on the calling thread (tests, small dimensions); `comoment`: a native co-moment kernel. */
+export function inlineCompute(opts: { comoment?: PackedComoment } = {}): Compute {
   const factors = new FactorCache();
+  const comoment = opts.comoment ?? "auto";
   return {
     batchMoments: (features, dtype, n, dim) =>
-      Promise.resolve(batchMoments(bytesToFeatures(features, dtype), n, dim)),
+      Promise.resolve(batchMoments(bytesToFeatures(features, dtype), n, dim, comoment)),
     prepareReference: (mu, sigma) => Promise.resolve(encodeReferenceFactor(prepareReference(mu, sigma))),
     fid: (key, factor, mu, sigma) =>
       Promise.resolve(frechetDistanceFromFactor(factors.get(key, factor)!, mu, sigma)),

@@ -21,7 +21,7 @@ import {
   extractInChunks,
   imagesPerSlice,
 } from "../runtime/backend.ts";
-import { loadOpenBlas, OPENBLAS_ENV, openBlasUnavailableReason } from "../runtime/openblas.ts";
+import { loadOpenBlas, OPENBLAS_ENV, openBlasUnavailableReason } from "../../src/native/openblas.ts";
 import { FidInceptionExtractor } from "./extractor.ts";
 import { buildFidInception } from "./network.ts";
 import { buildFidInceptionWasm, wasmInceptionAvailable } from "./wasm_network.ts";

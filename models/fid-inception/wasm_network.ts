@@ -5,7 +5,7 @@
  *
  * Why not tfjs-backend-wasm on the CPU: its XNNPACK convolutions (no fused multiply-add) ran the network at
  * ~3 images/s per core here; the kernels here use relaxed-SIMD fused multiply-add (~6). Given OpenBLAS
- * (models/runtime/openblas.ts), the matrix products, ~60% of the work, run there instead (AVX-512 where the
+ * (src/native/openblas.ts), the matrix products, ~60% of the work, run there instead (AVX-512 where the
  * processor has it: ~14 images/s per core here) while the transforms, pools and copies stay in WebAssembly.
  * bench/extraction_bench.ts measures all of them side by side with torch.
  *
@@ -32,7 +32,7 @@ import {
   lastStageFor,
   takeWeight,
 } from "./network.ts";
-import { memoryAddress, type OpenBlas } from "../runtime/openblas.ts";
+import { memoryAddress, type OpenBlas } from "../../src/native/openblas.ts";
 import { fidInceptionStages, type InceptionOps } from "./topology.ts";
 import {
   type InceptionKernels,
@@ -51,7 +51,7 @@ import {
 /** Options of buildFidInceptionWasm. */
 export interface WasmInceptionOptions {
   /**
-   * OpenBLAS (models/runtime/openblas.ts) for the matrix products; the WebAssembly kernels still do every
+   * OpenBLAS (src/native/openblas.ts) for the matrix products; the WebAssembly kernels still do every
    * transform, copy and pool. Without it the WebAssembly GEMM kernel runs them too.
    */
   blas?: OpenBlas | null;

@@ -9,6 +9,12 @@
 import { UnprocessableError } from "../errors.ts";
 import { type LinalgBackend, withKernels } from "./linalg_wasm.ts";
 
+/**
+ * A co-moment kernel passed in by the caller (e.g. OpenBLAS's, src/native/openblas.ts): sum_i c_i c_i^T of n
+ * centred float64 rows, as the packed upper triangle, summed in float64.
+ */
+export type PackedComoment = (centred: Float64Array, n: number, dim: number) => Float64Array;
+
 /** Running moments of `n` D-dimensional samples. */
 export interface Moments {
   readonly dim: number;
@@ -48,14 +54,15 @@ export function cloneMoments(m: Moments): Moments {
 
 /**
  * Moments of one row-major N x D batch. Centres on the batch mean in float64, then accumulates the packed
- * co-moment: with WebAssembly SIMD kernels ("auto", "wasm") in register tiles, else ("ts", or no wasm) in
- * plain TypeScript four samples per pass. Both sum in float64 and agree to round-off.
+ * co-moment: with a kernel the caller passes in (OpenBLAS's), else with WebAssembly SIMD kernels ("auto",
+ * "wasm") in register tiles, else ("ts", or no wasm) in plain TypeScript four samples per pass. All sum in
+ * float64 and agree to round-off.
  */
 export function batchMoments(
   data: Float32Array | Float64Array,
   n: number,
   dim: number,
-  backend: LinalgBackend = "auto",
+  backend: LinalgBackend | PackedComoment = "auto",
 ): Moments {
   checkDim(dim);
   if (!Number.isInteger(n) || n < 0) {
@@ -86,11 +93,13 @@ export function batchMoments(
     }
   }
   const centred = centre(data, n, dim, sum);
-  const comoment = withKernels(backend, (k) => k.packedComoment(centred, n, dim), () => {
-    const cm = new Float64Array(packedLength(dim));
-    accumulateComoment(centred, n, dim, cm);
-    return cm;
-  });
+  const comoment = typeof backend === "function"
+    ? backend(centred, n, dim)
+    : withKernels(backend, (k) => k.packedComoment(centred, n, dim), () => {
+      const cm = new Float64Array(packedLength(dim));
+      accumulateComoment(centred, n, dim, cm);
+      return cm;
+    });
   return { dim, n, sum, comoment };
 }
 

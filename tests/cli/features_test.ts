@@ -1,7 +1,7 @@
 /** `deno task cli features`: images (folder or .npy) -> one feature row per image, on the worker pool. */
 import assert from "node:assert/strict";
 import { decode as decodeJpeg, encode as encodeJpeg } from "jpeg-js";
-import { loadOpenBlas } from "../../models/runtime/openblas.ts";
+import { loadOpenBlas } from "../../src/native/openblas.ts";
 import { parseNpy } from "../../src/tensors/npy.ts";
 import { digitImages } from "../_support/digits.ts";
 import { randomWeights } from "../models/fid-inception/_reference.ts";

@@ -9,6 +9,7 @@ import {
   momentsMean,
   packedIndex,
 } from "../../src/stats/moments.ts";
+import { loadOpenBlas } from "../../src/native/openblas.ts";
 import { UnprocessableError } from "../../src/errors.ts";
 import { seededRandom } from "../_support/arrays.ts";
 
@@ -264,4 +265,33 @@ Deno.test("the WebAssembly path gives the same result when its cached memory was
   const again = batchMoments(small, 6, 5, "wasm");
   assert.deepEqual(again, first);
   assert.ok(comomentRelError(again.comoment, batchMoments(small, 6, 5, "ts").comoment, 5) <= 1e-12);
+});
+
+Deno.test({
+  name:
+    "a co-moment kernel passed in (OpenBLAS dsyrk) gets the centred rows and matches the TypeScript path to 1e-12",
+  ignore: loadOpenBlas() === null,
+  fn() {
+    const blas = loadOpenBlas()!;
+    let seed = 60;
+    for (const [dim, n] of [[1, 3], [17, 37], [130, 100], [1030, 300]]) {
+      const x = Float32Array.from(randomData(n, dim, seed++, 3, 2));
+      const seen: number[] = [];
+      const kernel = (c: Float64Array, rows: number, d: number) => {
+        // Centred about the batch mean: every column sums to ~0.
+        for (let j = 0; j < d; j++) {
+          let s = 0;
+          for (let i = 0; i < rows; i++) s += c[i * d + j];
+          seen.push(Math.abs(s));
+        }
+        return blas.packedComoment(c, rows, d);
+      };
+      const native = batchMoments(x, n, dim, kernel);
+      const ts = batchMoments(x, n, dim, "ts");
+      assert.deepEqual(native.sum, ts.sum);
+      const err = comomentRelError(native.comoment, ts.comoment, dim);
+      assert.ok(err <= 1e-12, `dim ${dim} n ${n}: relative error ${err}`);
+      assert.ok(Math.max(...seen) < 1e-9 * n, "the kernel saw centred rows");
+    }
+  },
 });

@@ -4,7 +4,7 @@ import { readSnapshot } from "../../../db/store/checkpoints.ts";
 import { insertReference } from "../../../db/store/references.ts";
 import { insertRun } from "../../../db/store/runs.ts";
 import { inlineCompute, workerCompute } from "../../../functions/pipeline/compute.ts";
-import { OwnerStats } from "../../../functions/pipeline/owner_stats.ts";
+import { OwnerStats, stackBatches } from "../../../functions/pipeline/owner_stats.ts";
 import { momentsCovariance, momentsMean } from "../../../src/stats/moments.ts";
 import { featuresToBytes } from "../../../src/tensors/feature_bytes.ts";
 import { naiveMeanCov, randomFeatures } from "../../_support/arrays.ts";
@@ -92,9 +92,9 @@ testEachDatabase(
       D,
     );
     for (const pageBytes of [1, 200]) {
-      let calls = 0;
+      let calls = 0, rows = 0;
       const compute = inlineCompute();
-      counting.batchMoments = (...args) => (calls++, compute.batchMoments(...args));
+      counting.batchMoments = (...args) => (calls++, rows += args[2], compute.batchMoments(...args));
       const paged = new OwnerStats(
         db,
         { intervalMs: 60_000, maxPending: 100 },
@@ -104,11 +104,14 @@ testEachDatabase(
       );
       const m = await paged.current("run", D);
       pages.push(calls);
+      assert.equal(rows, whole.n, "every row's moments computed once");
       assert.equal(m.n, whole.n);
       momentsMean(m).forEach((v, j) => assert.ok(Math.abs(v - momentsMean(whole)[j]) < 1e-12));
       momentsCovariance(m).forEach((v, j) => assert.ok(Math.abs(v - momentsCovariance(whole)[j]) < 1e-12));
     }
-    assert.deepEqual(pages, [7, 7], "every batch's moments computed once, whatever the page size");
+    // One page per batch: one call each; larger pages stack a page's batches into fewer calls.
+    assert.equal(pages[0], 7);
+    assert.ok(pages[1] < 7, `a 200-byte page stacks its batches (${pages[1]} calls)`);
     // Folding after a paged refresh writes a checkpoint of all of it.
     const owners = new OwnerStats(db, { intervalMs: 60_000, maxPending: 100 }, inlineCompute(), Date.now, 1);
     const folded = await owners.fold("run", D, { retainFeatures: true, force: true });
@@ -144,3 +147,35 @@ testEachDatabase(
     assert.equal((await readSnapshot(db, "run")).deferred, 0, "no budget: everything at once");
   },
 );
+
+Deno.test("stackBatches stacks consecutive batches of one dtype and dim up to the row limit, in order", () => {
+  const batch = (n: number, dtype: "float32" | "float64", dim = 2, fill = n) => ({
+    n,
+    dim,
+    dtype,
+    features: new Uint8Array(n * dim * (dtype === "float32" ? 4 : 8)).fill(fill),
+  });
+  const big = batch(9, "float32");
+  const input = [
+    batch(3, "float32"),
+    batch(4, "float32"),
+    batch(2, "float64"), // another dtype: a new group
+    batch(1, "float64", 3), // another dim: a new group
+    big, // over the limit alone: its own group, bytes not copied
+    batch(5, "float32"),
+    batch(3, "float32"),
+    batch(1, "float32"), // 5 + 3 + 1 > 8: starts the next group
+  ];
+  const groups = stackBatches(input, 8);
+  assert.deepEqual(groups.map((g) => [g.n, g.dtype, g.dim]), [
+    [7, "float32", 2],
+    [2, "float64", 2],
+    [1, "float64", 3],
+    [9, "float32", 2],
+    [8, "float32", 2],
+    [1, "float32", 2],
+  ]);
+  assert.equal(groups[3].features, big.features);
+  assert.deepEqual([...groups[0].features], [...input[0].features, ...input[1].features]);
+  assert.equal(groups.reduce((s, g) => s + g.n, 0), input.reduce((s, b) => s + b.n, 0));
+});

@@ -17,7 +17,7 @@ import { ExtractorPool } from "../../../models/runtime/worker_pool.ts";
 import { InvalidInputError, NotFoundError, UnprocessableError } from "../../../src/errors.ts";
 import type { ImageBatch } from "../../../src/features/extractor.ts";
 import { randomImg, randomWeights, relErr, useBackend } from "./_reference.ts";
-import { loadOpenBlas, OPENBLAS_ENV } from "../../../models/runtime/openblas.ts";
+import { loadOpenBlas, OPENBLAS_ENV } from "../../../src/native/openblas.ts";
 import { withEnv } from "../../_support/env.ts";
 import { syntheticCheckpoint, writeSyntheticFolded } from "./_synthetic_weights.ts";
 

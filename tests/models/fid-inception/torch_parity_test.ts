@@ -11,7 +11,7 @@ import {
   type InceptionEngine,
   loadFidInception,
 } from "../../../models/fid-inception/loader.ts";
-import { loadOpenBlas } from "../../../models/runtime/openblas.ts";
+import { loadOpenBlas } from "../../../src/native/openblas.ts";
 import type { FeatureExtractor, ImageBatch } from "../../../src/features/extractor.ts";
 import { parseNpz } from "../../../src/tensors/npz.ts";
 import { seededRandom } from "../../_support/arrays.ts";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { buildFidInception, type FidInceptionOutput } from "../../../models/fid-inception/network.ts";
 import { buildFidInceptionWasm, WASM_INCEPTION_CHUNK } from "../../../models/fid-inception/wasm_network.ts";
 import { INCEPTION_KERNELS_SOURCE_SHA256 } from "../../../models/fid-inception/wasm/inception_kernels_wasm.ts";
-import { loadOpenBlas } from "../../../models/runtime/openblas.ts";
+import { loadOpenBlas } from "../../../src/native/openblas.ts";
 import { UnprocessableError } from "../../../src/errors.ts";
 import { kernelSourceSha256 } from "../../../src/wasm/source_hash.ts";
 import { naiveFidInception, randomImg, randomWeights, relErr, toTensor, useBackend } from "./_reference.ts";

@@ -5,9 +5,9 @@ import {
   memoryAddress,
   OPENBLAS_ENV,
   openBlasUnavailableReason,
-} from "../../../models/runtime/openblas.ts";
-import { seededRandom } from "../../_support/arrays.ts";
-import { withEnv } from "../../_support/env.ts";
+} from "../../src/native/openblas.ts";
+import { seededRandom } from "../_support/arrays.ts";
+import { withEnv } from "../_support/env.ts";
 
 const blas = loadOpenBlas();
 const missing = blas === null;
@@ -64,4 +64,28 @@ Deno.test("a library that cannot be loaded gives null and says why", async () =>
   });
   assert.equal(loadOpenBlas() === null, missing, "the default library's result is unaffected");
   if (!missing) assert.equal(openBlasUnavailableReason(), "");
+});
+
+Deno.test({
+  name:
+    "packedComoment is sum_i x_i x_i^T in float64 as the packed upper triangle, also past the first call's size",
+  ignore: missing,
+  fn() {
+    for (const [n, dim] of [[7, 5], [33, 130], [1, 3]]) {
+      const r = seededRandom(n * dim);
+      const x = Float64Array.from({ length: n * dim }, () => 2 * r() - 1);
+      const got = blas!.packedComoment(x, n, dim);
+      assert.equal(got.length, (dim * (dim + 1)) / 2);
+      let at = 0;
+      for (let a = 0; a < dim; a++) {
+        for (let b = a; b < dim; b++) {
+          let want = 0;
+          for (let i = 0; i < n; i++) want += x[i * dim + a] * x[i * dim + b];
+          assert.ok(Math.abs(got[at] - want) < 1e-13 * Math.max(1, Math.abs(want)), `(${a}, ${b})`);
+          at++;
+        }
+      }
+    }
+    assert.throws(() => blas!.packedComoment(new Float64Array(5), 2, 3), /2 x 3/);
+  },
 });

@@ -1,14 +1,15 @@
 /**
- * OpenBLAS's single-precision GEMM through Deno's FFI, for the CPU networks' matrix products.
+ * OpenBLAS through Deno's FFI: single-precision GEMM for the CPU networks' matrix products (fid-inception's
+ * "blas" engine) and the float64 co-moment of a feature batch (dsyrk) for the running statistics.
  *
- * Why native code at all: WebAssembly SIMD is 128 bits wide, so the project's own GEMM kernel tops out near
- * 24 GMAC/s per core here, while OpenBLAS's AVX-512 sgemm reaches 55-90 on the same core (bench/
- * extraction_bench.ts measures the difference end to end). OpenBLAS is a system library (Debian:
- * libopenblas0-pthread); when it is absent, or the process may not load native code (--allow-ffi), the
- * callers keep to WebAssembly.
+ * Why native code at all: WebAssembly SIMD is 128 bits wide, so the project's own kernels top out near
+ * 24 GMAC/s (float32) per core here, while OpenBLAS's AVX-512 kernels reach 55-90 on the same core
+ * (bench/extraction_bench.ts and bench/moments_bench.ts measure the difference end to end). OpenBLAS is a
+ * system library (Debian: libopenblas0-pthread); when it is absent, or the process may not load native code
+ * (--allow-ffi), the callers keep to WebAssembly. Nothing here is required: it is passed in where it loads.
  *
- * The matrices live in a WebAssembly memory: sgemm reads and writes it in place through its address, so
- * nothing is copied. That address changes whenever the memory grows, so callers take it after growing.
+ * sgemm works on matrices in a WebAssembly memory, in place through its address, so nothing is copied. That
+ * address changes whenever the memory grows, so callers take it after growing.
  */
 
 /** Environment variable naming the OpenBLAS shared library (default: the system's libopenblas.so.0). */
@@ -16,6 +17,8 @@ export const OPENBLAS_ENV = "FIDSTREAM_OPENBLAS";
 
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
+const CBLAS_TRANS = 112;
+const CBLAS_UPPER = 121;
 
 const SYMBOLS = {
   cblas_sgemm: {
@@ -36,6 +39,11 @@ const SYMBOLS = {
       "usize",
       "i32",
     ],
+    result: "void",
+  },
+  cblas_dsyrk: {
+    // order, uplo, trans, n, k, alpha, a, lda, beta, c, ldc
+    parameters: ["i32", "i32", "i32", "i32", "i32", "f64", "usize", "i32", "f64", "usize", "i32"],
     result: "void",
   },
   openblas_set_num_threads: { parameters: ["i32"], result: "void" },
@@ -60,6 +68,11 @@ export interface OpenBlas {
     c: number,
     ldc: number,
   ): void;
+  /**
+   * The co-moment sum_i x_i x_i^T of n centred dim-d rows (row-major float64), as the packed upper triangle
+   * (row a holds columns a..dim-1) that src/stats/moments.ts keeps; summed in float64 by dsyrk.
+   */
+  packedComoment(centred: Float64Array, n: number, dim: number): Float64Array;
 }
 
 /** Per list of candidate libraries (FIDSTREAM_OPENBLAS may change between calls, in tests). */
@@ -95,6 +108,8 @@ export function loadOpenBlas(): OpenBlas | null {
       // Deno's FFI takes plain numbers for 64-bit arguments too (addresses stay below 2^53), which spares a
       // BigInt per call; its type declarations only say bigint.
       const gemm = lib.symbols.cblas_sgemm as unknown as (...args: number[]) => void;
+      const syrk = lib.symbols.cblas_dsyrk as unknown as (...args: number[]) => void;
+      let full = new Float64Array(0); // dsyrk's dim x dim output, reused: 32 MiB at D = 2048
       const result: { blas: OpenBlas; reason: string } = {
         reason: "",
         blas: {
@@ -102,6 +117,34 @@ export function loadOpenBlas(): OpenBlas | null {
           core,
           sgemm: (m, n, k, a, lda, b, ldb, c, ldc) =>
             gemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, m, n, k, 1, a, lda, b, ldb, 0, c, ldc),
+          packedComoment(centred, n, dim) {
+            if (centred.length !== n * dim) {
+              throw new Error(`expected ${n} x ${dim} values, got ${centred.length}`);
+            }
+            const packed = new Float64Array((dim * (dim + 1)) / 2);
+            if (n === 0 || dim === 0) return packed;
+            if (full.length < dim * dim) full = new Float64Array(dim * dim);
+            // C = A^T A with A the n x dim rows; the upper triangle of C, row-major, is the packed layout.
+            syrk(
+              CBLAS_ROW_MAJOR,
+              CBLAS_UPPER,
+              CBLAS_TRANS,
+              dim,
+              n,
+              1,
+              addressOf(centred),
+              dim,
+              0,
+              addressOf(full),
+              dim,
+            );
+            let at = 0;
+            for (let a = 0; a < dim; a++) {
+              packed.set(full.subarray(a * dim + a, (a + 1) * dim), at);
+              at += dim - a;
+            }
+            return packed;
+          },
         },
       };
       loaded.set(key, result);
@@ -121,6 +164,10 @@ export function openBlasUnavailableReason(): string {
 
 /** The address of a WebAssembly memory's first byte (valid until the memory grows). */
 export function memoryAddress(memory: WebAssembly.Memory): number {
-  const pointer = Deno.UnsafePointer.of(new Uint8Array(memory.buffer));
-  return Number(Deno.UnsafePointer.value(pointer));
+  return addressOf(new Uint8Array(memory.buffer));
+}
+
+/** The address of a typed array's first element (valid while the array lives, during a synchronous call). */
+function addressOf(array: Uint8Array | Float64Array): number {
+  return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(array)));
 }
