@@ -15,7 +15,7 @@ import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { storeUploadGrid } from "./pipeline/upload_gallery.ts";
 import {
-  imagesFromFiles,
+  decodeUploadedImages,
   isImageArray,
   layoutParam,
   multipartContentSha256,
@@ -57,14 +57,16 @@ export async function digestUploadBody(c: Context<AppEnv>, body: Uint8Array): Pr
 }
 
 /** Parses a read, digested request body as features or images (see the module comment). */
-export function parseUploadBody(
+export async function parseUploadBody(
   c: Context<AppEnv>,
   body: Uint8Array,
   key: string,
   digest: BodyDigest,
-): UploadBody {
+): Promise<UploadBody> {
   const { sha256, files } = digest;
-  if (files) return { kind: "images", key, sha256, images: imagesFromFiles(files) };
+  if (files) {
+    return { kind: "images", key, sha256, images: await decodeUploadedImages(files, c.get("deps").features) };
+  }
   const array = parseNpy(body);
   if (isImageArray(array)) {
     return { kind: "images", key, sha256, images: imageBatchFromNdArray(array, layoutParam(c)) };
@@ -139,7 +141,7 @@ export async function storeFeatureBatch(
   const digest = await digestUploadBody(c, body);
   const prior = await priorReceipt(deps.db, owner, key, digest.sha256);
   if (prior) return prior;
-  const upload = parseUploadBody(c, body, key, digest);
+  const upload = await parseUploadBody(c, body, key, digest);
   const sha256 = digest.sha256;
   const features = await uploadFeatures(deps, upload, space, dim);
   const receipt = await storeFeatureUpload(deps, owner, { key, sha256, features });

@@ -7,7 +7,7 @@ import { sha256Hex } from "./body.ts";
 import { InvalidInputError, PayloadTooLargeError, UnprocessableError } from "../src/errors.ts";
 import type { ImageBatch } from "../src/features/extractor.ts";
 import { imageBatchFromNdArray, type ImageLayout } from "../src/features/image_batch.ts";
-import { decodeImage, DEFAULT_MAX_PIXELS, imageBatchFromImages } from "../src/features/png_jpeg.ts";
+import { checkImageFiles, DEFAULT_MAX_PIXELS } from "../src/features/png_jpeg.ts";
 import type { NdArray } from "../src/tensors/ndarray.ts";
 import { parseNpy } from "../src/tensors/npy.ts";
 
@@ -80,33 +80,17 @@ export async function multipartContentSha256(files: Uint8Array[]): Promise<strin
  */
 export const MAX_PIXELS_PER_REQUEST = DEFAULT_MAX_PIXELS;
 
-/** Decodes image files (PNG/JPEG) and stacks them (equal sizes required; MAX_PIXELS_PER_REQUEST in all). */
-export function imagesFromFiles(files: Uint8Array[]): ImageBatch {
-  let budget = MAX_PIXELS_PER_REQUEST;
-  const decoded = files.map((f, i) => {
-    try {
-      // Each header is checked against what is left of the budget before its pixels are decoded.
-      const img = decodeImage(f, { maxPixels: Math.min(DEFAULT_MAX_PIXELS, budget) });
-      budget -= img.width * img.height;
-      return img;
-    } catch (e) {
-      if (e instanceof PayloadTooLargeError && budget < DEFAULT_MAX_PIXELS) {
-        throw new PayloadTooLargeError(
-          "images_too_many_pixels",
-          `image ${i}: the images of one request may hold ${MAX_PIXELS_PER_REQUEST} pixels together, and ` +
-            `${MAX_PIXELS_PER_REQUEST - budget} are taken by images 0..${i - 1}: send fewer images per batch`,
-        );
-      }
-      if (e instanceof Error) e.message = `image ${i}: ${e.message}`;
-      throw e;
-    }
-  });
-  return imageBatchFromImages(decoded);
-}
-
-/** Images of a multipart/form-data body: every file part, in order, decoded and stacked. */
-export async function imagesFromMultipart(body: Uint8Array, contentType: string): Promise<ImageBatch> {
-  return imagesFromFiles(await multipartFiles(body, contentType));
+/**
+ * Image files checked here from their headers (format, MAX_PIXELS_PER_REQUEST in all, one size), then decoded
+ * by `decoder` (the feature service's worker pool): the request thread never spends the decoding time, which
+ * is tens of milliseconds per megapixel in pure JavaScript.
+ */
+export async function decodeUploadedImages(
+  files: Uint8Array[],
+  decoder: { decodeImages(files: Uint8Array[]): Promise<ImageBatch> },
+): Promise<ImageBatch> {
+  checkImageFiles(files, MAX_PIXELS_PER_REQUEST);
+  return await decoder.decodeImages(files);
 }
 
 /** Images of an .npy body that holds an image array. */

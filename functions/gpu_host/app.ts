@@ -7,7 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from "../../src/errors.ts";
 import { encodeNpy } from "../../src/tensors/npy.ts";
 import { handleError, handleNotFound } from "../errors.ts";
-import { imagesFromMultipart, imagesFromNpy, layoutParam } from "../image_body.ts";
+import { decodeUploadedImages, imagesFromNpy, layoutParam, multipartFiles } from "../image_body.ts";
 import type { FeatureService } from "../pipeline/feature_service.ts";
 
 /** The host's settings. */
@@ -41,9 +41,10 @@ export function createGpuHostApp(features: FeatureService, config: GpuHostConfig
       const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
       let images;
       if (type === "multipart/form-data") {
-        images = await imagesFromMultipart(
-          new Uint8Array(await c.req.arrayBuffer()),
-          c.req.header("content-type")!,
+        const body = new Uint8Array(await c.req.arrayBuffer());
+        images = await decodeUploadedImages(
+          await multipartFiles(body, c.req.header("content-type")!),
+          features,
         );
       } else if (type === "application/x-npy" || type === "application/octet-stream") {
         images = imagesFromNpy(new Uint8Array(await c.req.arrayBuffer()), layoutParam(c));

@@ -31,13 +31,14 @@ export function parseFeatureSpace(name: string): FeatureSpace {
 /** Extracts features; implementations may run off-thread or remotely. */
 export interface FeatureService {
   extract(space: string, images: ImageBatch): Promise<FeatureRows>;
+  /** PNG/JPEG files (checked from their headers) decoded off the caller's thread and stacked in order. */
+  decodeImages(files: Uint8Array[]): Promise<ImageBatch>;
   close(): Promise<void>;
 }
 
 /** The worker pool of this machine, started on first use (each worker loads tfjs and its model). */
 export function localFeatureService(
-  poolFactory: () => { extract: ExtractorPool["extract"]; close(): Promise<void> } = () =>
-    new ExtractorPool(),
+  poolFactory: () => Pick<ExtractorPool, "extract" | "decodeImages" | "close"> = () => new ExtractorPool(),
 ): FeatureService {
   let pool: ReturnType<typeof poolFactory> | undefined;
   return {
@@ -45,6 +46,10 @@ export function localFeatureService(
       const { extractor, output } = parseFeatureSpace(space);
       pool ??= poolFactory();
       return pool.extract(extractor, images, output);
+    },
+    decodeImages(files) {
+      pool ??= poolFactory();
+      return pool.decodeImages(files);
     },
     async close() {
       await pool?.close();
@@ -101,6 +106,8 @@ export function remoteFeatureService(
         return await local.extract(space, images);
       }
     },
+    // Decoding stays on this machine's pool: the host takes pixels.
+    decodeImages: (files) => local.decodeImages(files),
     close: () => local.close(),
   };
 }

@@ -64,7 +64,7 @@ references.post("/v1/references", limitBody(), async (c) => {
   const key = idempotencyKey(c);
   const digest = await digestUploadBody(c, body);
   const sha256 = digest.sha256;
-  const upload = parseUploadBody(c, body, key, digest);
+  const upload = await parseUploadBody(c, body, key, digest);
   // Images name their space (the default one unless ?features= says otherwise); features only when told.
   const space = named ?? (upload.kind === "images" ? deps.config.defaultFeatureSpace : null);
   const features = await uploadFeatures(deps, upload, space);

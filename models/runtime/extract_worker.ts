@@ -1,11 +1,12 @@
 /**
  * One worker thread of the extractor pool (worker_pool.ts). It picks its own tfjs backend, loads each
- * feature space's extractor the first time it is asked for it, and answers extract requests one at a time
- * (tfjs on WASM is single-threaded: parallelism comes from running several of these).
+ * feature space's extractor the first time it is asked for it, and answers extract (and image decode)
+ * requests one at a time (tfjs on WASM is single-threaded: parallelism comes from running several of these).
  */
 /// <reference lib="deno.worker" />
 import { FidstreamError } from "../../src/errors.ts";
 import type { FeatureExtractor, FeatureRows } from "../../src/features/extractor.ts";
+import { decodeImageFiles } from "../../src/features/png_jpeg.ts";
 import type { BackendName } from "./backend.ts";
 import { ensureBackend } from "./backend.ts";
 import { type ExtractorSource, loadExtractor, registerExtractor } from "./registry.ts";
@@ -33,10 +34,16 @@ async function handle(req: WorkerRequest): Promise<void> {
   let reply: WorkerReply;
   let transfer: Transferable[] = [];
   try {
-    const extractor = await extractorFor(req.space, req.source);
-    const rows: FeatureRows = await extractor.extract(req.images, req.output);
-    reply = { type: "result", id: req.id, rows };
-    transfer = [rows.data.buffer as ArrayBuffer];
+    if (req.type === "decode") {
+      const images = decodeImageFiles(req.files, req.firstIndex);
+      reply = { type: "images", id: req.id, images };
+      transfer = [images.data.buffer as ArrayBuffer];
+    } else {
+      const extractor = await extractorFor(req.space, req.source);
+      const rows: FeatureRows = await extractor.extract(req.images, req.output);
+      reply = { type: "result", id: req.id, rows };
+      transfer = [rows.data.buffer as ArrayBuffer];
+    }
   } catch (e) {
     const err = e as Error;
     reply = {

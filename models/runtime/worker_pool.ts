@@ -21,7 +21,12 @@ import {
   UnprocessableError,
   UnsupportedMediaTypeError,
 } from "../../src/errors.ts";
-import { concatFeatureRows, sliceBounds, sliceImageBatch } from "../../src/features/batch_slices.ts";
+import {
+  concatFeatureRows,
+  concatImageBatches,
+  sliceBounds,
+  sliceImageBatch,
+} from "../../src/features/batch_slices.ts";
 import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import type { BackendName } from "./backend.ts";
 import { extractorSource } from "./registry.ts";
@@ -68,8 +73,8 @@ const ERROR_CLASSES: Record<string, new (code: string, message: string) => Fidst
 
 interface Task {
   id: number;
-  request: Extract<WorkerRequest, { type: "extract" }>;
-  resolve: (rows: FeatureRows) => void;
+  request: Extract<WorkerRequest, { type: "extract" | "decode" }>;
+  resolve: (value: FeatureRows | ImageBatch) => void;
   reject: (e: Error) => void;
 }
 
@@ -113,20 +118,38 @@ export class ExtractorPool {
     const rows = await Promise.all(bounds.map(([start, end]) => {
       const slice = sliceImageBatch(images, start, end);
       // Copy the slice so only its bytes travel (posting a view would clone the whole buffer).
-      const request = {
-        type: "extract" as const,
-        id: this.#nextId++,
-        space,
-        source,
-        output,
-        images: { ...slice, data: slice.data.slice() },
-      };
-      return new Promise<FeatureRows>((resolve, reject) => {
-        this.#queue.push({ id: request.id, request, resolve, reject });
-        this.#dispatch();
-      });
+      const copy = { ...slice, data: slice.data.slice() };
+      return this.#submit({ type: "extract", id: this.#nextId++, space, source, output, images: copy });
     }));
-    return concatFeatureRows(rows);
+    return concatFeatureRows(rows as FeatureRows[]);
+  }
+
+  /**
+   * PNG/JPEG files decoded on the workers and stacked in order (files checked beforehand from their headers
+   * by checkImageFiles: one size, bounded pixels), so the caller's thread does none of the decoding.
+   */
+  async decodeImages(files: Uint8Array[]): Promise<ImageBatch> {
+    if (this.#closed) throw new UnavailableError("pool_closed", "the extractor pool was closed");
+    if (files.length === 0) return concatImageBatches([]); // a typed "no images" error
+    const bounds = sliceBounds(files.length, Math.ceil(files.length / Math.min(this.size, files.length)));
+    const parts = await Promise.all(
+      bounds.map(([start, end]) =>
+        this.#submit({
+          type: "decode",
+          id: this.#nextId++,
+          files: files.slice(start, end),
+          firstIndex: start,
+        })
+      ),
+    );
+    return concatImageBatches(parts as ImageBatch[]);
+  }
+
+  #submit(request: Task["request"]): Promise<FeatureRows | ImageBatch> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ id: request.id, request, resolve, reject });
+      this.#dispatch();
+    });
   }
 
   /** Stops every worker; queued and running extractions are rejected. */
@@ -170,6 +193,7 @@ export class ExtractorPool {
     slot.busy = null;
     if (task && task.id === reply.id) {
       if (reply.type === "result") task.resolve(reply.rows);
+      else if (reply.type === "images") task.resolve(reply.images);
       else {
         const Cls = ERROR_CLASSES[reply.error.name];
         task.reject(Cls ? new Cls(reply.error.code, reply.error.message) : new Error(reply.error.message));
@@ -184,8 +208,10 @@ export class ExtractorPool {
       if (slot.busy) continue;
       const task = this.#queue.shift()!;
       slot.busy = task;
-      const data = task.request.images.data;
-      slot.worker.postMessage(task.request, [data.buffer as ArrayBuffer]);
+      const { request } = task;
+      // Extraction hands its pixel copy over; the files of a decode are copied (they are views of the body).
+      const transfer = request.type === "extract" ? [request.images.data.buffer as ArrayBuffer] : [];
+      slot.worker.postMessage(request, transfer);
     }
   }
 }

@@ -13,9 +13,18 @@ export type WorkerRequest =
     source: ExtractorSource;
     output?: string;
     images: ImageBatch;
+  }
+  | {
+    /** PNG/JPEG files already checked from their headers (src/features/png_jpeg.ts checkImageFiles). */
+    type: "decode";
+    id: number;
+    files: Uint8Array[];
+    /** Index of files[0] in the whole upload (for error messages). */
+    firstIndex: number;
   };
 
 /** Worker -> pool. */
 export type WorkerReply =
   | { type: "result"; id: number; rows: FeatureRows }
+  | { type: "images"; id: number; images: ImageBatch }
   | { type: "error"; id: number; error: { name: string; code: string; message: string } };

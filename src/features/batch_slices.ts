@@ -22,6 +22,34 @@ export function sliceBounds(n: number, maxPerSlice: number): [number, number][] 
   return bounds;
 }
 
+/**
+ * Image batches of one size joined in order; when some are RGB and some grayscale, the gray ones are repeated
+ * over the three channels (as imageBatchFromImages does within a batch).
+ */
+export function concatImageBatches(parts: readonly ImageBatch[]): ImageBatch {
+  if (parts.length === 1) return parts[0];
+  if (parts.length === 0) {
+    throw new UnprocessableError("images_empty", "no images were given; expected at least one");
+  }
+  const { height, width } = parts[0];
+  if (parts.some((p) => p.height !== height || p.width !== width)) {
+    throw new UnprocessableError("images_size_mismatch", "image batches of different sizes cannot be joined");
+  }
+  const channels: 1 | 3 = parts.some((p) => p.channels === 3) ? 3 : 1;
+  const pixels = height * width;
+  const n = parts.reduce((sum, p) => sum + p.n, 0);
+  const data = new Float32Array(n * pixels * channels);
+  let at = 0;
+  for (const p of parts) {
+    if (p.channels === channels) data.set(p.data.subarray(0, p.n * pixels * channels), at);
+    else {
+      for (let k = 0; k < p.n * pixels; k++) data.fill(p.data[k], at + 3 * k, at + 3 * k + 3);
+    }
+    at += p.n * pixels * channels;
+  }
+  return { n, height, width, channels, data };
+}
+
 /** Feature rows of consecutive slices joined in order; every part must have the same dimension. */
 export function concatFeatureRows(parts: readonly FeatureRows[]): FeatureRows {
   if (parts.length === 0) return { n: 0, dim: 0, data: new Float32Array(0) };

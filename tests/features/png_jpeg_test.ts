@@ -3,7 +3,14 @@ import { encode as encodePng } from "fast-png";
 import { zlibSync } from "fflate";
 import { encode as encodeJpeg } from "jpeg-js";
 import { InvalidInputError, PayloadTooLargeError, UnprocessableError } from "../../src/errors.ts";
-import { type DecodedImage, decodeImage, imageBatchFromImages } from "../../src/features/png_jpeg.ts";
+import {
+  checkImageFiles,
+  type DecodedImage,
+  decodeImage,
+  decodeImageFiles,
+  DEFAULT_MAX_PIXELS,
+  imageBatchFromImages,
+} from "../../src/features/png_jpeg.ts";
 
 /** Deterministic pseudo-random integers in [0, max). */
 function randomInts(count: number, max: number, seed: number): number[] {
@@ -302,4 +309,54 @@ Deno.test("imageBatchFromImages refuses images of different sizes and an empty l
   assertThrowsCode(() => imageBatchFromImages([a, a, b]), UnprocessableError, "images_size_mismatch");
   assert.throws(() => imageBatchFromImages([a, b]), /image 1 is 2 x 3 pixels but image 0 is 2 x 2/);
   assertThrowsCode(() => imageBatchFromImages([]), UnprocessableError, "images_empty");
+});
+
+/** An 8-bit gray PNG whose pixels are v(x, y) (filter byte 0 per row). */
+function grayPng(width: number, height: number, v: (x: number, y: number) => number): Uint8Array {
+  const raw = new Uint8Array(height * (width + 1));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = v(x, y);
+  }
+  return handPng(width, height, 8, 0, raw);
+}
+
+Deno.test("checkImageFiles judges an upload from its headers: format, size, per-image and total pixels", () => {
+  const small = grayPng(3, 2, (x, y) => x + y);
+  checkImageFiles([small, small], 100);
+  const other = grayPng(2, 3, () => 0);
+  assertThrowsCode(() => checkImageFiles([small, other], 100), UnprocessableError, "images_size_mismatch");
+  assert.throws(
+    () => checkImageFiles([small, small, other], 100),
+    /image 2 is 2 x 3 pixels but image 0 is 3 x 2/,
+  );
+  assert.throws(
+    () => checkImageFiles([small, Uint8Array.of(1, 2, 3, 4)], 100),
+    (e: unknown) =>
+      e instanceof InvalidInputError && e.code === "image_unknown_format" && /^image 1: /.test(e.message),
+  );
+  // 6 pixels each: the third passes 16 in all, and says the earlier images took the budget.
+  assert.throws(
+    () => checkImageFiles([small, small, small], 16),
+    (e: unknown) =>
+      e instanceof PayloadTooLargeError && e.code === "images_too_many_pixels" &&
+      /images 0\.\.1/.test(e.message),
+  );
+  // A header declaring 4096 x 4097 is refused alone, before anything is inflated (the IDAT is empty).
+  const bomb = handPng(4096, 4097, 8, 0, new Uint8Array(0));
+  assertThrowsCode(
+    () => checkImageFiles([bomb], DEFAULT_MAX_PIXELS),
+    PayloadTooLargeError,
+    "image_too_many_pixels",
+  );
+});
+
+Deno.test("decodeImageFiles stacks like decodeImage + imageBatchFromImages and names failures by upload index", () => {
+  const files = [grayPng(3, 2, (x, y) => 10 * x + y), grayPng(3, 2, (x, y) => 200 - x - y)];
+  assert.deepEqual(decodeImageFiles(files), imageBatchFromImages(files.map((f) => decodeImage(f))));
+  const broken = files[1].slice(0, files[1].length - 20);
+  assert.throws(
+    () => decodeImageFiles([files[0], broken], 7),
+    (e: unknown) =>
+      e instanceof InvalidInputError && e.code === "image_corrupt" && /^image 8: /.test(e.message),
+  );
 });

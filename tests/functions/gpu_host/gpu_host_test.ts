@@ -25,6 +25,7 @@ function countingLocal(pool: ExtractorPool): FeatureService & { calls: number } 
       counted.calls++;
       return inner.extract(space, images);
     },
+    decodeImages: (files: Uint8Array[]) => inner.decodeImages(files),
     close: () => inner.close(),
   };
   return counted;
@@ -75,6 +76,7 @@ Deno.test({
       };
       const remote = await remoteFeatureService(host.url, {
         extract: () => Promise.reject(new Error("no fallback")),
+        decodeImages: () => Promise.reject(new Error("no local decoding")),
         close: async () => {},
       }, { token: "t0ken" })
         .extract("mnist-lenet", images);

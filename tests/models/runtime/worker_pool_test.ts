@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { InvalidInputError, UnprocessableError } from "../../../src/errors.ts";
+import { decodeImageFiles } from "../../../src/features/png_jpeg.ts";
+import { encode as encodePng } from "fast-png";
+import { seededRandom } from "../../_support/arrays.ts";
 import type { ImageBatch } from "../../../src/features/extractor.ts";
 import { initBackend } from "../../../models/runtime/backend.ts";
 import { loadExtractor, registerExtractor } from "../../../models/runtime/registry.ts";
@@ -139,5 +142,28 @@ Deno.test("the pool size comes from FIDSTREAM_WORKERS, else the number of cores"
   } finally {
     if (saved === undefined) Deno.env.delete(WORKERS_ENV);
     else Deno.env.set(WORKERS_ENV, saved);
+  }
+});
+
+Deno.test("decodeImages decodes on the workers exactly as in-thread, in order, errors typed and named by index", async () => {
+  const r = seededRandom(5);
+  const files = Array.from({ length: 5 }, (_, i) => {
+    const data = Uint8Array.from({ length: 6 * 4 * (i % 2 ? 1 : 3) }, () => Math.floor(256 * r()));
+    return encodePng({ width: 6, height: 4, data, channels: i % 2 ? 1 : 3, depth: 8 });
+  });
+  const pool = new ExtractorPool({ workers: 2 });
+  try {
+    const decoded = await pool.decodeImages(files);
+    // Gray files decoded by one worker and RGB ones by another still come out as one RGB batch.
+    assert.deepEqual(decoded, decodeImageFiles(files));
+    const broken = [...files.slice(0, 3), files[3].slice(0, 40), files[4]];
+    await assert.rejects(
+      () => pool.decodeImages(broken),
+      (e: unknown) =>
+        e instanceof InvalidInputError && e.code === "image_corrupt" && /^image 3: /.test(e.message),
+    );
+    await assert.rejects(() => pool.decodeImages([]), UnprocessableError);
+  } finally {
+    await pool.close();
   }
 });
