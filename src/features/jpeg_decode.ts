@@ -1,13 +1,15 @@
 /**
- * JPEG decoding with jpeg-js, guarded against decompression bombs: the frame header (SOF) is found by
- * walking the marker segments and its dimensions are capped before jpeg-js allocates anything. jpeg-js runs
- * with tolerantDecoding off, so damaged entropy-coded data is an error instead of a silently garbled image.
+ * JPEG decoding, guarded against decompression bombs: the frame header (SOF) is found by walking the marker
+ * segments and its dimensions are capped before anything is allocated. Gray and colour JPEGs are decoded by
+ * libjpeg-turbo (jpeg_turbo.ts: PIL's pixels exactly); 4-component (CMYK/YCCK) ones by jpeg-js with
+ * tolerantDecoding off. Damaged entropy-coded data is an error instead of a silently garbled image.
  * One-component (grayscale) JPEGs come back with 1 channel, everything else as RGB.
  */
 
 import { decode as decodeJpeg } from "jpeg-js";
 import { InvalidInputError } from "../errors.ts";
 import { checkPixelCount, type DecodedImage } from "./decoded_image.ts";
+import { decodeJpegTurbo } from "./jpeg_turbo.ts";
 
 /** The SOF fields that matter here. */
 export interface JpegHeader {
@@ -71,10 +73,18 @@ export function readJpegHeader(bytes: Uint8Array): JpegHeader {
   corrupt("it is truncated before its frame header (SOF)");
 }
 
-/** Decodes a JPEG after checking its declared size against maxPixels (PayloadTooLargeError above it). */
+/**
+ * Decodes a JPEG after checking its declared size against maxPixels (PayloadTooLargeError above it): gray and
+ * colour JPEGs with libjpeg-turbo (PIL's decoder, jpeg_turbo.ts), 4-component (CMYK/YCCK) ones with jpeg-js.
+ */
 export function decodeJpegImage(bytes: Uint8Array, maxPixels: number): DecodedImage {
   const header = readJpegHeader(bytes);
   checkPixelCount("JPEG", header.width, header.height, maxPixels);
+  if (header.components !== 4) {
+    const channels = header.components === 1 ? 1 : 3;
+    const data = decodeJpegTurbo(bytes, header.width, header.height, channels);
+    return { width: header.width, height: header.height, channels, maxValue: 255, data };
+  }
   let rgb: Uint8Array, width: number, height: number;
   try {
     const img = decodeJpeg(bytes, {
@@ -94,8 +104,5 @@ export function decodeJpegImage(bytes: Uint8Array, maxPixels: number): DecodedIm
       `decoded ${width} x ${height} pixels but the frame header declares ${header.width} x ${header.height}`,
     );
   }
-  if (header.components !== 1) return { width, height, channels: 3, maxValue: 255, data: rgb };
-  const gray = new Uint8Array(width * height);
-  for (let p = 0; p < gray.length; p++) gray[p] = rgb[p * 3];
-  return { width, height, channels: 1, maxValue: 255, data: gray };
+  return { width, height, channels: 3, maxValue: 255, data: rgb };
 }

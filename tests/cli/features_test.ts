@@ -1,6 +1,7 @@
 /** `deno task cli features`: images (folder or .npy) -> one feature row per image, on the worker pool. */
 import assert from "node:assert/strict";
-import { decode as decodeJpeg, encode as encodeJpeg } from "jpeg-js";
+import { encode as encodeJpeg } from "jpeg-js";
+import { decodeImage } from "../../src/features/png_jpeg.ts";
 import { loadOpenBlas } from "../../src/native/openblas.ts";
 import { parseNpy } from "../../src/tensors/npy.ts";
 import { digitImages } from "../_support/digits.ts";
@@ -38,12 +39,13 @@ Deno.test("features of a folder: one row per PNG/JPEG in name order, sizes and c
       ["b3.PNG", digitImage(digit(4))],
     ];
     for (const [name, img] of named) await writePng(`${t.dir}/${name}`, img);
-    // A JPEG, compared against jpeg-js' own decoding of the same bytes.
+    // A JPEG, compared against the same bytes decoded in this thread (tests/features checks the decoder against
+    // PIL's pixels): this test is about the folder's plumbing.
     const rgba = new Uint8Array(28 * 28 * 4);
     for (let p = 0; p < 784; p++) rgba.set([digit(5)[p], digit(5)[p], digit(6)[p], 255], 4 * p);
     const jpeg = new Uint8Array(encodeJpeg({ width: 28, height: 28, data: rgba }, 90).data);
     await Deno.writeFile(`${t.dir}/d.jpg`, jpeg);
-    const decoded = decodeJpeg(jpeg, { useTArray: true, formatAsRGBA: false });
+    const decoded = decodeImage(jpeg);
     const jpegImage: TestImage = { width: 28, height: 28, channels: 3, pixels: new Uint8Array(decoded.data) };
     await Deno.writeTextFile(`${t.dir}/notes.txt`, "not an image");
     await Deno.writeFile(`${t.dir}/x.webp`, new Uint8Array(10));

@@ -11,6 +11,21 @@ import {
   DEFAULT_MAX_PIXELS,
   imageBatchFromImages,
 } from "../../src/features/png_jpeg.ts";
+import { PIL_GRAY, PIL_RGB420, PIL_RGB444_PROGRESSIVE } from "./_pil_jpegs.ts";
+
+const decodeB64 = (b64: string) => Uint8Array.from(atob(b64.replace(/\s/g, "")), (c) => c.charCodeAt(0));
+
+/** Deterministic 32-bit integers (xorshift32). */
+function seededRandomInts(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>>= 0);
+  };
+}
 
 /** Deterministic pseudo-random integers in [0, max). */
 function randomInts(count: number, max: number, seed: number): number[] {
@@ -359,4 +374,31 @@ Deno.test("decodeImageFiles stacks like decodeImage + imageBatchFromImages and n
     (e: unknown) =>
       e instanceof InvalidInputError && e.code === "image_corrupt" && /^image 8: /.test(e.message),
   );
+});
+
+Deno.test("JPEGs decode to PIL's pixels exactly (4:2:0, progressive 4:4:4, gray), as pytorch-fid's loader sees them", () => {
+  for (const c of [PIL_RGB420, PIL_RGB444_PROGRESSIVE, PIL_GRAY]) {
+    const img = decodeImage(decodeB64(c.jpeg));
+    assert.deepEqual([img.width, img.height, img.channels], [c.width, c.height, c.channels]);
+    assert.deepEqual(img.data, decodeB64(c.pixels));
+  }
+});
+
+Deno.test("corrupted JPEGs are typed errors, and the decoder still decodes correctly after hundreds of them", () => {
+  const good = decodeB64(PIL_RGB420.jpeg);
+  const r = seededRandomInts(99);
+  let refused = 0;
+  for (let trial = 0; trial < 400; trial++) {
+    const bytes = good.slice();
+    const at = 200 + (r() % (bytes.length - 200)); // past the headers: damage the image data
+    for (let k = 0; k < 1 + (trial % 4); k++) bytes[(at + 37 * k) % bytes.length] = r() % 256;
+    try {
+      decodeImage(bytes);
+    } catch (e) {
+      assert.ok(e instanceof InvalidInputError || e instanceof UnprocessableError, String(e));
+      refused++;
+    }
+  }
+  assert.ok(refused > 100, `most damaged files are refused (${refused} of 400)`);
+  assert.deepEqual(decodeImage(good).data, decodeB64(PIL_RGB420.pixels));
 });
