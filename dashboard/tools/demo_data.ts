@@ -5,21 +5,10 @@
  */
 import { encodeNpy } from "../../src/tensors/npy.ts";
 import { encodeNpz } from "../../src/tensors/npz.ts";
+import { mulberry32 } from "../../src/stats/mulberry32.ts";
 
 /** Feature dimension of the demo: big enough for FID and KID of realistic size, small enough to be instant. */
 export const DEMO_DIM = 256;
-
-/** A seeded uniform PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal draws (Box-Muller). */
 function gauss(r: () => number): number {
@@ -61,7 +50,7 @@ export async function createDemoData(url: string, opts: { batches?: number; batc
   const d = DEMO_DIM;
   const ref = await post(
     "/v1/references?name=cifar10-train%20(demo)",
-    npy(features(3000, d, rng(1), 0, 1), 3000, d),
+    npy(features(3000, d, mulberry32(1), 0, 1), 3000, d),
     "application/x-npy",
   );
 
@@ -87,7 +76,7 @@ export async function createDemoData(url: string, opts: { batches?: number; batc
         "application/json",
       );
       runs.push({ id: run.id, name, tags });
-      const r = rng(100 * mi + seed);
+      const r = mulberry32(100 * mi + seed);
       // Seeds differ a little in quality, as real ones do.
       const shift = m.shift * (1 + 0.12 * (seed - 2)), scale = m.scale + 0.01 * (seed - 2);
       let sent = 0;

@@ -21,18 +21,7 @@ import { DIGIT_PIXELS, type DigitSet, HELD_OUT_PER_CLASS, splitDigits } from "./
 import { lenetForward, type LenetParams, NUM_CLASSES, PARAMETER_SHAPES } from "./network.ts";
 import { trainingConv } from "./training_conv.ts";
 import { encodeWeights, WEIGHTS_DIR } from "./weights_file.ts";
-
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../src/stats/mulberry32.ts";
 
 function parseArgs(args: string[]): Record<string, number> {
   const opts: Record<string, number> = { epochs: 12, seed: 1, batch: 64, lr: 0.002, shift: 2 };

@@ -17,6 +17,7 @@ import { initBackend } from "../runtime/backend.ts";
 import { DIGIT_PIXELS, type DigitSet, splitDigits } from "../mnist-lenet/digits.ts";
 import { layersModelFiles } from "../tfjs-upload/save_files.ts";
 import { buildDecoder, buildEncoder, DEFAULT_VAE_SHAPE, type VaeShape } from "./architecture.ts";
+import { mulberry32 } from "../../src/stats/mulberry32.ts";
 
 /** Training settings. */
 export interface TrainOptions extends VaeShape {
@@ -40,18 +41,6 @@ export interface VaeLoss {
   recon: number;
   kl: number;
   loss: number;
-}
-
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled(n: number, rand: () => number): number[] {

@@ -1,17 +1,9 @@
 /** Test data: seeded random feature matrices and an independent two-pass mean/covariance. */
+import { mulberry32 } from "../../src/stats/mulberry32.ts";
 import { encodeNpy } from "../../src/tensors/npy.ts";
 
 /** A seeded uniform PRNG (mulberry32): the same seed gives the same data on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 /** n x d float32 features: correlated Gaussian-ish values with a per-seed shift. */
 export function randomFeatures(n: number, d: number, seed: number, shift = 0): Float32Array {
