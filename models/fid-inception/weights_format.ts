@@ -64,13 +64,23 @@ export async function convertCheckpoint(
   opts: { layout?: FoldLayout; sourceFile?: string } = {},
 ): Promise<{ manifest: FoldedManifest; bin: Uint8Array }> {
   const folded = foldStateDict(readTorchStateDict(pthBytes), opts.layout ?? FID_INCEPTION_LAYOUT);
-  let total = 0;
-  for (const t of folded.values()) total += t.data.length;
-  const bin = new Uint8Array(total * 4);
+  return await packFolded(folded, {
+    model: "pytorch-fid FID InceptionV3, batch norm folded into conv weights",
+    source: { file: opts.sourceFile ?? FID_WEIGHTS_FILE, sha256: await sha256Hex(pthBytes) },
+  });
+}
+
+/** Folded tensors (network.ts keys, HWIO convs) laid out as {manifest, bin}: little-endian float32, in order. */
+export async function packFolded(
+  folded: Iterable<[string, { shape: number[]; data: ArrayLike<number> }]>,
+  about: Pick<FoldedManifest, "model" | "source">,
+): Promise<{ manifest: FoldedManifest; bin: Uint8Array }> {
+  const entries = [...folded];
+  const bin = new Uint8Array(4 * entries.reduce((sum, [, t]) => sum + t.data.length, 0));
   const view = new DataView(bin.buffer);
   const tensors: ManifestTensor[] = [];
   let offset = 0;
-  for (const [name, t] of folded) {
+  for (const [name, t] of entries) {
     for (let i = 0; i < t.data.length; i++) view.setFloat32(offset + 4 * i, t.data[i], true);
     tensors.push({ name, shape: t.shape, offset, length: t.data.length });
     offset += 4 * t.data.length;
@@ -78,8 +88,7 @@ export async function convertCheckpoint(
   const manifest: FoldedManifest = {
     format: FOLDED_FORMAT,
     version: FOLDED_VERSION,
-    model: "pytorch-fid FID InceptionV3, batch norm folded into conv weights",
-    source: { file: opts.sourceFile ?? FID_WEIGHTS_FILE, sha256: await sha256Hex(pthBytes) },
+    ...about,
     bnEps: BN_EPS,
     dtype: "float32",
     byteOrder: "little",

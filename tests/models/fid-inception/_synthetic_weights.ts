@@ -4,14 +4,7 @@
  * syntheticCheckpoint builds a torch (legacy format) .pth with pytorch-fid's state dict keys and shapes.
  */
 import { FID_INCEPTION_LAYOUT, stateDictShapes } from "../../../models/fid-inception/state_dict_keys.ts";
-import {
-  FOLDED_FORMAT,
-  FOLDED_VERSION,
-  type FoldedManifest,
-  type ManifestTensor,
-  sha256Hex,
-  writeFolded,
-} from "../../../models/fid-inception/weights_format.ts";
+import { packFolded, writeFolded } from "../../../models/fid-inception/weights_format.ts";
 import { seededRandom } from "../../_support/arrays.ts";
 import { buildLegacyCheckpoint, storage, type TestValue } from "../../tensors/torch/_torch_checkpoint.ts";
 import type { Param } from "./_reference.ts";
@@ -20,31 +13,8 @@ import type { Param } from "./_reference.ts";
 export async function writeSyntheticFolded(dir: string, weights: Map<string, Param>): Promise<void> {
   const all = new Map(weights);
   if (!all.has("fc.bias")) all.set("fc.bias", { shape: [1008], data: new Float32Array(1008) });
-  let total = 0;
-  for (const t of all.values()) total += t.data.length;
-  const bin = new Uint8Array(total * 4);
-  const floats = new Float32Array(bin.buffer);
-  const tensors: ManifestTensor[] = [];
-  let at = 0;
-  for (const [name, t] of all) {
-    floats.set(t.data, at);
-    tensors.push({ name, shape: t.shape, offset: 4 * at, length: t.data.length });
-    at += t.data.length;
-  }
-  const manifest: FoldedManifest = {
-    format: FOLDED_FORMAT,
-    version: FOLDED_VERSION,
-    model: "synthetic test weights",
-    source: { file: "synthetic", sha256: "0".repeat(64) },
-    bnEps: 0.001,
-    dtype: "float32",
-    byteOrder: "little",
-    convLayout: "HWIO",
-    binBytes: bin.length,
-    binSha256: await sha256Hex(bin),
-    tensors,
-  };
-  await writeFolded(dir, { manifest, bin });
+  const about = { model: "synthetic test weights", source: { file: "synthetic", sha256: "0".repeat(64) } };
+  await writeFolded(dir, await packFolded(all, about));
 }
 
 /** A full-size pytorch-fid state dict as a legacy .pth, and its values by key (variances and gammas > 0). */
