@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { ExtractorPool } from "../models/runtime/worker_pool.ts";
 import { checkImageFiles, decodeImageFiles, DEFAULT_MAX_PIXELS } from "../src/features/png_jpeg.ts";
 import { seededRandom } from "../tests/_support/arrays.ts";
+import { measureStall } from "../tools/event_loop_stall.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -40,22 +41,6 @@ function files(format: "png" | "jpeg"): Uint8Array[] {
   });
 }
 
-/** Wall time of fn and the longest the event loop went without running a 5 ms timer meanwhile. */
-async function timed(fn: () => Promise<unknown>): Promise<{ wallMs: number; blockedMs: number }> {
-  let last = performance.now(), blocked = 0;
-  const probe = setInterval(() => {
-    const now = performance.now();
-    blocked = Math.max(blocked, now - last);
-    last = now;
-  }, 5);
-  const t0 = performance.now();
-  await fn();
-  const wallMs = performance.now() - t0;
-  clearInterval(probe);
-  blocked = Math.max(blocked, performance.now() - last);
-  return { wallMs, blockedMs: blocked };
-}
-
 const pool = new ExtractorPool({ workers });
 console.log(
   `${count} images of ${side} x ${side}, pool of ${workers} workers, ${navigator.hardwareConcurrency} cores`,
@@ -66,8 +51,8 @@ try {
     const f = files(format);
     checkImageFiles(f, DEFAULT_MAX_PIXELS);
     await pool.decodeImages(f.slice(0, workers)); // starts the workers
-    const inThread = await timed(() => Promise.resolve(decodeImageFiles(f)));
-    const onPool = await timed(() => pool.decodeImages(f));
+    const inThread = await measureStall(() => Promise.resolve(decodeImageFiles(f)));
+    const onPool = await measureStall(() => pool.decodeImages(f));
     const bytes = Math.round(f.reduce((s, x) => s + x.length, 0) / f.length);
     console.log(
       `${format.padEnd(6)}  ${String(bytes).padStart(9)}  ${inThread.wallMs.toFixed(0).padStart(20)} (${

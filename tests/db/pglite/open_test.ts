@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { sql } from "drizzle-orm";
 import { rowsOf } from "../../../db/database.ts";
-import { byteaFromText, byteaToText } from "../../../db/pglite/bytea_codec.ts";
 import { openPglite } from "../../../db/pglite/open.ts";
 import { appendBatch, ownerFeatures } from "../../../db/store/batches.ts";
 import { loadReferenceFactor, saveReferenceFactor } from "../../../db/store/reference_factors.ts";
@@ -37,11 +36,6 @@ Deno.test({
     const database = await openPglite();
     const db = database.db;
     try {
-      await t.step("openPglite installs the whole-buffer bytea parser and serializer", () => {
-        assert.equal(db.$client.parsers[17], byteaFromText);
-        assert.equal(db.$client.serializers[17], byteaToText);
-      });
-
       await t.step("bytes the server generates (all 256 values, empty) read back exactly", async () => {
         const [row] = rowsOf<{ all: Uint8Array; empty: Uint8Array }>(
           await db.execute(sql`select
