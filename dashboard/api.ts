@@ -17,7 +17,8 @@ export interface Run {
   reference: string;
   dim: number;
   tags: string[];
-  config: Record<string, unknown>;
+  /** Only in GET /v1/runs/:id (lists leave it out unless ?include=config). */
+  config?: Record<string, unknown>;
   status: "streaming" | "finalizing" | "finalized";
   n: number;
   retain_features: boolean;
@@ -109,9 +110,22 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
   );
 }
 
-/** Every run with its latest and final metrics. */
-export async function fetchRuns(signal?: AbortSignal): Promise<Run[]> {
-  return (await getJson<{ runs: Run[] }>("/v1/runs", signal)).runs;
+/** Every row of a paged list endpoint, following next_cursor page by page. */
+async function fetchAllPages<T>(path: string, key: string, signal?: AbortSignal): Promise<T[]> {
+  const rows: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = `?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const page: Record<string, unknown> = await getJson(`${path}${query}`, signal);
+    rows.push(...(page[key] as T[]));
+    cursor = page.next_cursor as string | null;
+  } while (cursor);
+  return rows;
+}
+
+/** Every run with its latest and final metrics (without configs: the run page reads its run's). */
+export function fetchRuns(signal?: AbortSignal): Promise<Run[]> {
+  return fetchAllPages<Run>("/v1/runs", "runs", signal);
 }
 
 /** One run. */
@@ -126,8 +140,8 @@ export async function fetchMetrics(id: string, signal?: AbortSignal): Promise<Me
 }
 
 /** Every reference. */
-export async function fetchReferences(signal?: AbortSignal): Promise<Reference[]> {
-  return (await getJson<{ references: Reference[] }>("/v1/references", signal)).references;
+export function fetchReferences(signal?: AbortSignal): Promise<Reference[]> {
+  return fetchAllPages<Reference>("/v1/references", "references", signal);
 }
 
 /** A run's gallery; an absent route (404) means "no gallery", not an error. */

@@ -7,6 +7,7 @@ import type { AppEnv } from "./env.ts";
 import { handleError, handleNotFound } from "./errors.ts";
 import { admin } from "./admin/routes.ts";
 import { authenticate } from "./auth/middleware.ts";
+import { guardBodies } from "./body.ts";
 import { events } from "./events/routes.ts";
 import { finalize } from "./finalize/routes.ts";
 import { openapi } from "./openapi/routes.ts";
@@ -43,8 +44,18 @@ export function createApp(deps: Deps, groups: Hono<AppEnv>[] = functions): Hono<
   app.use("*", async (c, next) => {
     c.set("deps", deps);
     await next();
+    // JSON, .npy and PNG answers are what their Content-Type says: no browser may sniff them into HTML.
+    c.header("X-Content-Type-Options", "nosniff");
   });
   app.use("/v1/*", authenticate());
+  app.use(
+    "/v1/*",
+    guardBodies({
+      maxBodyBytes: deps.config.maxBodyBytes,
+      budget: deps.bodyBudget,
+      slots: { slots: deps.uploadSlots, keyOf: (c) => c.get("principal")?.keyId ?? "local" },
+    }),
+  );
   for (const group of groups) app.route("/", group);
   app.onError(handleError);
   app.notFound(handleNotFound);

@@ -2,6 +2,7 @@
 import type { DatabaseConfig } from "../db/open.ts";
 import type { ServiceConfig } from "./deps.ts";
 import { defaultServiceConfig } from "./deps.ts";
+import { defaultListenerLimits, type ListenerLimits } from "./listener.ts";
 
 /** Everything a server process is configured with. */
 export interface ProcessConfig {
@@ -9,6 +10,8 @@ export interface ProcessConfig {
   hostname: string;
   database: DatabaseConfig;
   service: ServiceConfig;
+  /** Connection limits of the listener (timeouts, header size, connections). */
+  listener: ListenerLimits;
   /** GPU host for feature extraction (FIDSTREAM_GPU_HOST), with its token and timeout. */
   gpuHost?: { url: string; token?: string; timeoutMs: number };
 }
@@ -38,6 +41,14 @@ export function configFromEnv(
     );
   }
   const gpuHost = env("FIDSTREAM_GPU_HOST");
+  const maxBodyBytes = int("FIDSTREAM_MAX_BODY_BYTES", defaultServiceConfig.maxBodyBytes);
+  const bodyMemoryBytes = int("FIDSTREAM_BODY_MEMORY_BYTES", defaultServiceConfig.bodyMemoryBytes);
+  if (bodyMemoryBytes < maxBodyBytes) {
+    throw new Error(
+      `FIDSTREAM_BODY_MEMORY_BYTES (${bodyMemoryBytes}) must be at least FIDSTREAM_MAX_BODY_BYTES (${maxBodyBytes}): ` +
+        "else the largest accepted body could never be read",
+    );
+  }
   return {
     gpuHost: gpuHost
       ? {
@@ -51,13 +62,24 @@ export function configFromEnv(
     // The embedded database gets its own folder: models and other files live beside it, never inside it.
     database: url ? { url } : { dataDir: `${env("FIDSTREAM_DATA_DIR") ?? "./.data"}/db` },
     service: {
-      maxBodyBytes: int("FIDSTREAM_MAX_BODY_BYTES", defaultServiceConfig.maxBodyBytes),
+      maxBodyBytes,
       foldIntervalMs: int("FIDSTREAM_FOLD_INTERVAL_MS", defaultServiceConfig.foldIntervalMs),
       foldMaxPending: int("FIDSTREAM_FOLD_MAX_PENDING", defaultServiceConfig.foldMaxPending),
       metricsDelayMs: int("FIDSTREAM_METRICS_DELAY_MS", defaultServiceConfig.metricsDelayMs),
       auth,
       requestsPerMinute: int("FIDSTREAM_REQUESTS_PER_MINUTE", defaultServiceConfig.requestsPerMinute),
       defaultFeatureSpace: env("FIDSTREAM_DEFAULT_FEATURES") ?? defaultServiceConfig.defaultFeatureSpace,
+      bodyMemoryBytes,
+      uploadsPerKey: int("FIDSTREAM_UPLOADS_PER_KEY", defaultServiceConfig.uploadsPerKey),
+      decodeMemoryBytes: int("FIDSTREAM_DECODE_MEMORY_BYTES", defaultServiceConfig.decodeMemoryBytes),
+      streamKeyRecheckMs: int("FIDSTREAM_STREAM_KEY_RECHECK_MS", defaultServiceConfig.streamKeyRecheckMs),
+    },
+    listener: {
+      headerTimeoutMs: int("FIDSTREAM_HEADER_TIMEOUT_MS", defaultListenerLimits.headerTimeoutMs),
+      bodyIdleTimeoutMs: int("FIDSTREAM_BODY_IDLE_TIMEOUT_MS", defaultListenerLimits.bodyIdleTimeoutMs),
+      maxHeaderBytes: int("FIDSTREAM_MAX_HEADER_BYTES", defaultListenerLimits.maxHeaderBytes),
+      maxConnections: int("FIDSTREAM_MAX_CONNECTIONS", defaultListenerLimits.maxConnections),
+      keepAliveTimeoutMs: defaultListenerLimits.keepAliveTimeoutMs,
     },
   };
 }

@@ -10,6 +10,9 @@ import { ReferenceStats } from "./pipeline/reference_stats.ts";
 import { updatePartialMetrics } from "./pipeline/run_metrics.ts";
 import { Scheduler } from "./pipeline/scheduler.ts";
 import { RateLimiter } from "./auth/rate_limit.ts";
+import { BodyBudget, UploadSlots } from "./body_limits.ts";
+import { describeError } from "./error_log.ts";
+import { ByteSemaphore } from "./byte_semaphore.ts";
 
 /** Service settings (see config.ts for the environment variables behind them). */
 export interface ServiceConfig {
@@ -27,9 +30,20 @@ export interface ServiceConfig {
   requestsPerMinute: number;
   /** Feature space of image references that name none. */
   defaultFeatureSpace: string;
+  /** Bytes the bodies of all requests in flight may hold together (503 with Retry-After over it). */
+  bodyMemoryBytes: number;
+  /** Requests with a body one key may have in flight at once (429 over it; 0 = no limit). */
+  uploadsPerKey: number;
+  /** Bytes that concurrent decodes of statistics files (.npz) may inflate to together. */
+  decodeMemoryBytes: number;
+  /** How often an event stream re-checks its API key (a revoked key's streams close within this). */
+  streamKeyRecheckMs: number;
 }
 
-/** Defaults: 256 MiB bodies; fold every 60 s, at 64 batches or at a checkpoint's weight; metrics 200 ms after a burst. */
+/**
+ * Defaults: 256 MiB bodies, 1 GiB of bodies in flight, 32 uploads per key at once; fold every 60 s, at 64 batches or
+ * at a checkpoint's weight; metrics 200 ms after a burst.
+ */
 export const defaultServiceConfig: ServiceConfig = {
   maxBodyBytes: 256 * 1024 * 1024,
   foldIntervalMs: 60_000,
@@ -39,6 +53,10 @@ export const defaultServiceConfig: ServiceConfig = {
   auth: "off",
   requestsPerMinute: 6000,
   defaultFeatureSpace: "mnist-lenet",
+  bodyMemoryBytes: 1024 * 1024 * 1024,
+  uploadsPerKey: 32,
+  decodeMemoryBytes: 1024 * 1024 * 1024,
+  streamKeyRecheckMs: 5_000,
 };
 
 /** The dependencies of every handler. */
@@ -55,6 +73,12 @@ export interface Deps {
   scheduler: Scheduler;
   notifier: MetricsNotifier;
   rateLimiter: RateLimiter;
+  /** Memory for request bodies in flight, shared by every request of this process. */
+  bodyBudget: BodyBudget;
+  /** Uploads in flight per API key. */
+  uploadSlots: UploadSlots;
+  /** Memory for inflating statistics files, shared by concurrent decodes. */
+  decodeBudget: ByteSemaphore;
   clock: () => Date;
   log: (message: string) => void;
   /** Random id of this process (or test instance): names it as the holder of evaluation leases. */
@@ -99,6 +123,9 @@ export async function createDeps(
     references: new ReferenceStats(database.db, owners, compute),
     notifier: new MetricsNotifier(),
     rateLimiter: new RateLimiter(full.requestsPerMinute, () => clock().getTime()),
+    bodyBudget: new BodyBudget(full.bodyMemoryBytes),
+    uploadSlots: new UploadSlots(full.uploadsPerKey),
+    decodeBudget: new ByteSemaphore(full.decodeMemoryBytes),
     clock,
     log,
     processId: crypto.randomUUID(),
@@ -107,7 +134,7 @@ export async function createDeps(
   deps.scheduler = new Scheduler(
     (runId) => updatePartialMetrics(deps, runId),
     full.metricsDelayMs,
-    (runId, e) => log(`partial metrics for run ${runId} failed: ${e instanceof Error ? e.stack : e}`),
+    (runId, e) => log(`partial metrics for run ${runId} failed: ${describeError(e)}`),
   );
   await deps.notifier.start(database);
   return deps;

@@ -8,12 +8,14 @@ import {
   InvalidInputError,
   NotFoundError,
   PayloadTooLargeError,
+  ServerBusyError,
   TooManyRequestsError,
   UnauthorizedError,
   UnavailableError,
   UnprocessableError,
   UnsupportedMediaTypeError,
 } from "../src/errors.ts";
+import { describeError } from "./error_log.ts";
 
 const statusOf: Array<[new (...a: never[]) => FidstreamError, ContentfulStatusCode]> = [
   [InvalidInputError, 400],
@@ -38,7 +40,9 @@ export function handleError(err: Error, c: Context): Response {
   if (err instanceof FidstreamError) {
     const status = statusOf.find(([cls]) => err instanceof cls)?.[1] ?? 400;
     const headers: Record<string, string> = {};
-    if (err instanceof TooManyRequestsError) headers["Retry-After"] = String(err.retryAfterSeconds);
+    if (err instanceof TooManyRequestsError || err instanceof ServerBusyError) {
+      headers["Retry-After"] = String(err.retryAfterSeconds);
+    }
     if (err instanceof UnauthorizedError) headers["WWW-Authenticate"] = 'Bearer realm="fidstream"';
     return c.json(errorBody(err.code, err.message), status, headers);
   }
@@ -47,7 +51,7 @@ export function handleError(err: Error, c: Context): Response {
       "Retry-After": "1",
     });
   }
-  console.error(`unhandled error on ${c.req.method} ${c.req.path}:`, err);
+  console.error(`unhandled error on ${c.req.method} ${c.req.path}: ${describeError(err)}`);
   return c.json(errorBody("internal", "internal error; nothing was stored for this request"), 500);
 }
 

@@ -10,7 +10,8 @@ import { imageBatchFromNdArray } from "../src/features/image_batch.ts";
 import { featuresToBytes } from "../src/tensors/feature_bytes.ts";
 import { type FeatureMatrix, featureMatrix } from "../src/tensors/feature_matrix.ts";
 import { parseNpy } from "../src/tensors/npy.ts";
-import { idempotencyKey, readBinaryBody, sha256Hex } from "./body.ts";
+import { idempotencyKey, readBinaryBody, requestContentType, sha256Hex } from "./body.ts";
+import { describeError } from "./error_log.ts";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { storeUploadGrid } from "./pipeline/upload_gallery.ts";
@@ -19,7 +20,7 @@ import {
   isImageArray,
   layoutParam,
   multipartContentSha256,
-  multipartFiles,
+  readImageParts,
 } from "./image_body.ts";
 
 /** Content types a feature batch may be sent with. */
@@ -40,34 +41,35 @@ export type UploadBody =
   | { kind: "features"; key: string; sha256: string; features: FeatureMatrix }
   | { kind: "images"; key: string; sha256: string; images: ImageBatch };
 
-/** What identifies a body for idempotency, and the multipart file parts when it has them (parsed once). */
-export interface BodyDigest {
+/** A read request body: its bytes, or the files of a multipart body; and what identifies it for idempotency. */
+export interface ReadBody {
   sha256: string;
+  /** The body as sent (null for multipart). */
+  bytes: Uint8Array | null;
+  /** The file parts of a multipart body (null otherwise). */
   files: Uint8Array[] | null;
 }
 
-/** The body's SHA-256: of its file contents for multipart (a retry has a new boundary), else of its bytes. */
-export async function digestUploadBody(c: Context<AppEnv>, body: Uint8Array): Promise<BodyDigest> {
-  const type = c.req.header("content-type") ?? "application/octet-stream";
-  if (!type.toLowerCase().startsWith("multipart/form-data")) {
-    return { sha256: await sha256Hex(body), files: null };
+/**
+ * Reads the body (one of `accepted` content types) with its SHA-256: of its file contents for multipart (a
+ * retry has a new boundary), else of its bytes.
+ */
+export async function readUploadBody(c: Context<AppEnv>, accepted: string[]): Promise<ReadBody> {
+  if (requestContentType(c) === "multipart/form-data" && accepted.includes("multipart/form-data")) {
+    const files = await readImageParts(c);
+    return { sha256: await multipartContentSha256(files), bytes: null, files };
   }
-  const files = await multipartFiles(body, type);
-  return { sha256: await multipartContentSha256(files), files };
+  const bytes = await readBinaryBody(c, accepted);
+  return { sha256: await sha256Hex(bytes), bytes, files: null };
 }
 
-/** Parses a read, digested request body as features or images (see the module comment). */
-export async function parseUploadBody(
-  c: Context<AppEnv>,
-  body: Uint8Array,
-  key: string,
-  digest: BodyDigest,
-): Promise<UploadBody> {
-  const { sha256, files } = digest;
+/** Parses a read request body as features or images (see the module comment). */
+export async function parseUploadBody(c: Context<AppEnv>, body: ReadBody, key: string): Promise<UploadBody> {
+  const { sha256, files } = body;
   if (files) {
     return { kind: "images", key, sha256, images: await decodeUploadedImages(files, c.get("deps").features) };
   }
-  const array = parseNpy(body);
+  const array = parseNpy(body.bytes!);
   if (isImageArray(array)) {
     return { kind: "images", key, sha256, images: imageBatchFromNdArray(array, layoutParam(c)) };
   }
@@ -137,18 +139,17 @@ export async function storeFeatureBatch(
 ): Promise<BatchReceipt> {
   const deps = c.get("deps");
   const key = idempotencyKey(c);
-  const body = await readBinaryBody(c, BATCH_TYPES);
-  const digest = await digestUploadBody(c, body);
-  const prior = await priorReceipt(deps.db, owner, key, digest.sha256);
+  const body = await readUploadBody(c, BATCH_TYPES);
+  const prior = await priorReceipt(deps.db, owner, key, body.sha256);
   if (prior) return prior;
-  const upload = await parseUploadBody(c, body, key, digest);
-  const sha256 = digest.sha256;
+  const upload = await parseUploadBody(c, body, key);
+  const sha256 = body.sha256;
   const features = await uploadFeatures(deps, upload, space, dim);
   const receipt = await storeFeatureUpload(deps, owner, { key, sha256, features });
   if (upload.kind === "images" && owner.kind === "run" && !receipt.replay) {
     // Best effort: a failed thumbnail must not fail a batch that is already stored.
     await storeUploadGrid(deps.db, owner.id, receipt.batch, upload.images)
-      .catch((e) => deps.log(`gallery grid for run ${owner.id} failed: ${e}`));
+      .catch((e) => deps.log(`gallery grid for run ${owner.id} failed: ${describeError(e)}`));
   }
   return receipt;
 }

@@ -3,7 +3,7 @@
  * (uint8 0..255 or float 0..1; N x H x W, NHWC or NCHW with 1 or 3 channels; `?layout=NCHW|NHWC` resolves ambiguity).
  */
 import type { Context } from "hono";
-import { sha256Hex } from "./body.ts";
+import { readMultipartBody, sha256Hex } from "./body.ts";
 import { InvalidInputError, PayloadTooLargeError, UnprocessableError } from "../src/errors.ts";
 import type { ImageBatch } from "../src/features/extractor.ts";
 import { imageBatchFromNdArray, type ImageLayout } from "../src/features/image_batch.ts";
@@ -29,28 +29,25 @@ export function layoutParam(c: Context): ImageLayout | undefined {
   return layout;
 }
 
-/** The file parts of a multipart/form-data body, in order (bounded in count). */
-export async function multipartFiles(body: Uint8Array, contentType: string): Promise<Uint8Array[]> {
-  let form: FormData;
-  try {
-    form = await new Response(body as BodyInit, { headers: { "content-type": contentType } }).formData();
-  } catch {
-    throw new InvalidInputError("multipart_malformed", "the multipart/form-data body could not be parsed");
-  }
-  const files: Uint8Array[] = [];
-  for (const [, value] of form.entries()) {
-    if (typeof value !== "string") files.push(new Uint8Array(await value.arrayBuffer()));
-  }
+/**
+ * The file parts of the request's multipart/form-data body, in order, read as they arrive: the part count is
+ * checked as each part starts, so a body of millions of empty parts is refused after its first few thousand.
+ */
+export async function readImageParts(c: Context): Promise<Uint8Array[]> {
+  const parts = await readMultipartBody(c, {
+    maxParts: MAX_IMAGES_PER_REQUEST,
+    tooManyParts: (max) =>
+      new PayloadTooLargeError(
+        "too_many_images",
+        `more than ${max} parts in one request; at most ${max} images: split them over several batches`,
+      ),
+  });
+  // As FormData: a part with a filename is a file; plain fields are ignored.
+  const files = parts.filter((p) => p.filename !== undefined).map((p) => p.bytes);
   if (files.length === 0) {
     throw new UnprocessableError(
       "no_images",
       "the multipart body has no file parts: send one PNG or JPEG per part",
-    );
-  }
-  if (files.length > MAX_IMAGES_PER_REQUEST) {
-    throw new PayloadTooLargeError(
-      "too_many_images",
-      `${files.length} images in one request; at most ${MAX_IMAGES_PER_REQUEST}: split them over several batches`,
     );
   }
   return files;

@@ -3,6 +3,7 @@ import { openDatabase } from "../db/open.ts";
 import { createApp } from "./app.ts";
 import { configFromEnv } from "./config.ts";
 import { createDeps, disposeDeps } from "./deps.ts";
+import { listen } from "./listener.ts";
 import { localFeatureService, remoteFeatureService } from "./pipeline/feature_service.ts";
 
 const config = configFromEnv();
@@ -20,15 +21,15 @@ const local = localFeatureService();
 const features = config.gpuHost ? remoteFeatureService(config.gpuHost.url, local, config.gpuHost) : local;
 const deps = await createDeps(database, config.service, { features });
 const app = createApp(deps);
-const server = Deno.serve({
+const listener = await listen(app.fetch, {
   port: config.port,
   hostname: config.hostname,
-  onListen: ({ hostname, port }) =>
-    console.log(`fidstream listening on http://${hostname}:${port} with ${where}`),
-}, app.fetch);
+  limits: config.listener,
+});
+console.log(`fidstream listening on ${listener.url} with ${where}`);
 
 const shutdown = async () => {
-  await server.shutdown();
+  await listener.shutdown();
   await disposeDeps(deps);
   await database.close();
   Deno.exit(0);

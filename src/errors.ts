@@ -47,3 +47,10 @@ export class UnsupportedMediaTypeError extends FidstreamError {}
 
 /** A dependency (the database) is unavailable right now; the client should retry. HTTP 503. */
 export class UnavailableError extends FidstreamError {}
+
+/** The server is at one of its capacity limits (memory for bodies in flight, decoding); retry later. HTTP 503. */
+export class ServerBusyError extends UnavailableError {
+  constructor(code: string, message: string, readonly retryAfterSeconds: number) {
+    super(code, message);
+  }
+}

@@ -1,8 +1,9 @@
 /** Reference rows: real-data statistics that runs compare against. */
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { UnprocessableError } from "../../src/errors.ts";
 import type { Db } from "../database.ts";
 import { references } from "../schema.ts";
+import { afterCursor, micros, type PageCursor } from "./paging.ts";
 
 /** A reference row as stored. */
 export type ReferenceRow = typeof references.$inferSelect;
@@ -32,9 +33,12 @@ export async function findReference(db: Db, id: string): Promise<ReferenceRow | 
   return row;
 }
 
-/** All references of a project, newest first, without their statistics blobs. */
-export function listReferences(db: Db, projectId: string) {
-  return db.select({
+/**
+ * A project's references, newest first, without their statistics blobs: one page (limit + 1 rows, so the caller
+ * knows whether more follow) after `page.after`, or all of them without `page`.
+ */
+export function listReferences(db: Db, projectId: string, page?: { limit: number; after?: PageCursor }) {
+  const query = db.select({
     id: references.id,
     name: references.name,
     dim: references.dim,
@@ -43,5 +47,11 @@ export function listReferences(db: Db, projectId: string) {
     n: references.n,
     createdAt: references.createdAt,
     updatedAt: references.updatedAt,
-  }).from(references).where(eq(references.projectId, projectId)).orderBy(desc(references.createdAt));
+    createdUs: sql<string>`${micros(references.createdAt)}::text`,
+  }).from(references)
+    .where(
+      and(eq(references.projectId, projectId), afterCursor(references.createdAt, references.id, page?.after)),
+    )
+    .orderBy(desc(micros(references.createdAt)), desc(references.id));
+  return page ? query.limit(page.limit + 1) : query;
 }

@@ -1,7 +1,8 @@
 /** Run rows and their status transitions. */
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Db } from "../database.ts";
 import { runs } from "../schema.ts";
+import { afterCursor, micros, type PageCursor } from "./paging.ts";
 import { requireStorableText } from "./storable_text.ts";
 
 /** A run row as stored. */
@@ -22,9 +23,25 @@ export async function findRun(db: Db, id: string): Promise<RunRow | undefined> {
   return row;
 }
 
-/** All runs of a project, newest first. */
-export function listRuns(db: Db, projectId: string): Promise<RunRow[]> {
-  return db.select().from(runs).where(eq(runs.projectId, projectId)).orderBy(desc(runs.createdAt));
+/** A run in a listing: without its config unless asked, plus its position for the next page's cursor. */
+export type ListedRun = Omit<RunRow, "config"> & { config?: Record<string, unknown>; createdUs: string };
+
+/** One page of a project's runs, newest first (limit + 1 rows fetched, so the caller knows if more follow). */
+export async function listRunsPage(
+  db: Db,
+  projectId: string,
+  opts: { limit: number; after?: PageCursor; withConfig: boolean },
+): Promise<ListedRun[]> {
+  const { config, ...columns } = getTableColumns(runs);
+  const rows = await db.select({
+    ...columns,
+    ...(opts.withConfig ? { config } : {}),
+    createdUs: sql<string>`${micros(runs.createdAt)}::text`,
+  }).from(runs)
+    .where(and(eq(runs.projectId, projectId), afterCursor(runs.createdAt, runs.id, opts.after)))
+    .orderBy(desc(micros(runs.createdAt)), desc(runs.id))
+    .limit(opts.limit + 1);
+  return rows as ListedRun[];
 }
 
 /**

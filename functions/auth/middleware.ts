@@ -17,8 +17,8 @@ export function requiredScope(method: string, path: string): Scope {
 }
 
 /**
- * Reads the key from `Authorization: Bearer`, `X-API-Key`, or (GET only: EventSource cannot set headers) the
- * `access_token` query parameter; checks it, its scope and the key's rate; sets the principal.
+ * Reads the key from `Authorization: Bearer`, `X-API-Key`, or (GET only, never on admin routes: EventSource cannot
+ * set headers) the `access_token` query parameter; checks it, its scope and the key's rate; sets the principal.
  */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -27,8 +27,16 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     let principal = LOCAL_PRINCIPAL;
     if (deps.config.auth === "on") {
       const header = c.req.header("authorization");
-      const presented = (header?.match(/^Bearer\s+(.+)$/i)?.[1]) ?? c.req.header("x-api-key") ??
-        (c.req.method === "GET" ? c.req.query("access_token") : undefined);
+      const fromQuery = c.req.method === "GET" ? c.req.query("access_token") : undefined;
+      // A query string ends up in logs, histories and Referer headers: acceptable for a read-only event stream
+      // or image, never for the routes that manage keys.
+      if (fromQuery !== undefined && c.req.path.startsWith("/v1/admin/")) {
+        throw new UnauthorizedError(
+          "access_token_not_allowed",
+          "admin routes do not take ?access_token: send the key as `Authorization: Bearer <key>`",
+        );
+      }
+      const presented = (header?.match(/^Bearer\s+(.+)$/i)?.[1]) ?? c.req.header("x-api-key") ?? fromQuery;
       if (!presented) {
         throw new UnauthorizedError(
           "missing_api_key",

@@ -1,6 +1,5 @@
 /** POST /v1/runs/:id/batches: accept a feature batch durably, exactly once per idempotency key. */
 import { Hono } from "hono";
-import { limitBody } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 import { findReference } from "../../db/store/references.ts";
 import { storeFeatureBatch } from "../features_upload.ts";
@@ -9,7 +8,7 @@ import { requireRun } from "../owned.ts";
 /** The batch upload route. */
 export const batches = new Hono<AppEnv>();
 
-batches.post("/v1/runs/:id/batches", limitBody(), async (c) => {
+batches.post("/v1/runs/:id/batches", async (c) => {
   const deps = c.get("deps");
   const run = await requireRun(c);
   // Status is checked inside the batch's transaction, so a retry of an accepted batch still replays after finalize.

@@ -1,10 +1,13 @@
 /**
  * GET /v1/runs/:id/events: Server-Sent Events. `metrics` each time new partial metrics exist, `final` once.
  * A late client first gets the latest state. Wake-ups come from the database's notifications, so metrics computed
- * by any process reach every process's clients.
+ * by any process reach every process's clients, and every `streamKeyRecheckMs` the stream re-reads the run anyway
+ * (notifications are lost while the database restarts). A stream outlives its request's authentication, so it
+ * re-checks its key as often: a revoked key's streams end with an `error` event within that time.
  */
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
+import { findActiveKey } from "../../db/store/api_keys.ts";
 import { findRun } from "../../db/store/runs.ts";
 import type { AppEnv } from "../env.ts";
 import { requireRun } from "../owned.ts";
@@ -17,6 +20,8 @@ export const events = new Hono<AppEnv>();
 events.get("/v1/runs/:id/events", async (c) => {
   const deps = c.get("deps");
   const { id } = await requireRun(c);
+  const keyId = c.get("principal").keyId;
+  const recheckMs = deps.config.streamKeyRecheckMs;
   return streamSSE(c, async (stream) => {
     let wake: (() => void) | undefined;
     let pending = false;
@@ -26,8 +31,23 @@ events.get("/v1/runs/:id/events", async (c) => {
     });
     stream.onAbort(() => wake?.());
     let lastAt: unknown = undefined;
+    let lastWrite = Date.now();
+    let lastKeyCheck = Date.now();
     try {
       while (!stream.aborted) {
+        if (Date.now() - lastKeyCheck >= recheckMs) {
+          lastKeyCheck = Date.now();
+          if (keyId !== null && !(await findActiveKey(deps.db, keyId))) {
+            await stream.writeSSE({
+              event: "error",
+              data: JSON.stringify({
+                code: "key_revoked",
+                message: "the API key of this stream was revoked; reconnect with a valid key",
+              }),
+            });
+            break;
+          }
+        }
         pending = false;
         const run = await findRun(deps.db, id);
         if (!run) break;
@@ -42,17 +62,25 @@ events.get("/v1/runs/:id/events", async (c) => {
             data: JSON.stringify(run.latest),
             id: String(run.latest.n),
           });
+          lastWrite = Date.now();
         }
         if (pending) continue;
-        const timedOut = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(true), KEEPALIVE_MS);
+        // Sleep until a notification, the next check, or the next keep-alive, whichever comes first. Each check
+        // also re-reads the run, so a notification lost to a database restart delays an event by one interval.
+        const untilKeepalive = KEEPALIVE_MS - (Date.now() - lastWrite);
+        const untilCheck = recheckMs - (Date.now() - lastKeyCheck);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(0, Math.min(untilKeepalive, untilCheck)));
           wake = () => {
             clearTimeout(timer);
-            resolve(false);
+            resolve();
           };
         });
         wake = undefined;
-        if (timedOut && !stream.aborted) await stream.write(": keep-alive\n\n");
+        if (!stream.aborted && Date.now() - lastWrite >= KEEPALIVE_MS) {
+          await stream.write(": keep-alive\n\n");
+          lastWrite = Date.now();
+        }
       }
     } finally {
       unsubscribe();

@@ -3,23 +3,26 @@
  * images (.npy image array or multipart PNG/JPEG) and answers their features as a float32 N x D .npy.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from "../../src/errors.ts";
+import { UnauthorizedError, UnsupportedMediaTypeError } from "../../src/errors.ts";
 import { encodeNpy } from "../../src/tensors/npy.ts";
+import { type BodyEnv, guardBodies, readBodyBytes, requestContentType } from "../body.ts";
+import { BodyBudget } from "../body_limits.ts";
 import { handleError, handleNotFound } from "../errors.ts";
-import { decodeUploadedImages, imagesFromNpy, layoutParam, multipartFiles } from "../image_body.ts";
+import { decodeUploadedImages, imagesFromNpy, layoutParam, readImageParts } from "../image_body.ts";
 import type { FeatureService } from "../pipeline/feature_service.ts";
 
 /** The host's settings. */
 export interface GpuHostConfig {
   maxBodyBytes: number;
+  /** Bytes the bodies of all requests in flight may hold together (default: four of the largest). */
+  bodyMemoryBytes?: number;
   /** When set, requests need `Authorization: Bearer <token>`. */
   token?: string;
 }
 
 /** The GPU host app over a feature service (its local worker pool). */
-export function createGpuHostApp(features: FeatureService, config: GpuHostConfig): Hono {
-  const app = new Hono();
+export function createGpuHostApp(features: FeatureService, config: GpuHostConfig): Hono<BodyEnv> {
+  const app = new Hono<BodyEnv>();
   app.use("*", async (c, next) => {
     if (config.token && c.req.header("authorization") !== `Bearer ${config.token}`) {
       throw new UnauthorizedError(
@@ -29,25 +32,23 @@ export function createGpuHostApp(features: FeatureService, config: GpuHostConfig
     }
     await next();
   });
+  app.use(
+    "*",
+    guardBodies({
+      maxBodyBytes: config.maxBodyBytes,
+      budget: new BodyBudget(config.bodyMemoryBytes ?? 4 * config.maxBodyBytes),
+    }),
+  );
   app.post(
     "/v1/features",
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: (c) =>
-        handleError(new PayloadTooLargeError("body_too_large", "request body is over the limit"), c),
-    }),
     async (c) => {
       const space = c.req.query("space") ?? "mnist-lenet";
-      const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+      const type = requestContentType(c);
       let images;
       if (type === "multipart/form-data") {
-        const body = new Uint8Array(await c.req.arrayBuffer());
-        images = await decodeUploadedImages(
-          await multipartFiles(body, c.req.header("content-type")!),
-          features,
-        );
+        images = await decodeUploadedImages(await readImageParts(c), features);
       } else if (type === "application/x-npy" || type === "application/octet-stream") {
-        images = imagesFromNpy(new Uint8Array(await c.req.arrayBuffer()), layoutParam(c));
+        images = imagesFromNpy(await readBodyBytes(c), layoutParam(c));
       } else {
         throw new UnsupportedMediaTypeError(
           "unsupported_content_type",

@@ -4,6 +4,7 @@
  */
 import { createGpuHostApp } from "./app.ts";
 import { localFeatureService } from "../pipeline/feature_service.ts";
+import { listen } from "../listener.ts";
 
 const port = Number(Deno.env.get("PORT") ?? 8100);
 const features = localFeatureService();
@@ -11,8 +12,8 @@ const app = createGpuHostApp(features, {
   maxBodyBytes: Number(Deno.env.get("FIDSTREAM_MAX_BODY_BYTES") ?? 256 * 1024 * 1024),
   token: Deno.env.get("FIDSTREAM_GPU_HOST_TOKEN") || undefined,
 });
-Deno.serve({
+const listener = await listen(app.fetch, {
   port,
   hostname: Deno.env.get("HOST") ?? "0.0.0.0",
-  onListen: ({ hostname, port }) => console.log(`fidstream gpu-host listening on http://${hostname}:${port}`),
-}, app.fetch);
+});
+console.log(`fidstream gpu-host listening on ${listener.url}`);

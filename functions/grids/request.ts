@@ -11,8 +11,9 @@ import { decodeImage, imageBatchFromImages } from "../../src/features/png_jpeg.t
 import type { NdArray } from "../../src/tensors/ndarray.ts";
 import { parseNpy } from "../../src/tensors/npy.ts";
 import { parseNpz } from "../../src/tensors/npz.ts";
-import { type GridSpec, parseGridSpec } from "../../src/vae/grid_request.ts";
-import { readBinaryBody, readJsonObject } from "../body.ts";
+import { gridQuery, type GridSpec, parseGridSpec } from "../../src/vae/grid_request.ts";
+import { readBinaryBody, readJsonObject, readMultipartBody, requestContentType } from "../body.ts";
+import type { MultipartPart } from "../multipart.ts";
 import type { AppEnv } from "../env.ts";
 import { jsonField } from "../vae/model_upload.ts";
 
@@ -30,9 +31,7 @@ const NPZ_TYPES = [
 ];
 const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
-function contentType(c: Context<AppEnv>): string {
-  return (c.req.header("content-type") ?? "application/octet-stream").split(";")[0].trim().toLowerCase();
-}
+const contentType = requestContentType;
 
 /** The two images of an .npz (array x) or .npy. */
 export function inputsFromArrayFile(bytes: Uint8Array): ImageBatch {
@@ -66,38 +65,34 @@ export async function readGridRequest(c: Context<AppEnv>): Promise<GridRequest> 
   const type = contentType(c);
   if (type === "application/json") return { spec: parseGridSpec(await readJsonObject(c)) };
   if (type === "multipart/form-data") {
-    let form: Record<string, unknown>;
-    try {
-      form = await c.req.parseBody({ all: true });
-    } catch {
-      throw new InvalidInputError("multipart_invalid", "the multipart/form-data body could not be parsed");
-    }
-    const one = (name: string) => {
-      const v = form[name];
-      if (Array.isArray(v)) {
-        throw new InvalidInputError("multipart_duplicate_field", `'${name}' appears twice`);
-      }
-      return v;
-    };
-    for (const field of Object.keys(form)) {
-      if (!["request", "x", "a", "b"].includes(field)) {
+    const parts = await readMultipartBody(c, { maxParts: 4 });
+    const byName = new Map<string, MultipartPart>();
+    for (const part of parts) {
+      if (!["request", "x", "a", "b"].includes(part.name)) {
         throw new InvalidInputError(
           "multipart_unknown_field",
-          `multipart field '${field}' is not request, x, a or b`,
+          `multipart field '${part.name}' is not request, x, a or b`,
         );
       }
+      if (byName.has(part.name)) {
+        throw new InvalidInputError("multipart_duplicate_field", `'${part.name}' appears twice`);
+      }
+      byName.set(part.name, part);
     }
-    const raw = one("request");
-    const spec = parseGridSpec({ ...c.req.query(), ...(raw === undefined ? {} : jsonField(raw, "request")) });
-    const file = async (name: string) => {
-      const v = one(name);
-      if (v === undefined) return undefined;
-      if (!(v instanceof File)) {
+    const raw = byName.get("request");
+    const spec = parseGridSpec({
+      ...gridQuery(c.req.query()),
+      ...(raw === undefined ? {} : jsonField(new TextDecoder().decode(raw.bytes), "request")),
+    });
+    const file = (name: string) => {
+      const part = byName.get(name);
+      if (part === undefined) return undefined;
+      if (part.filename === undefined) {
         throw new InvalidInputError("multipart_not_file", `'${name}' must be a file part`);
       }
-      return new Uint8Array(await v.arrayBuffer());
+      return part.bytes;
     };
-    const [x, a, b] = [await file("x"), await file("a"), await file("b")];
+    const [x, a, b] = [file("x"), file("a"), file("b")];
     if (x && (a || b)) {
       throw new InvalidInputError("interpolation_inputs", "send either x or the images a and b");
     }
@@ -107,7 +102,7 @@ export async function readGridRequest(c: Context<AppEnv>): Promise<GridRequest> 
     return { spec };
   }
   if (NPZ_TYPES.includes(type)) {
-    const spec = parseGridSpec(c.req.query());
+    const spec = parseGridSpec(gridQuery(c.req.query()));
     return { spec, inputs: inputsFromArrayFile(await readBinaryBody(c, NPZ_TYPES)) };
   }
   throw new UnsupportedMediaTypeError(

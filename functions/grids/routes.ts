@@ -4,7 +4,6 @@
  * The same request returns the same stored image (200); a new one answers 201.
  */
 import { Hono } from "hono";
-import { limitBody } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 import { requireRun } from "../owned.ts";
 import { imageView } from "../vae/views.ts";
@@ -14,7 +13,7 @@ import { readGridRequest } from "./request.ts";
 /** The grid route. */
 export const grids = new Hono<AppEnv>();
 
-grids.post("/v1/runs/:id/grids", limitBody(), async (c) => {
+grids.post("/v1/runs/:id/grids", async (c) => {
   const run = await requireRun(c);
   const req = await readGridRequest(c);
   const { image, replay } = await drawGrid(c.get("deps"), run, req);

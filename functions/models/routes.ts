@@ -8,7 +8,6 @@ import { findRunModel, listRunModels, type ModelRole, upsertRunModel } from "../
 import { NotFoundError, UnprocessableError } from "../../src/errors.ts";
 import { modelBundleFromFiles } from "../../src/tfjs/model_bundle.ts";
 import type { DecoderInfo, EncoderInfo } from "../../src/vae/model_roles.ts";
-import { limitBody } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 import { requireRun } from "../owned.ts";
 import { readModelUpload } from "../vae/model_upload.ts";
@@ -21,7 +20,7 @@ export const models = new Hono<AppEnv>();
 
 const ROLES: ModelRole[] = ["decoder", "encoder"];
 
-models.post("/v1/runs/:id/models/:role", limitBody(), async (c) => {
+models.post("/v1/runs/:id/models/:role", async (c) => {
   const deps = c.get("deps");
   const role = c.req.param("role") as ModelRole;
   if (!ROLES.includes(role)) {

@@ -30,6 +30,29 @@ const idempotency = {
   schema: { type: "string", maxLength: 255 },
 };
 const json = (schema: unknown) => ({ content: { "application/json": { schema } } });
+const paging = [
+  {
+    name: "limit",
+    in: "query",
+    required: false,
+    description: "rows per page (default 100)",
+    schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+  },
+  {
+    name: "cursor",
+    in: "query",
+    required: false,
+    description: "next_cursor of the previous page, as it came",
+    schema: { type: "string" },
+  },
+];
+/** A page of a list endpoint: its rows under `key`, and the cursor of the next page (null on the last). */
+const page = (key: string, item: unknown) =>
+  json({
+    type: "object",
+    required: [key, "next_cursor"],
+    properties: { [key]: { type: "array", items: item }, next_cursor: { type: ["string", "null"] } },
+  });
 
 /** The document served at /v1/openapi.json. */
 export const openapiDocument = {
@@ -71,7 +94,11 @@ export const openapiDocument = {
           422: error,
         },
       },
-      get: { summary: "List references", responses: { 200: json({ type: "object" }) } },
+      get: {
+        summary: "List references, newest first, one page at a time",
+        parameters: paging,
+        responses: { 200: page("references", { $ref: "#/components/schemas/Reference" }), 400: error },
+      },
     },
     "/v1/references/{id}": {
       get: {
@@ -110,6 +137,7 @@ export const openapiDocument = {
               tags: { type: "array", items: { type: "string" } },
               config: {
                 type: "object",
+                description: "at most 64 KiB as JSON; JSON bodies nest at most 32 levels",
                 properties: {
                   retain_features: { type: "boolean", default: true },
                   kid: {
@@ -129,7 +157,14 @@ export const openapiDocument = {
         },
         responses: { 201: json({ $ref: "#/components/schemas/Run" }), 400: error, 422: error },
       },
-      get: { summary: "List runs", responses: { 200: json({ type: "object" }) } },
+      get: {
+        summary: "List runs, newest first, one page at a time (configs only with include=config)",
+        parameters: [
+          ...paging,
+          { name: "include", in: "query", required: false, schema: { type: "string", enum: ["config"] } },
+        ],
+        responses: { 200: page("runs", { $ref: "#/components/schemas/Run" }), 400: error },
+      },
     },
     "/v1/runs/{id}": {
       get: {

@@ -15,6 +15,8 @@ import { kernelInceptionDistance, type KidOptions, type KidResult } from "../../
 import { batchMoments, type Moments, type PackedComoment } from "../../src/stats/moments.ts";
 import { meanPairwiseDistance } from "../../src/stats/pairwise_distance.ts";
 import { prdc, type PrdcOptions, type PrdcResult } from "../../src/stats/prdc.ts";
+import { type PackedStats, readStatsFile } from "../../src/stats/stats_file.ts";
+import { type ReducedSums, reduceSumsFile, type SampleSumsKind } from "../../src/stats/sample_sums_file.ts";
 import { bytesToFeatures, type FeatureDType } from "../../src/tensors/feature_bytes.ts";
 
 /** Heavy statistics, possibly off-thread. Arrays passed in may be transferred (do not reuse them). */
@@ -50,6 +52,10 @@ export interface Compute {
     dim: number,
     maxSamples: number,
   ): Promise<number>;
+  /** Reads a statistics .npz (mu, sigma) into mu and packed sigma: inflating it takes a while at large D. */
+  readStatsFile(bytes: Uint8Array, maxUncompressedBytes: number): Promise<PackedStats>;
+  /** Reduces a reconstruction or latent upload (.npz) to its sums. */
+  reduceSumsFile(kind: SampleSumsKind, bytes: Uint8Array, maxUncompressedBytes: number): Promise<ReducedSums>;
   /** Stops the worker, if any. */
   close(): void;
 }
@@ -87,6 +93,8 @@ export function inlineCompute(opts: { comoment?: PackedComoment } = {}): Compute
     prdc: (x, nx, y, ny, dim, opts) => Promise.resolve(prdc(y, ny, x, nx, dim, opts)),
     meanPairwiseDistance: (x, n, dim, maxSamples) =>
       Promise.resolve(meanPairwiseDistance(x, n, dim, { maxSamples })),
+    readStatsFile: (bytes, max) => Promise.resolve(readStatsFile(bytes, max)),
+    reduceSumsFile: (kind, bytes, max) => Promise.resolve(reduceSumsFile(kind, bytes, max)),
     close() {},
   };
 }
@@ -120,7 +128,9 @@ export type ComputeOp =
     n: number;
     dim: number;
     maxSamples: number;
-  };
+  }
+  | { op: "readStatsFile"; bytes: Uint8Array; maxUncompressedBytes: number }
+  | { op: "reduceSumsFile"; kind: SampleSumsKind; bytes: Uint8Array; maxUncompressedBytes: number };
 
 /** A request to the compute worker: an operation and its correlation id. */
 export type ComputeRequest = ComputeOp & { id: number };
@@ -157,6 +167,11 @@ export function workerCompute(): Compute {
     prdc: (x, nx, y, ny, dim, opts) => stats.call({ op: "prdc", x, nx, y, ny, dim, opts }),
     meanPairwiseDistance: (x, n, dim, maxSamples) =>
       stats.call({ op: "meanPairwiseDistance", x, n, dim, maxSamples }),
+    // On the moments lane: a stats upload is a small, quick job next to an evaluation.
+    readStatsFile: (bytes, maxUncompressedBytes) =>
+      moments.call({ op: "readStatsFile", bytes, maxUncompressedBytes }, [bytes.buffer]),
+    reduceSumsFile: (kind, bytes, maxUncompressedBytes) =>
+      moments.call({ op: "reduceSumsFile", kind, bytes, maxUncompressedBytes }, [bytes.buffer]),
     close() {
       moments.close();
       stats.close();

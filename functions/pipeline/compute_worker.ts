@@ -12,6 +12,8 @@ import { batchMoments } from "../../src/stats/moments.ts";
 import { bytesToFeatures } from "../../src/tensors/feature_bytes.ts";
 import { meanPairwiseDistance } from "../../src/stats/pairwise_distance.ts";
 import { prdc } from "../../src/stats/prdc.ts";
+import { readStatsFile } from "../../src/stats/stats_file.ts";
+import { reduceSumsFile } from "../../src/stats/sample_sums_file.ts";
 import { type ComputeReply, type ComputeRequest, FactorCache } from "./compute.ts";
 
 const factors = new FactorCache();
@@ -32,11 +34,18 @@ self.onmessage = (e: MessageEvent<ComputeRequest>) => {
       },
     };
   }
-  // Hand big results (moments) over without copying.
-  const value = "value" in reply ? reply.value as { comoment?: Float64Array; sum?: Float64Array } : undefined;
-  const transfer = value?.comoment && value.sum
-    ? [value.comoment.buffer, value.sum.buffer] as ArrayBuffer[]
-    : [];
+  // Hand big results (moments, statistics) over without copying.
+  const value = "value" in reply
+    ? reply.value as {
+      comoment?: Float64Array;
+      sum?: Float64Array;
+      mu?: Float64Array;
+      sigmaPacked?: Float64Array;
+    }
+    : undefined;
+  const transfer = [value?.comoment, value?.sum, value?.mu, value?.sigmaPacked]
+    .filter((a): a is Float64Array => a instanceof Float64Array)
+    .map((a) => a.buffer as ArrayBuffer);
   self.postMessage(reply, transfer);
 };
 
@@ -60,5 +69,9 @@ function run(req: ComputeRequest): unknown {
       return prdc(req.y, req.ny, req.x, req.nx, req.dim, req.opts);
     case "meanPairwiseDistance":
       return meanPairwiseDistance(req.x, req.n, req.dim, { maxSamples: req.maxSamples });
+    case "readStatsFile":
+      return readStatsFile(req.bytes, req.maxUncompressedBytes);
+    case "reduceSumsFile":
+      return reduceSumsFile(req.kind, req.bytes, req.maxUncompressedBytes);
   }
 }

@@ -7,6 +7,7 @@ import { UnprocessableError } from "../../src/errors.ts";
 import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import { encodeNpy, parseNpy } from "../../src/tensors/npy.ts";
 import { ExtractorPool } from "../../models/runtime/worker_pool.ts";
+import { checkOutput, knownSpaces } from "../../models/runtime/registry.ts";
 
 /** A feature space: an extractor and one of its outputs ("fid-inception:768"; default output when omitted). */
 export interface FeatureSpace {
@@ -14,17 +15,17 @@ export interface FeatureSpace {
   output?: string;
 }
 
-/** Parses "extractor" or "extractor:output". */
+/** Parses "extractor" or "extractor:output", both registered (422 naming what is known otherwise). */
 export function parseFeatureSpace(name: string): FeatureSpace {
   const m = /^([a-z0-9][a-z0-9._-]*)(?::([A-Za-z0-9._-]+))?$/.exec(name);
   if (!m) {
     throw new UnprocessableError(
       "bad_feature_space",
-      `feature space ${
-        JSON.stringify(name)
-      } is not "extractor" or "extractor:output" (e.g. "fid-inception:2048")`,
+      `feature space ${JSON.stringify(name)} is not "extractor" or "extractor:output" (e.g. ` +
+        `"fid-inception:2048"); known extractors: ${knownSpaces().join(", ")}`,
     );
   }
+  checkOutput(m[1], m[2]); // also checks the extractor (a Map lookup: "constructor" is no space)
   return { extractor: m[1], output: m[2] };
 }
 

@@ -10,6 +10,7 @@ import { NotFoundError } from "../../src/errors.ts";
 import { gatherRows } from "../../src/tensors/row_sample.ts";
 import type { Deps } from "../deps.ts";
 import { diversityOptions } from "./diversity_options.ts";
+import { describeError } from "../error_log.ts";
 import { kidOptions } from "./kid_options.ts";
 import { evaluateRun } from "./run_metrics.ts";
 
@@ -74,7 +75,10 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   if (run.retainFeatures) {
     deps.background.start(
       () => deps.owners.fold(run.id, run.dim, { retainFeatures: true, force: true }),
-      (e) => deps.log(`compacting finalized run ${run.id} failed (its batches stay unfolded): ${e}`),
+      (e) =>
+        deps.log(
+          `compacting finalized run ${run.id} failed (its batches stay unfolded): ${describeError(e)}`,
+        ),
     );
   }
   return final;

@@ -1,21 +1,12 @@
 /** Reconstruction loss and KL metrics of a run, from its stored per-upload float64 sums. */
 import type { Db } from "../../db/database.ts";
 import { listSampleSums } from "../../db/store/sample_sums.ts";
-import { klMetrics, type KlSums, mergeKl } from "../../src/stats/kl_divergence.ts";
+import { klMetrics, klSumsFromJson, mergeKl } from "../../src/stats/kl_divergence.ts";
 import {
   mergeReconstruction,
   reconstructionMetrics,
   type ReconstructionSums,
 } from "../../src/stats/reconstruction.ts";
-
-/** Stored JSON form of KL sums (Float64Array as a plain array: JSON round-trips doubles exactly). */
-export function klSumsToJson(s: KlSums): Record<string, unknown> {
-  return { n: s.n, dim: s.dim, perDimSum: Array.from(s.perDimSum) };
-}
-
-function klSumsFromJson(j: Record<string, unknown>): KlSums {
-  return { n: j.n as number, dim: j.dim as number, perDimSum: Float64Array.from(j.perDimSum as number[]) };
-}
 
 /** recon_* and kl metrics (with recon_n, kl_n samples behind them) for whatever the run has uploaded. */
 export async function sampleSumsMetrics(

@@ -1,15 +1,19 @@
 /** /v1/runs: create runs against a reference and read them with their latest and final metrics. */
 import { Hono } from "hono";
-import { insertRun, listRuns } from "../../db/store/runs.ts";
+import { insertRun, listRunsPage } from "../../db/store/runs.ts";
 import { metricsHistory } from "../../db/store/metrics.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
 import { readJsonObject } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 import { requireName } from "../names.ts";
+import { pageOf, pageRequest } from "../paging.ts";
 import { findOwnedReference, requireRun } from "../owned.ts";
 import { diversityOptions } from "../pipeline/diversity_options.ts";
 import { kidOptions } from "../pipeline/kid_options.ts";
 import { runView } from "../views.ts";
+
+/** Largest run config, as JSON bytes: settings and a few notes, listed with every run. */
+export const MAX_CONFIG_BYTES = 64 * 1024;
 
 /** Routes under /v1/runs (batches, events and finalize live in their own functions). */
 export const runs = new Hono<AppEnv>();
@@ -33,6 +37,14 @@ runs.post("/v1/runs", async (c) => {
     throw new InvalidInputError("bad_config", "config must be a JSON object");
   }
   const cfg = config as Record<string, unknown>;
+  const configBytes = new TextEncoder().encode(JSON.stringify(cfg)).length;
+  if (configBytes > MAX_CONFIG_BYTES) {
+    throw new UnprocessableError(
+      "config_too_large",
+      `config is ${configBytes} bytes as JSON; at most ${MAX_CONFIG_BYTES} are stored with a run (keep large ` +
+        "artefacts elsewhere and put their paths in config)",
+    );
+  }
   kidOptions(cfg);
   diversityOptions(cfg);
   const retain = cfg.retain_features ?? true;
@@ -65,7 +77,21 @@ runs.post("/v1/runs", async (c) => {
 });
 
 runs.get("/v1/runs", async (c) => {
-  return c.json({ runs: (await listRuns(c.get("deps").db, c.get("principal").projectId)).map(runView) });
+  const page = pageRequest(c);
+  const include = c.req.query("include");
+  if (include !== undefined && include !== "config") {
+    throw new InvalidInputError("bad_include", 'include may only be "config"');
+  }
+  const withConfig = include === "config";
+  const rows = await listRunsPage(c.get("deps").db, c.get("principal").projectId, { ...page, withConfig });
+  const { rows: listed, nextCursor } = pageOf(rows, page.limit);
+  return c.json({
+    runs: listed.map((r) => {
+      const { config, ...view } = runView({ ...r, config: r.config ?? {} });
+      return withConfig ? { ...view, config } : view;
+    }),
+    next_cursor: nextCursor,
+  });
 });
 
 runs.get("/v1/runs/:id", async (c) => {

@@ -5,10 +5,16 @@
  * where both say.
  */
 import type { Context } from "hono";
-import { InvalidInputError, UnsupportedMediaTypeError } from "../../src/errors.ts";
-import { addUploadFile, type UploadFiles, uploadFilesFromZip } from "../../src/tfjs/upload_files.ts";
+import { InvalidInputError, UnprocessableError, UnsupportedMediaTypeError } from "../../src/errors.ts";
+import { jsonNestingDepth } from "../../src/json/nesting_depth.ts";
+import {
+  addUploadFile,
+  DEFAULT_UPLOAD_LIMITS,
+  type UploadFiles,
+  uploadFilesFromZip,
+} from "../../src/tfjs/upload_files.ts";
 import { type ModelOptions, parseModelOptions } from "../../src/vae/model_roles.ts";
-import { readBinaryBody } from "../body.ts";
+import { MAX_JSON_DEPTH, readBinaryBody, readMultipartBody, requestContentType } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 
 /** Content types of a zipped model. */
@@ -20,9 +26,10 @@ export interface ModelUpload {
   options: ModelOptions;
 }
 
-function contentType(c: Context<AppEnv>): string {
-  return (c.req.header("content-type") ?? "application/octet-stream").split(";")[0].trim().toLowerCase();
-}
+const contentType = requestContentType;
+
+/** Parts a multipart model upload may have: its files (at most the upload limit) and a manifest. */
+const MAX_UPLOAD_FILES = DEFAULT_UPLOAD_LIMITS.maxFiles;
 
 /** Name of the optional manifest file inside an upload. */
 export const MANIFEST_FILE = "fidstream.json";
@@ -44,6 +51,12 @@ export function takeManifestFile(files: UploadFiles): Record<string, unknown> {
 
 /** Parses a JSON object given as a form field. */
 export function jsonField(value: unknown, field: string): Record<string, unknown> {
+  if (jsonNestingDepth(String(value), MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new UnprocessableError(
+      "json_too_deep",
+      `'${field}' nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; flatten it`,
+    );
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(String(value));
@@ -60,26 +73,19 @@ export function jsonField(value: unknown, field: string): Record<string, unknown
 export async function readModelUpload(c: Context<AppEnv>): Promise<ModelUpload> {
   const query = c.req.query();
   if (contentType(c) === "multipart/form-data") {
-    let form: Record<string, unknown>;
-    try {
-      form = await c.req.parseBody({ all: true });
-    } catch {
-      throw new InvalidInputError("multipart_invalid", "the multipart/form-data body could not be parsed");
-    }
+    const parts = await readMultipartBody(c, { maxParts: MAX_UPLOAD_FILES + 1 });
     const files: UploadFiles = new Map();
     let manifest: Record<string, unknown> = {};
-    for (const [field, value] of Object.entries(form)) {
-      for (const part of Array.isArray(value) ? value : [value]) {
-        if (part instanceof File) {
-          addUploadFile(files, part.name || field, new Uint8Array(await part.arrayBuffer()));
-        } else if (field === "manifest") {
-          manifest = jsonField(part, "manifest");
-        } else {
-          throw new InvalidInputError(
-            "multipart_unknown_field",
-            `multipart field '${field}' is neither a file nor 'manifest'`,
-          );
-        }
+    for (const part of parts) {
+      if (part.filename !== undefined) {
+        addUploadFile(files, part.filename || part.name, part.bytes);
+      } else if (part.name === "manifest") {
+        manifest = jsonField(new TextDecoder().decode(part.bytes), "manifest");
+      } else {
+        throw new InvalidInputError(
+          "multipart_unknown_field",
+          `multipart field '${part.name}' is neither a file nor 'manifest'`,
+        );
       }
     }
     if (files.size === 0) throw new InvalidInputError("empty_body", "the multipart body holds no files");

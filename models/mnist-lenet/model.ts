@@ -67,7 +67,7 @@ class MnistLenetExtractor implements FeatureExtractor {
     if (!params) {
       throw new UnprocessableError("extractor_disposed", "this mnist-lenet extractor was disposed");
     }
-    if (!(output in this.dims)) {
+    if (!Object.hasOwn(this.dims, output)) {
       throw new UnprocessableError(
         "unknown_output",
         `mnist-lenet has no output ${JSON.stringify(output)}; expected one of ${

@@ -23,17 +23,24 @@ export interface ExtractorSource {
    * fid-inception image takes ~0.25 s, so even 1-image slices pay; a 28x28 digit takes microseconds.
    */
   minImagesPerTask?: number;
+  /**
+   * The outputs a space may name ("fid-inception:768"), the first being the default; absent: only the default
+   * output. Checked here, in the caller's thread, so no name ever reaches a worker's property lookups.
+   */
+  outputs?: readonly string[];
 }
 
 const BUILT_IN: Record<string, ExtractorSource> = {
   "mnist-lenet": {
     module: new URL("../mnist-lenet/model.ts", import.meta.url).href,
     exportName: "loadMnistLenet",
+    outputs: ["features", "logits"],
   },
   "fid-inception": {
     module: new URL("../fid-inception/loader.ts", import.meta.url).href,
     exportName: "loadFidInception",
     minImagesPerTask: 1,
+    outputs: ["2048", "768", "192", "64", "logits"],
   },
 };
 
@@ -61,6 +68,22 @@ export function extractorSource(space: string): ExtractorSource {
     );
   }
   return source;
+}
+
+/**
+ * Checks that the space is registered and `output` (undefined: the default) is one it lists; a 422 naming the
+ * known ones otherwise.
+ */
+export function checkOutput(space: string, output: string | undefined): void {
+  const outputs = extractorSource(space).outputs ?? [];
+  if (output === undefined) return;
+  if (!outputs.includes(output)) {
+    throw new UnprocessableError(
+      "unknown_output",
+      `feature space ${space} has no output ${JSON.stringify(output)}; ` +
+        (outputs.length > 0 ? `its outputs: ${outputs.join(", ")}` : "it has its default output only"),
+    );
+  }
 }
 
 /** Imports a space's module and runs its loader in this thread. */

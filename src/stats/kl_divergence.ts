@@ -98,3 +98,13 @@ function checkDim(dim: number): void {
     throw new UnprocessableError("kl_bad_dim", `latent dimension must be a positive integer, got ${dim}`);
   }
 }
+
+/** Stored JSON form of KL sums (Float64Array as a plain array: JSON round-trips doubles exactly). */
+export function klSumsToJson(s: KlSums): Record<string, unknown> {
+  return { n: s.n, dim: s.dim, perDimSum: Array.from(s.perDimSum) };
+}
+
+/** KL sums from their stored JSON form. */
+export function klSumsFromJson(j: Record<string, unknown>): KlSums {
+  return { n: j.n as number, dim: j.dim as number, perDimSum: Float64Array.from(j.perDimSum as number[]) };
+}

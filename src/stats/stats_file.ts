@@ -1,6 +1,7 @@
 /** pytorch-fid / clean-fid statistics files: an .npz holding mu (D) and sigma (D x D). */
 import { UnprocessableError } from "../errors.ts";
 import type { NdArray } from "../tensors/ndarray.ts";
+import { parseNpz } from "../tensors/npz.ts";
 
 /** Gaussian statistics read from a stats file (sigma full, row-major, exactly symmetric). */
 export interface GaussianStats {
@@ -9,8 +10,8 @@ export interface GaussianStats {
   sigma: Float64Array;
 }
 
-/** Validates and reads mu and sigma from the arrays of an .npz; sigma is symmetrized after a tolerance check. */
-export function readStatsArrays(arrays: Map<string, NdArray>): GaussianStats {
+/** mu and sigma of a statistics file's arrays, checked for presence, dtype and shape. */
+function statsShapes(arrays: Map<string, NdArray>): { dim: number; mu: NdArray; sigma: NdArray } {
   const mu = arrays.get("mu"), sigma = arrays.get("sigma");
   if (!mu || !sigma) {
     throw new UnprocessableError(
@@ -36,23 +37,55 @@ export function readStatsArrays(arrays: Map<string, NdArray>): GaussianStats {
       `sigma must be D x D = ${dim} x ${dim} to match mu; got shape (${sigma.shape.join(", ")})`,
     );
   }
-  const m = Float64Array.from(mu.data), s = Float64Array.from(sigma.data);
-  const bad = [m, s].findIndex((a) => a.some((v) => !Number.isFinite(v)));
-  if (bad >= 0) {
-    throw new UnprocessableError("stats_not_finite", `${bad ? "sigma" : "mu"} contains NaN or Inf`);
+  return { dim, mu, sigma };
+}
+
+/** mu as float64, refusing NaN/Inf. */
+function finiteMu(mu: NdArray): Float64Array {
+  const m = Float64Array.from(mu.data);
+  if (m.some((v) => !Number.isFinite(v))) {
+    throw new UnprocessableError("stats_not_finite", "mu contains NaN or Inf");
   }
+  return m;
+}
+
+/**
+ * Visits the upper triangle of sigma (a <= b) with the average of s[a][b] and s[b][a], after checking every entry
+ * is finite and sigma symmetric within 1e-6 of its largest entry (files written in float32 are off by rounding).
+ */
+function symmetricUpper(
+  sigma: ArrayLike<number>,
+  dim: number,
+  visit: (a: number, b: number, v: number) => void,
+) {
   let scale = 0, asym = 0;
-  for (let i = 0; i < dim * dim; i++) scale = Math.max(scale, Math.abs(s[i]));
+  for (let i = 0; i < dim * dim; i++) {
+    const v = sigma[i];
+    if (!Number.isFinite(v)) throw new UnprocessableError("stats_not_finite", "sigma contains NaN or Inf");
+    scale = Math.max(scale, Math.abs(v));
+  }
   for (let a = 0; a < dim; a++) {
+    visit(a, a, sigma[a * dim + a]);
     for (let b = a + 1; b < dim; b++) {
-      const x = s[a * dim + b], y = s[b * dim + a];
+      const x = sigma[a * dim + b], y = sigma[b * dim + a];
       asym = Math.max(asym, Math.abs(x - y));
-      s[a * dim + b] = s[b * dim + a] = (x + y) / 2;
+      visit(a, b, (x + y) / 2);
     }
   }
   if (asym > 1e-6 * scale) {
     throw new UnprocessableError("stats_not_symmetric", `sigma is not symmetric (max |S - S^T| = ${asym})`);
   }
+}
+
+/** Validates and reads mu and sigma from the arrays of an .npz; sigma is symmetrized after a tolerance check. */
+export function readStatsArrays(arrays: Map<string, NdArray>): GaussianStats {
+  const { dim, mu, sigma } = statsShapes(arrays);
+  const m = finiteMu(mu);
+  const s = new Float64Array(dim * dim);
+  symmetricUpper(sigma.data, dim, (a, b, v) => {
+    s[a * dim + b] = v;
+    s[b * dim + a] = v;
+  });
   return { dim, mu: m, sigma: s };
 }
 
@@ -63,4 +96,24 @@ export function statsArrays(mu: Float64Array, sigma: Float64Array): Record<strin
     mu: { dtype: "float64", shape: [dim], data: mu },
     sigma: { dtype: "float64", shape: [dim, dim], data: sigma },
   };
+}
+
+/** Statistics ready to store: mu, and sigma as its packed upper triangle. */
+export interface PackedStats {
+  dim: number;
+  mu: Float64Array;
+  sigmaPacked: Float64Array;
+}
+
+/**
+ * Reads a statistics .npz (at most maxUncompressedBytes inflated) into mu and packed sigma, straight from the
+ * file's values: no full float64 copy of sigma (128 MiB at D = 4096) is made on the way.
+ */
+export function readStatsFile(bytes: Uint8Array, maxUncompressedBytes: number): PackedStats {
+  const { dim, mu, sigma } = statsShapes(parseNpz(bytes, { maxUncompressedBytes }));
+  const m = finiteMu(mu);
+  const packed = new Float64Array((dim * (dim + 1)) / 2);
+  let p = 0;
+  symmetricUpper(sigma.data, dim, (_a, _b, v) => (packed[p++] = v));
+  return { dim, mu: m, sigmaPacked: packed };
 }

@@ -59,6 +59,11 @@ export function parseNpz(
   return arrays;
 }
 
+/** Total uncompressed size the members of an .npz declare (read from its central directory; nothing inflated). */
+export function npzDeclaredBytes(bytes: Uint8Array): number {
+  return listZipEntries(bytes).reduce((total, e) => total + e.uncompressedSize, 0);
+}
+
 /** Encode arrays as an .npz (deflated when `compress`, as np.savez_compressed; stored otherwise, as np.savez). */
 export function encodeNpz(arrays: Record<string, NdArray>, opts: { compress?: boolean } = {}): Uint8Array {
   const files: Record<string, [Uint8Array, { level: 0 | 6; mtime: Date }]> = {};

@@ -39,7 +39,7 @@ const ALLOWED: Record<GridSpec["kind"], string[]> = {
 };
 
 function int(raw: Record<string, unknown>, key: string, dflt: number, lo: number, hi: number): number {
-  const v = raw[key] === undefined ? dflt : typeof raw[key] === "string" ? Number(raw[key]) : raw[key];
+  const v = raw[key] === undefined ? dflt : raw[key];
   if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
     throw new InvalidInputError("grid_bad_parameter", `${key} must be an integer from ${lo} to ${hi}`);
   }
@@ -51,21 +51,40 @@ function seed(raw: Record<string, unknown>): number {
 }
 
 function numberList(v: unknown, key: string): number[] {
-  const list = typeof v === "string" ? v.split(",").map((s) => (s.trim() === "" ? NaN : Number(s))) : v;
-  if (!Array.isArray(list) || !list.every((x) => typeof x === "number" && Number.isFinite(x))) {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "number" && Number.isFinite(x))) {
     throw new InvalidInputError("grid_bad_parameter", `${key} must be a list of numbers`);
   }
-  return list as number[];
+  return v as number[];
 }
 
 function bool(v: unknown, key: string): boolean | null {
   if (v === undefined) return null;
-  if (v === true || v === "true") return true;
-  if (v === false || v === "false") return false;
+  if (typeof v === "boolean") return v;
   throw new InvalidInputError("grid_bad_parameter", `${key} must be true or false`);
 }
 
-/** Validates a grid request (JSON values, or query-string strings); unknown keys are a 400. */
+/** Keys whose query-string form is an integer, a comma-separated list of numbers, or true/false. */
+const QUERY_INTS = new Set(["n", "seed", "cols", "steps", "rows"]);
+const QUERY_LISTS = new Set(["dims", "range"]);
+const QUERY_BOOLS = new Set(["include_inputs"]);
+
+/**
+ * A query string's grid parameters as the JSON values they stand for ("12" -> 12, "0,1" -> [0, 1], "true" ->
+ * true). Only exact spellings convert: anything else stays a string, and parseGridSpec refuses it.
+ */
+export function gridQuery(query: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (QUERY_INTS.has(key) && /^-?\d{1,16}$/.test(value)) out[key] = Number(value);
+    else if (QUERY_LISTS.has(key) && value !== "all" && /^-?[\d.eE+-]+(,-?[\d.eE+-]+)*$/.test(value)) {
+      out[key] = value.split(",").map(Number);
+    } else if (QUERY_BOOLS.has(key) && (value === "true" || value === "false")) out[key] = value === "true";
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** Validates a grid request given as JSON values (query strings go through gridQuery first); unknown keys: 400. */
 export function parseGridSpec(raw: Record<string, unknown>): GridSpec {
   const kind = raw.kind;
   if (typeof kind !== "string" || !(GRID_KINDS as readonly string[]).includes(kind)) {

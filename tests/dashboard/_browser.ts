@@ -59,9 +59,15 @@ export function browserSuite(
               page.setDefaultTimeout(10_000);
               const pageErrors: Error[] = [];
               page.on("pageerror", (e) => pageErrors.push(e));
+              // The dashboard is served with a Content-Security-Policy: anything it blocks is a bug in one or the other.
+              const cspViolations: string[] = [];
+              page.on("console", (m) => {
+                if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+              });
               try {
                 await body({ server, browser, page });
                 assert.deepEqual(pageErrors.map((e) => e.message), [], "no uncaught error in the page");
+                assert.deepEqual(cspViolations, [], "nothing the page does violates its CSP");
               } finally {
                 await page.close();
               }

@@ -1,6 +1,6 @@
 /** Grid requests: defaults filled in (so equal meanings compare equal), bounds and unknown keys refused. */
 import assert from "node:assert/strict";
-import { gridDims, gridTiles, parseGridSpec } from "../../src/vae/grid_request.ts";
+import { gridDims, gridQuery, gridTiles, parseGridSpec } from "../../src/vae/grid_request.ts";
 
 Deno.test("defaults make equivalent requests identical", () => {
   assert.deepEqual(parseGridSpec({ kind: "samples" }), { kind: "samples", n: 64, seed: 0, cols: 8 });
@@ -10,7 +10,7 @@ Deno.test("defaults make equivalent requests identical", () => {
   );
   assert.equal((parseGridSpec({ kind: "samples", n: 10 }) as { cols: number }).cols, 4);
   assert.deepEqual(parseGridSpec({ kind: "traversal" }), { kind: "traversal", steps: 10, rows: 1, seed: 0 });
-  assert.deepEqual(parseGridSpec({ kind: "interpolation", steps: "6" }), {
+  assert.deepEqual(parseGridSpec(gridQuery({ kind: "interpolation", steps: "6" })), {
     kind: "interpolation",
     steps: 6,
     include_inputs: null,
@@ -23,9 +23,11 @@ Deno.test("defaults make equivalent requests identical", () => {
     base: "zeros",
     seed: 0,
   });
-  // Query-string forms parse like JSON ones.
+  // Query-string forms, converted by gridQuery, parse like JSON ones.
   assert.deepEqual(
-    parseGridSpec({ kind: "dimensions", dims: "1,4", range: "-2,2", steps: "5", base: "prior", seed: "3" }),
+    parseGridSpec(
+      gridQuery({ kind: "dimensions", dims: "1,4", range: "-2,2", steps: "5", base: "prior", seed: "3" }),
+    ),
     parseGridSpec({ kind: "dimensions", dims: [1, 4], range: [-2, 2], steps: 5, base: "prior", seed: 3 }),
   );
 });
@@ -46,6 +48,14 @@ Deno.test("bad grid requests are 400s naming the parameter", () => {
     { kind: "dimensions", dims: [-1] },
     { kind: "dimensions", base: "ones" },
     { kind: "interpolation", include_inputs: "yes" },
+    // JSON bodies are typed: numbers and booleans as strings are refused (only query strings convert).
+    { kind: "samples", seed: "1" },
+    { kind: "samples", n: "64" },
+    { kind: "dimensions", dims: "1,4" },
+    { kind: "dimensions", range: "-2,2" },
+    { kind: "interpolation", include_inputs: "true" },
+    gridQuery({ kind: "samples", seed: "1e3" }),
+    gridQuery({ kind: "samples", n: " 64" }),
   ];
   for (const raw of bad) {
     assert.throws(

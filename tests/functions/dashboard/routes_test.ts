@@ -15,6 +15,12 @@ Deno.test({
       const res = await app.request(path);
       assert.equal(res.status, 200, path);
       assert.match(res.headers.get("content-type") ?? "", /text\/html/);
+      const csp = res.headers.get("content-security-policy") ?? "";
+      assert.match(csp, /script-src 'self'(;|$)/, "no inline or foreign script");
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.equal(res.headers.get("x-frame-options"), "DENY");
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(res.headers.get("referrer-policy"), "no-referrer");
       const html = await res.text();
       assert.match(html, /<script type="module" src="\/app\.js">/);
       assert.match(html, /<div id="app">/);
@@ -55,7 +61,7 @@ Deno.test({
     try {
       const app = createApp(deps);
       const runs = await app.request("/v1/runs");
-      assert.deepEqual(await runs.json(), { runs: [] });
+      assert.deepEqual(await runs.json(), { runs: [], next_cursor: null });
       const missing = await app.request("/nope/deeper");
       assert.equal(missing.status, 404);
       assert.ok((await missing.json()).error.code);

@@ -111,7 +111,8 @@ async function killDuringUploads(
       if (dataDir) {
         // The dead process's pid lock is still there; it must not block the restart.
         // FIDSTREAM_DATA_DIR keeps the embedded database (and its pid lock) in db/.
-        const holder = Number(await Deno.readTextFile(`${dataDir}/db/fidstream.pid`));
+        // It holds "<pid> <start time>".
+        const holder = Number((await Deno.readTextFile(`${dataDir}/db/fidstream.pid`)).split(" ")[0]);
         assert.equal(holder, server.child.pid, "the killed server's pid lock is left behind");
       }
       server = await startServerProcess(fullEnv);
@@ -161,7 +162,11 @@ Deno.test({
   fn: async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "fidstream-kill9-pglite-" });
     try {
-      await killDuringUploads({ FIDSTREAM_DATA_DIR: dataDir }, () => openDatabase({ dataDir: `${dataDir}/db` }), dataDir);
+      await killDuringUploads(
+        { FIDSTREAM_DATA_DIR: dataDir },
+        () => openDatabase({ dataDir: `${dataDir}/db` }),
+        dataDir,
+      );
     } finally {
       await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     }

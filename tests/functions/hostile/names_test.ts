@@ -96,7 +96,7 @@ testEachDatabase(
         ],
         ["name over 200 characters", await run(`"name":"${"x".repeat(201)}"`), 400, "name_too_long"],
         ["JSON that is an array", await raw("[1,2]"), 400, "invalid_json"],
-        ["JSON nested 100000 deep", await raw("[".repeat(100_000)), 400, "invalid_json"],
+        ["JSON nested 100000 deep", await raw("[".repeat(100_000)), 422, "json_too_deep"],
         ["2 MiB JSON body", await run(`"config":{"pad":"${"x".repeat(2 << 20)}"}`), 413, "body_too_large"],
         [
           "2 MiB streamed JSON body (no Content-Length)",
