@@ -1,5 +1,5 @@
 /** Reference rows: real-data statistics that runs compare against. */
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { UnprocessableError } from "../../src/errors.ts";
 import type { Db } from "../database.ts";
 import { references } from "../schema.ts";
@@ -30,6 +30,14 @@ export async function insertReference(db: Db, row: typeof references.$inferInser
 export async function findReference(db: Db, id: string): Promise<ReferenceRow | undefined> {
   const [row] = await db.select().from(references).where(eq(references.id, id));
   return row;
+}
+
+/** Ids of a project's references with this exact name, newest first (names need not be unique). */
+export async function referenceIdsNamed(db: Db, projectId: string, name: string): Promise<string[]> {
+  const rows = await db.select({ id: references.id }).from(references)
+    .where(and(eq(references.projectId, projectId), eq(references.name, name)))
+    .orderBy(desc(references.createdAt));
+  return rows.map((r) => r.id);
 }
 
 /** All references of a project, newest first, without their statistics blobs. */

@@ -106,7 +106,7 @@ export const openapiDocument = {
             required: ["name", "reference"],
             properties: {
               name: { type: "string" },
-              reference: { type: "string" },
+              reference: { type: "string", description: "the reference's id, or its name when unique in the project" },
               tags: { type: "array", items: { type: "string" } },
               config: {
                 type: "object",
