@@ -260,7 +260,9 @@ function RunConfig({ run, reference }: { run: Run; reference?: Reference }) {
               <Link href="/references">{reference?.name ?? run.reference}</Link>
               {reference && (
                 <span class="muted small">
-                  {` (${formatCount(reference.n)} samples, ${reference.source})`}
+                  {reference.n === null
+                    ? ` (${reference.source}: sample count unknown)`
+                    : ` (${formatCount(reference.n)} samples, ${reference.source})`}
                 </span>
               )}
             </td>

@@ -54,6 +54,13 @@ export const openapiDocument = {
               "feature space of the reference (images are extracted in it), e.g. mnist-lenet, fid-inception",
             schema: { type: "string" },
           },
+          {
+            name: "n",
+            in: "query",
+            required: false,
+            description: "stats .npz only: the number of samples behind mu and sigma (else n is null: unknown)",
+            schema: { type: "integer", minimum: 2 },
+          },
           idempotency,
         ],
         requestBody: {
@@ -360,7 +367,7 @@ export const openapiDocument = {
           id: { type: "string" },
           name: { type: "string" },
           dim: { type: "integer" },
-          n: { type: "integer" },
+          n: { type: ["integer", "null"], description: "null: a stats .npz uploaded without ?n= (unknown)" },
           source: { enum: ["stats", "features"] },
         },
       },

@@ -28,6 +28,19 @@ const REFERENCE_TYPES = [
   "application/x-zip-compressed",
 ];
 
+/** `?n=` of a stats upload: how many samples made mu and sigma (a stats .npz does not say); 0 = unknown. */
+function statsSampleCount(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 2) {
+    throw new InvalidInputError(
+      "bad_n",
+      `n must be the number of samples behind the statistics (>= 2), got "${raw}"`,
+    );
+  }
+  return n;
+}
+
 /** Routes under /v1/references. */
 export const references = new Hono<AppEnv>();
 
@@ -41,6 +54,7 @@ references.post("/v1/references", limitBody(), async (c) => {
   if (ZIP_MAGIC.every((b, i) => body[i] === b)) {
     // Inflate no more than a body may hold: a small deflated body can declare gigabytes (a zip bomb).
     const stats = readStatsArrays(parseNpz(body, { maxUncompressedBytes: deps.config.maxBodyBytes }));
+    const n = statsSampleCount(c.req.query("n"));
     const ref = await insertReference(deps.db, {
       id,
       projectId: c.get("principal").projectId,
@@ -48,6 +62,7 @@ references.post("/v1/references", limitBody(), async (c) => {
       dim: stats.dim,
       source: "stats",
       featureSpace: named ?? null,
+      n,
       mu: new Uint8Array(stats.mu.buffer),
       sigma: new Uint8Array(packSymmetric(stats.sigma, stats.dim).buffer),
     });
