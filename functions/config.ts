@@ -7,6 +7,8 @@ import { defaultServiceConfig } from "./deps.ts";
 export interface ProcessConfig {
   port: number;
   hostname: string;
+  /** FIDSTREAM_DATA_DIR: local state (the embedded database in db/, models, the first admin key). */
+  dataDir: string;
   database: DatabaseConfig;
   service: ServiceConfig;
   /** GPU host for feature extraction (FIDSTREAM_GPU_HOST), with its token and timeout. */
@@ -38,6 +40,7 @@ export function configFromEnv(
     );
   }
   const gpuHost = env("FIDSTREAM_GPU_HOST");
+  const dataDir = env("FIDSTREAM_DATA_DIR") || "./.data";
   return {
     gpuHost: gpuHost
       ? {
@@ -48,8 +51,9 @@ export function configFromEnv(
       : undefined,
     port: int("PORT", 8000),
     hostname,
+    dataDir,
     // The embedded database gets its own folder: models and other files live beside it, never inside it.
-    database: url ? { url } : { dataDir: `${env("FIDSTREAM_DATA_DIR") ?? "./.data"}/db` },
+    database: url ? { url } : { dataDir: `${dataDir}/db` },
     service: {
       maxBodyBytes: int("FIDSTREAM_MAX_BODY_BYTES", defaultServiceConfig.maxBodyBytes),
       foldIntervalMs: int("FIDSTREAM_FOLD_INTERVAL_MS", defaultServiceConfig.foldIntervalMs),

@@ -27,6 +27,8 @@ export interface ServiceConfig {
   requestsPerMinute: number;
   /** Feature space of image references that name none. */
   defaultFeatureSpace: string;
+  /** Token of the local operator (the CLI on this machine, see auth/operator.ts); unset: none accepted. */
+  operatorToken?: string;
 }
 
 /** Defaults: 256 MiB bodies; fold every 60 s, at 64 batches or at a checkpoint's weight; metrics 200 ms after a burst. */
