@@ -1,7 +1,8 @@
 /**
  * GET /v1/runs/:id/events: Server-Sent Events. `metrics` each time new partial metrics exist, `final` once.
  * A late client first gets the latest state. Wake-ups come from the database's notifications, so metrics computed
- * by any process reach every process's clients.
+ * by any process reach every process's clients. Each event's id is its snapshot's `at`: a client reconnecting
+ * with Last-Event-ID is not sent the snapshot it already has.
  */
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -25,14 +26,14 @@ events.get("/v1/runs/:id/events", async (c) => {
       wake?.();
     });
     stream.onAbort(() => wake?.());
-    let lastAt: unknown = undefined;
+    let lastAt: unknown = c.req.header("last-event-id") || undefined;
     try {
       while (!stream.aborted) {
         pending = false;
         const run = await findRun(deps.db, id);
         if (!run) break;
         if (run.status === "finalized" && run.final) {
-          await stream.writeSSE({ event: "final", data: JSON.stringify(run.final), id: String(run.final.n) });
+          await stream.writeSSE({ event: "final", data: JSON.stringify(run.final), id: String(run.final.at) });
           break;
         }
         if (run.latest && run.latest.at !== lastAt) {
@@ -40,7 +41,7 @@ events.get("/v1/runs/:id/events", async (c) => {
           await stream.writeSSE({
             event: "metrics",
             data: JSON.stringify(run.latest),
-            id: String(run.latest.n),
+            id: String(run.latest.at),
           });
         }
         if (pending) continue;
