@@ -102,16 +102,20 @@ export async function createFirstAdminKey(db: Db): Promise<CreatedApiKey | undef
   return stored && created(stored, secret);
 }
 
+/** Whether two secrets are equal, in a time that does not depend on where they first differ. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
 /** The principal of a presented key, or null when it is malformed, unknown, revoked or wrong. */
 export async function verifyApiKey(db: Db, presented: string): Promise<Principal | null> {
   const m = /^fsk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/.exec(presented);
   if (!m) return null;
   const row = await findActiveKey(db, m[1]);
   if (!row) return null;
-  const digest = await secretSha256(m[2]);
-  // Constant-time comparison of equal-length hex digests.
-  let diff = 0;
-  for (let i = 0; i < digest.length; i++) diff |= digest.charCodeAt(i) ^ row.secretSha256.charCodeAt(i);
-  if (diff !== 0) return null;
+  if (!constantTimeEqual(await secretSha256(m[2]), row.secretSha256)) return null;
   return { projectId: row.projectId, scope: row.scope as Scope, keyId: row.id };
 }

@@ -3,6 +3,7 @@
  * default), readable by its owner only. The server prints the key once and leaves it here, so the first upload
  * needs no second step; with PostgreSQL it is the data dir of the server that created it.
  */
+import { writePrivateFile } from "./private_file.ts";
 
 /** The file's name in the data dir. */
 export const INITIAL_KEY_FILE = "initial-admin-key";
@@ -16,10 +17,7 @@ export function initialKeyPath(dataDir: string): string {
 export async function saveInitialKey(dataDir: string, key: string): Promise<string> {
   await Deno.mkdir(dataDir, { recursive: true });
   const path = initialKeyPath(dataDir);
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, `${key}\n`, { mode: 0o600 });
-  await Deno.chmod(tmp, 0o600); // the mode option is subject to the umask; chmod is not
-  await Deno.rename(tmp, path);
+  await writePrivateFile(path, `${key}\n`);
   return path;
 }
 

@@ -7,7 +7,8 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
-import { parseProject, type Principal } from "./api_key.ts";
+import { constantTimeEqual, parseProject, type Principal } from "./api_key.ts";
+import { writePrivateFile } from "./private_file.ts";
 
 /** The file in the PGlite data dir that tells the CLI where the server is. */
 export const OPERATOR_FILE = "fidstream-server.json";
@@ -37,10 +38,7 @@ export function loopbackUrl(addr: Deno.NetAddr): string {
 /** Writes the operator file into dir (mode 0600); returns its removal. */
 export async function writeOperatorFile(dir: string, file: OperatorFile): Promise<() => Promise<void>> {
   const path = `${dir}/${OPERATOR_FILE}`;
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(file), { mode: 0o600 });
-  await Deno.chmod(tmp, 0o600); // the mode option is subject to the umask; chmod is not
-  await Deno.rename(tmp, path);
+  await writePrivateFile(path, JSON.stringify(file));
   return async () => await Deno.remove(path).catch(() => {});
 }
 
@@ -53,17 +51,10 @@ export async function readOperatorFile(dir: string): Promise<OperatorFile | unde
   return undefined;
 }
 
-function sameText(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
 /** Admin of the named project when the request presents this server's operator token on /v1/admin/, else null. */
 export function operatorPrincipal(c: Context<AppEnv>, token: string | undefined): Principal | null {
   if (!token || !c.req.path.startsWith("/v1/admin/")) return null;
   const presented = c.req.header("authorization")?.match(/^Bearer\s+(fso_\S+)$/i)?.[1];
-  if (!presented || !sameText(presented, token)) return null;
+  if (!presented || !constantTimeEqual(presented, token)) return null;
   return { projectId: parseProject(c.req.header(PROJECT_HEADER) ?? "default"), scope: "admin", keyId: null };
 }
