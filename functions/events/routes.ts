@@ -33,7 +33,11 @@ events.get("/v1/runs/:id/events", async (c) => {
         const run = await findRun(deps.db, id);
         if (!run) break;
         if (run.status === "finalized" && run.final) {
-          await stream.writeSSE({ event: "final", data: JSON.stringify(run.final), id: String(run.final.at) });
+          await stream.writeSSE({
+            event: "final",
+            data: JSON.stringify(run.final),
+            id: String(run.final.at),
+          });
           break;
         }
         if (run.latest && run.latest.at !== lastAt) {

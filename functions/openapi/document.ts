@@ -58,7 +58,8 @@ export const openapiDocument = {
             name: "n",
             in: "query",
             required: false,
-            description: "stats .npz only: the number of samples behind mu and sigma (else n is null: unknown)",
+            description:
+              "stats .npz only: the number of samples behind mu and sigma (else n is null: unknown)",
             schema: { type: "integer", minimum: 2 },
           },
           idempotency,
@@ -113,7 +114,10 @@ export const openapiDocument = {
             required: ["name", "reference"],
             properties: {
               name: { type: "string" },
-              reference: { type: "string", description: "the reference's id, or its name when unique in the project" },
+              reference: {
+                type: "string",
+                description: "the reference's id, or its name when unique in the project",
+              },
               tags: { type: "array", items: { type: "string" } },
               config: {
                 type: "object",
