@@ -180,8 +180,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof FidstreamError) console.error(`error: ${e.message} (${e.code})`);
     else console.error(`error: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof FidstreamError && e.code === "fid_inception_weights_missing") {
+      console.error(OFFLINE_HINT);
+    }
     return 1;
   }
 }
+
+/** Shown when fid-inception has no weights: the model that works offline, with its weights in the repository. */
+const OFFLINE_HINT = "hint: `--model mnist-lenet` needs no download (its weights are in this repository): " +
+  "`deno task fid A B --model mnist-lenet` scores digit images (MNIST-like, 28x28 grayscale) offline";
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

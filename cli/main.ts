@@ -42,6 +42,11 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`error: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  // Help before any parsing, so `upload --help` never reads as an unknown option.
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(`usage: deno task cli ${command[1]}`);
+    return 0;
+  }
   try {
     const result = await command[0](rest);
     console.log(JSON.stringify(result));

@@ -34,7 +34,8 @@ export interface Reference {
   name: string;
   dim: number;
   source: string;
-  n: number;
+  /** Samples behind it; null for a stats .npz uploaded without ?n= (mu and sigma do not say). */
+  n: number | null;
   created_at: string;
   updated_at: string;
 }

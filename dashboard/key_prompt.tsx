@@ -43,10 +43,12 @@ export function KeyPrompt() {
             onSubmit={save}
           >
             <h2 id="key-title">{current ? "This API key was refused" : "This server needs an API key"}</h2>
-            <p class="muted small">
-              A <code>read</code> key is enough to watch runs (uploads need{" "}
-              <code>write</code>). Create one with{" "}
-              <code>deno task cli keys create --project NAME --scope read</code>.
+            <p class="muted small" data-testid="key-help">
+              On its first start the server printed an admin key and saved it to{" "}
+              <code>.data/initial-admin-key</code> on its machine (the folder is{" "}
+              <code>FIDSTREAM_DATA_DIR</code> when set): paste it here. A <code>read</code>{" "}
+              key is enough to watch runs; make one, also while the server runs, with{" "}
+              <code>deno task cli keys create --project default --scope read</code>.
             </p>
             <label class="field stacked">
               <span>API key</span>

@@ -39,9 +39,26 @@ export function metricKeys(point: Record<string, unknown> | null | undefined): s
   return Object.keys(point).filter((k) => isMetricKey(k) && metricValue(point, k) !== null);
 }
 
+/** PRDC's four numbers, as finalize nests them under `prdc`. */
+const PRDC_KEYS = ["precision", "recall", "density", "coverage"] as const;
+
+/**
+ * A metrics object with finalize's nested `prdc` object spread into top-level precision, recall, density and
+ * coverage (so a table lists them like any metric); everything else unchanged.
+ */
+export function withPrdcFlattened<T extends Record<string, unknown>>(point: T): T {
+  const prdc = point.prdc;
+  if (!prdc || typeof prdc !== "object" || Array.isArray(prdc)) return point;
+  const { prdc: _, ...rest } = point;
+  const flat: Record<string, unknown> = rest;
+  const nested = prdc as Record<string, unknown>;
+  for (const k of PRDC_KEYS) if (typeof nested[k] === "number") flat[k] = nested[k];
+  return flat as T;
+}
+
 /** FID first, then the well-known metrics, then anything else alphabetically: a stable order for charts. */
 export function orderMetricKeys(keys: Iterable<string>): string[] {
-  const known = ["fid", "kid", "is", "recon_bce", "recon_mse", "kl"];
+  const known = ["fid", "kid", "is", ...PRDC_KEYS, "mean_pairwise_distance", "recon_bce", "recon_mse", "kl"];
   const set = new Set(keys);
   const first = known.filter((k) => set.has(k));
   const rest = [...set].filter((k) => !known.includes(k)).sort();
@@ -57,6 +74,11 @@ export function metricLabel(key: string): string {
     recon_bce: "Recon. BCE",
     recon_mse: "Recon. MSE",
     kl: "KL",
+    precision: "Precision",
+    recall: "Recall",
+    density: "Density",
+    coverage: "Coverage",
+    mean_pairwise_distance: "Mean pairwise distance",
     recon_bce_sum: "Recon. BCE (sum)",
     recon_mse_sum: "Recon. MSE (sum)",
     active_dims: "Active dims",

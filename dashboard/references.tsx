@@ -31,7 +31,9 @@ export function References() {
       const ref = await uploadReference(refName, file);
       setMessage({
         ok: true,
-        text: `Registered “${ref.name}”: ${ref.dim} dims, ${formatCount(ref.n)} samples.`,
+        text: `Registered “${ref.name}”: ${ref.dim} dims, ${
+          ref.n === null ? "sample count unknown (mu and sigma only)" : `${formatCount(ref.n)} samples`
+        }.`,
       });
       setName(""), setFile(null);
       (e.target as HTMLFormElement).reset();
@@ -72,7 +74,7 @@ export function References() {
                   <th scope="row">{r.name}</th>
                   <td class="num">{r.dim}</td>
                   <td class="num">
-                    {r.source === "stats" ? <span title="mu and sigma only">—</span> : formatCount(r.n)}
+                    {r.n === null ? <span title="mu and sigma only: n unknown">—</span> : formatCount(r.n)}
                   </td>
                   <td>{r.source === "stats" ? "stats .npz" : "features"}</td>
                   <td class="num">

@@ -9,7 +9,14 @@ import { followRun } from "./follow_run.ts";
 import { formatAgo, formatCount, formatMetric } from "./format.ts";
 import { Gallery } from "./gallery.tsx";
 import { Link } from "./link.tsx";
-import { metricKeys, metricLabel, metricStd, metricValue, orderMetricKeys } from "./metric_values.ts";
+import {
+  metricKeys,
+  metricLabel,
+  metricStd,
+  metricValue,
+  orderMetricKeys,
+  withPrdcFlattened,
+} from "./metric_values.ts";
 import type { RunSeries } from "./run_series.ts";
 import type { StreamStatus } from "./sse.ts";
 import { StatusBadge } from "./status_badge.tsx";
@@ -195,7 +202,9 @@ function StreamState({ status, finalized }: { status: StreamStatus; finalized: b
 
 /** The final numbers (or, before finalize, the latest partial ones). */
 function FinalTable({ run }: { run: Run }) {
-  const point = run.final ?? run.latest;
+  const raw = run.final ?? run.latest;
+  const point = raw && withPrdcFlattened(raw);
+  const prdc = raw?.prdc as { k?: number; real_samples?: number; fake_samples?: number } | undefined;
   const keys = orderMetricKeys(metricKeys(point));
   return (
     <section class="panel" aria-labelledby="final-title">
@@ -222,6 +231,13 @@ function FinalTable({ run }: { run: Run }) {
                     {extra && typeof extra.subsets === "number" && (
                       <span class="muted small">
                         {` (${extra.subsets} subsets of ${String(extra.subset_size)})`}
+                      </span>
+                    )}
+                    {k === "precision" && prdc?.k !== undefined && (
+                      <span class="muted small">
+                        {` (k = ${prdc.k}; ${formatCount(prdc.real_samples)} real, ${
+                          formatCount(prdc.fake_samples)
+                        } generated)`}
                       </span>
                     )}
                   </td>
@@ -260,7 +276,9 @@ function RunConfig({ run, reference }: { run: Run; reference?: Reference }) {
               <Link href="/references">{reference?.name ?? run.reference}</Link>
               {reference && (
                 <span class="muted small">
-                  {` (${formatCount(reference.n)} samples, ${reference.source})`}
+                  {reference.n === null
+                    ? ` (${reference.source}: sample count unknown)`
+                    : ` (${formatCount(reference.n)} samples, ${reference.source})`}
                 </span>
               )}
             </td>

@@ -8,6 +8,8 @@ import { defaultListenerLimits, type ListenerLimits } from "./listener.ts";
 export interface ProcessConfig {
   port: number;
   hostname: string;
+  /** FIDSTREAM_DATA_DIR: local state (the embedded database in db/, models, the first admin key). */
+  dataDir: string;
   database: DatabaseConfig;
   service: ServiceConfig;
   /** Connection limits of the listener (timeouts, header size, connections). */
@@ -49,6 +51,7 @@ export function configFromEnv(
         "else the largest accepted body could never be read",
     );
   }
+  const dataDir = env("FIDSTREAM_DATA_DIR") || "./.data";
   return {
     gpuHost: gpuHost
       ? {
@@ -59,8 +62,9 @@ export function configFromEnv(
       : undefined,
     port: int("PORT", 8000),
     hostname,
+    dataDir,
     // The embedded database gets its own folder: models and other files live beside it, never inside it.
-    database: url ? { url } : { dataDir: `${env("FIDSTREAM_DATA_DIR") ?? "./.data"}/db` },
+    database: url ? { url } : { dataDir: `${dataDir}/db` },
     service: {
       maxBodyBytes,
       foldIntervalMs: int("FIDSTREAM_FOLD_INTERVAL_MS", defaultServiceConfig.foldIntervalMs),

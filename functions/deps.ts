@@ -38,6 +38,8 @@ export interface ServiceConfig {
   decodeMemoryBytes: number;
   /** How often an event stream re-checks its API key (a revoked key's streams close within this). */
   streamKeyRecheckMs: number;
+  /** Token of the local operator (the CLI on this machine, see auth/operator.ts); unset: none accepted. */
+  operatorToken?: string;
 }
 
 /**

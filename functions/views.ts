@@ -20,6 +20,14 @@ export function runView(run: RunRow) {
   };
 }
 
+/**
+ * Samples behind a reference: a stats .npz holds mu and sigma but not n, so one uploaded without `?n=` is null
+ * (unknown), never 0.
+ */
+export function referenceSampleCount(ref: { source: string; n: number }): number | null {
+  return ref.source === "stats" && ref.n === 0 ? null : ref.n;
+}
+
 /** A reference as the API returns it (no statistics blobs). */
 export function referenceView(ref: {
   id: string;
@@ -37,7 +45,7 @@ export function referenceView(ref: {
     dim: ref.dim,
     source: ref.source,
     features: ref.featureSpace ?? null,
-    n: ref.n,
+    n: referenceSampleCount(ref),
     created_at: ref.createdAt.toISOString(),
     updated_at: ref.updatedAt.toISOString(),
   };

@@ -1,5 +1,5 @@
 /** Projects and their API keys (only a hash of each secret is stored). */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../database.ts";
 import { apiKeys, projects } from "../schema.ts";
 
@@ -18,6 +18,28 @@ export async function insertApiKey(
 ): Promise<ApiKeyRow> {
   const [row] = await db.insert(apiKeys).values(key).returning();
   return row;
+}
+
+/** Arbitrary constant: the advisory lock that lets one of several processes starting together create the first key. */
+const FIRST_KEY_LOCK = 7_262_023;
+
+/**
+ * Stores `key` (and its project) only when the database holds no API key at all, revoked ones included: the
+ * first start of a service. Serialized across processes, so servers starting together create one key between
+ * them. Returns the stored row, or undefined when a key already existed.
+ */
+export async function insertFirstApiKey(
+  db: Db,
+  key: { id: string; projectId: string; scope: string; secretSha256: string },
+): Promise<ApiKeyRow | undefined> {
+  return await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${FIRST_KEY_LOCK})`);
+    const [any] = await tx.select({ id: apiKeys.id }).from(apiKeys).limit(1);
+    if (any) return undefined;
+    await tx.insert(projects).values({ id: key.projectId }).onConflictDoNothing();
+    const [row] = await tx.insert(apiKeys).values(key).returning();
+    return row;
+  });
 }
 
 /** The key with this id, unless revoked. */

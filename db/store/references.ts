@@ -33,6 +33,14 @@ export async function findReference(db: Db, id: string): Promise<ReferenceRow | 
   return row;
 }
 
+/** Ids of a project's references with this exact name, newest first (names need not be unique). */
+export async function referenceIdsNamed(db: Db, projectId: string, name: string): Promise<string[]> {
+  const rows = await db.select({ id: references.id }).from(references)
+    .where(and(eq(references.projectId, projectId), eq(references.name, name)))
+    .orderBy(desc(references.createdAt));
+  return rows.map((r) => r.id);
+}
+
 /**
  * A project's references, newest first, without their statistics blobs: one page (limit + 1 rows, so the caller
  * knows whether more follow) after `page.after`, or all of them without `page`.

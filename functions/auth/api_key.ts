@@ -2,7 +2,13 @@
  * API key format and checking. A key is `fsk_<id>_<secret>`: the id finds the row, and the secret (32 random
  * bytes, base64url) is compared by SHA-256. A fast hash is right here because secrets are random, not passwords.
  */
-import { ensureProject, findActiveKey, insertApiKey } from "../../db/store/api_keys.ts";
+import {
+  type ApiKeyRow,
+  ensureProject,
+  findActiveKey,
+  insertApiKey,
+  insertFirstApiKey,
+} from "../../db/store/api_keys.ts";
 import type { Db } from "../../db/database.ts";
 import { InvalidInputError } from "../../src/errors.ts";
 import { sha256Hex } from "../body.ts";
@@ -52,20 +58,56 @@ function secretSha256(secret: string): Promise<string> {
   return sha256Hex(new TextEncoder().encode(secret));
 }
 
-/** Creates a key (and its project if new); the returned `key` is the only copy of the secret. */
-export async function createApiKey(db: Db, projectId: string, scope: Scope) {
+/** A key just created: `key` is the only copy of its secret. */
+export interface CreatedApiKey {
+  key: string;
+  id: string;
+  project: string;
+  scope: Scope;
+  created_at: string;
+}
+
+/** A fresh random key: its row (secret hashed) and the secret itself. */
+async function newKey(projectId: string, scope: Scope) {
   const id = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0"))
     .join("");
   const secret = base64url(crypto.getRandomValues(new Uint8Array(32)));
-  await ensureProject(db, projectId);
-  const row = await insertApiKey(db, { id, projectId, scope, secretSha256: await secretSha256(secret) });
+  return { row: { id, projectId, scope, secretSha256: await secretSha256(secret) }, secret };
+}
+
+function created(row: ApiKeyRow, secret: string): CreatedApiKey {
   return {
-    key: `fsk_${id}_${secret}`,
-    id,
-    project: projectId,
-    scope,
+    key: `fsk_${row.id}_${secret}`,
+    id: row.id,
+    project: row.projectId,
+    scope: row.scope as Scope,
     created_at: row.createdAt.toISOString(),
   };
+}
+
+/** Creates a key (and its project if new); the returned `key` is the only copy of the secret. */
+export async function createApiKey(db: Db, projectId: string, scope: Scope): Promise<CreatedApiKey> {
+  const { row, secret } = await newKey(projectId, scope);
+  await ensureProject(db, projectId);
+  return created(await insertApiKey(db, row), secret);
+}
+
+/**
+ * The first start's key: an admin key of project "default", created only when the database holds no key at all
+ * (one between several processes starting together). Undefined when keys exist already.
+ */
+export async function createFirstAdminKey(db: Db): Promise<CreatedApiKey | undefined> {
+  const { row, secret } = await newKey("default", "admin");
+  const stored = await insertFirstApiKey(db, row);
+  return stored && created(stored, secret);
+}
+
+/** Whether two secrets are equal, in a time that does not depend on where they first differ. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /** The principal of a presented key, or null when it is malformed, unknown, revoked or wrong. */
@@ -74,10 +116,6 @@ export async function verifyApiKey(db: Db, presented: string): Promise<Principal
   if (!m) return null;
   const row = await findActiveKey(db, m[1]);
   if (!row) return null;
-  const digest = await secretSha256(m[2]);
-  // Constant-time comparison of equal-length hex digests.
-  let diff = 0;
-  for (let i = 0; i < digest.length; i++) diff |= digest.charCodeAt(i) ^ row.secretSha256.charCodeAt(i);
-  if (diff !== 0) return null;
+  if (!constantTimeEqual(await secretSha256(m[2]), row.secretSha256)) return null;
   return { projectId: row.projectId, scope: row.scope as Scope, keyId: row.id };
 }

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from "../../src/errors.ts";
 import type { AppEnv } from "../env.ts";
 import { type Principal, type Scope, scopeAllows, verifyApiKey } from "./api_key.ts";
+import { operatorPrincipal } from "./operator.ts";
 
 /** The principal of every request while auth is off (local work only). */
 export const LOCAL_PRINCIPAL: Principal = { projectId: "default", scope: "admin", keyId: null };
@@ -25,7 +26,9 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     const deps = c.get("deps");
     if (PUBLIC.has(c.req.path)) return await next();
     let principal = LOCAL_PRINCIPAL;
-    if (deps.config.auth === "on") {
+    const operator = operatorPrincipal(c, deps.config.operatorToken);
+    if (operator) principal = operator;
+    else if (deps.config.auth === "on") {
       const header = c.req.header("authorization");
       const fromQuery = c.req.method === "GET" ? c.req.query("access_token") : undefined;
       // A query string ends up in logs, histories and Referer headers: acceptable for a read-only event stream
@@ -40,7 +43,9 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       if (!presented) {
         throw new UnauthorizedError(
           "missing_api_key",
-          "this server needs an API key: send `Authorization: Bearer <key>` (create one with `deno task cli keys create`)",
+          "this server needs an API key: send `Authorization: Bearer <key>`. The server printed its first admin key " +
+            "(project default) when it first started and saved it in $FIDSTREAM_DATA_DIR/initial-admin-key on its " +
+            "machine (./.data/initial-admin-key by default); more with `deno task cli keys create --project NAME`",
         );
       }
       const found = await verifyApiKey(deps.db, presented.trim());

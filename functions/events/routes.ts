@@ -2,8 +2,9 @@
  * GET /v1/runs/:id/events: Server-Sent Events. `metrics` each time new partial metrics exist, `final` once.
  * A late client first gets the latest state. Wake-ups come from the database's notifications, so metrics computed
  * by any process reach every process's clients, and every `streamKeyRecheckMs` the stream re-reads the run anyway
- * (notifications are lost while the database restarts). A stream outlives its request's authentication, so it
- * re-checks its key as often: a revoked key's streams end with an `error` event within that time.
+ * (notifications are lost while the database restarts). Each event's id is its snapshot's `at`: a client
+ * reconnecting with Last-Event-ID is not sent the snapshot it already has. A stream outlives its request's
+ * authentication, so it re-checks its key as often: a revoked key's streams end with an `error` event.
  */
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -30,7 +31,7 @@ events.get("/v1/runs/:id/events", async (c) => {
       wake?.();
     });
     stream.onAbort(() => wake?.());
-    let lastAt: unknown = undefined;
+    let lastAt: unknown = c.req.header("last-event-id") || undefined;
     let lastWrite = Date.now();
     let lastKeyCheck = Date.now();
     try {
@@ -52,7 +53,11 @@ events.get("/v1/runs/:id/events", async (c) => {
         const run = await findRun(deps.db, id);
         if (!run) break;
         if (run.status === "finalized" && run.final) {
-          await stream.writeSSE({ event: "final", data: JSON.stringify(run.final), id: String(run.final.n) });
+          await stream.writeSSE({
+            event: "final",
+            data: JSON.stringify(run.final),
+            id: String(run.final.at),
+          });
           break;
         }
         if (run.latest && run.latest.at !== lastAt) {
@@ -60,7 +65,7 @@ events.get("/v1/runs/:id/events", async (c) => {
           await stream.writeSSE({
             event: "metrics",
             data: JSON.stringify(run.latest),
-            id: String(run.latest.n),
+            id: String(run.latest.at),
           });
           lastWrite = Date.now();
         }

@@ -77,6 +77,14 @@ export const openapiDocument = {
               "feature space of the reference (images are extracted in it), e.g. mnist-lenet, fid-inception",
             schema: { type: "string" },
           },
+          {
+            name: "n",
+            in: "query",
+            required: false,
+            description:
+              "stats .npz only: the number of samples behind mu and sigma (else n is null: unknown)",
+            schema: { type: "integer", minimum: 2 },
+          },
           idempotency,
         ],
         requestBody: {
@@ -133,7 +141,10 @@ export const openapiDocument = {
             required: ["name", "reference"],
             properties: {
               name: { type: "string" },
-              reference: { type: "string" },
+              reference: {
+                type: "string",
+                description: "the reference's id, or its name when unique in the project",
+              },
               tags: { type: "array", items: { type: "string" } },
               config: {
                 type: "object",
@@ -395,7 +406,7 @@ export const openapiDocument = {
           id: { type: "string" },
           name: { type: "string" },
           dim: { type: "integer" },
-          n: { type: "integer" },
+          n: { type: ["integer", "null"], description: "null: a stats .npz uploaded without ?n= (unknown)" },
           source: { enum: ["stats", "features"] },
         },
       },

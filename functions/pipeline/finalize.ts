@@ -9,6 +9,7 @@ import { beginFinalize, completeFinalize } from "../../db/store/runs.ts";
 import { NotFoundError } from "../../src/errors.ts";
 import { gatherRows } from "../../src/tensors/row_sample.ts";
 import type { Deps } from "../deps.ts";
+import { referenceSampleCount } from "../views.ts";
 import { diversityOptions } from "./diversity_options.ts";
 import { describeError } from "../error_log.ts";
 import { kidOptions } from "./kid_options.ts";
@@ -36,7 +37,7 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   }
   const final: Record<string, unknown> = (await evaluateRun(deps, run, moments)).values;
   const ref = await findReference(deps.db, run.referenceId);
-  final.reference = { id: run.referenceId, n: ref?.n ?? 0 };
+  final.reference = { id: run.referenceId, n: ref ? referenceSampleCount(ref) : null };
   const kid = kidOptions(run.config);
   const diversity = diversityOptions(run.config);
   if (run.retainFeatures && (kid || diversity)) {

@@ -70,6 +70,19 @@ async function withStatsUpload<T>(
   }
 }
 
+/** `?n=` of a stats upload: how many samples made mu and sigma (a stats .npz does not say); 0 = unknown. */
+function statsSampleCount(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < 2) {
+    throw new InvalidInputError(
+      "bad_n",
+      `n must be the number of samples behind the statistics (>= 2), got "${raw}"`,
+    );
+  }
+  return n;
+}
+
 /** Routes under /v1/references. */
 export const references = new Hono<AppEnv>();
 
@@ -83,6 +96,7 @@ references.post("/v1/references", async (c) => {
   const id = crypto.randomUUID();
   const bytes = body.bytes;
   if (bytes && ZIP_MAGIC.every((b, i) => bytes[i] === b)) {
+    const n = statsSampleCount(c.req.query("n"));
     const ref = await withStatsUpload(deps, bytes, (stats) =>
       insertReference(deps.db, {
         id,
@@ -91,6 +105,7 @@ references.post("/v1/references", async (c) => {
         dim: stats.dim,
         source: "stats",
         featureSpace: named ?? null,
+        n,
         mu: new Uint8Array(stats.mu.buffer),
         sigma: new Uint8Array(stats.sigmaPacked.buffer),
       }));

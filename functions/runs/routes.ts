@@ -7,10 +7,11 @@ import { readJsonObject } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 import { requireName } from "../names.ts";
 import { pageOf, pageRequest } from "../paging.ts";
-import { findOwnedReference, requireRun } from "../owned.ts";
+import { requireRun } from "../owned.ts";
 import { diversityOptions } from "../pipeline/diversity_options.ts";
 import { kidOptions } from "../pipeline/kid_options.ts";
 import { runView } from "../views.ts";
+import { referenceByIdOrName } from "./reference_lookup.ts";
 
 /** Largest run config, as JSON bytes: settings and a few notes, listed with every run. */
 export const MAX_CONFIG_BYTES = 64 * 1024;
@@ -25,7 +26,7 @@ runs.post("/v1/runs", async (c) => {
   if (typeof body.reference !== "string") {
     throw new InvalidInputError(
       "missing_reference",
-      "reference (the id of a registered reference) is required",
+      "reference (the id of a registered reference, or its name when unique) is required",
     );
   }
   const tags = body.tags ?? [];
@@ -54,8 +55,7 @@ runs.post("/v1/runs", async (c) => {
       "config.retain_features must be true (keep features) or false",
     );
   }
-  const ref = await findOwnedReference(c, body.reference);
-  if (!ref) throw new UnprocessableError("reference_not_found", `reference ${body.reference} does not exist`);
+  const ref = await referenceByIdOrName(c, body.reference);
   if (body.features !== undefined && body.features !== ref.featureSpace) {
     throw new UnprocessableError(
       "feature_space_mismatch",

@@ -16,6 +16,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import { InvalidInputError, UnavailableError, UnprocessableError } from "../../src/errors.ts";
 import { concatFeatureRows, sliceBounds, sliceImageBatch } from "../../src/features/batch_slices.ts";
 import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
+import { quietHeadlessGpuProbe } from "./quiet_gpu_probe.ts";
 
 /** The backends fidstream uses. */
 export type BackendName = "webgpu" | "wasm" | "cpu";
@@ -56,6 +57,7 @@ export async function probeGpuAdapter(): Promise<GpuAdapterSummary | null> {
   // deno-lint-ignore no-explicit-any
   const gpu = (globalThis.navigator as any)?.gpu;
   if (!gpu) return null;
+  quietHeadlessGpuProbe();
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
     if (!adapter) return null;
@@ -102,6 +104,7 @@ async function registerWasm(): Promise<void> {
 
 async function registerWebgpu(): Promise<void> {
   if (webgpuRegistered) return;
+  quietHeadlessGpuProbe();
   await import("@tensorflow/tfjs-backend-webgpu");
   webgpuRegistered = true;
 }

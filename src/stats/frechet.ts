@@ -75,7 +75,8 @@ export function frechetDistanceFromFactor(
     meanTerm += d * d;
   }
   const trSqrt = traceSqrtProduct({ n: dim, rank: ref.rank, perm: ref.perm, lt: ref.lt }, sigma2);
-  return meanTerm + ref.traceSigma + trace(sigma2, dim) - 2 * trSqrt;
+  // A distance is never negative; identical statistics can round to -1e-14, which reads as a bug: clamp at 0.
+  return Math.max(0, meanTerm + ref.traceSigma + trace(sigma2, dim) - 2 * trSqrt);
 }
 
 /** Serializes a prepared reference (little-endian, versioned) for caching in the database. */

@@ -4,6 +4,8 @@
 export interface ServerProcess {
   url: string;
   child: Deno.ChildProcess;
+  /** Everything it printed on stdout so far. */
+  stdout(): string;
   stop(signal?: Deno.Signal): Promise<void>;
 }
 
@@ -31,11 +33,12 @@ export async function startServerProcess(
     if (m) {
       // Keep draining stdout so the child never blocks on a full pipe.
       (async () => {
-        while (!(await reader.read()).done) { /* drain */ }
+        for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
       })().catch(() => {});
       return {
         url: m[1],
         child,
+        stdout: () => text,
         async stop(signal: Deno.Signal = "SIGTERM") {
           try {
             child.kill(signal);

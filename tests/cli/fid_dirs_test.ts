@@ -14,11 +14,11 @@ import { digitImage, featuresInThread, type TestImage, writePng } from "./_image
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Runs `deno run -A cli/fid_dirs.ts ...args` (what `deno task fid` runs). */
-async function runFid(args: string[]) {
+async function runFid(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "cli/fid_dirs.ts", ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1", FIDSTREAM_BACKEND: "wasm" },
+    env: { NO_COLOR: "1", FIDSTREAM_BACKEND: "wasm", ...env },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -150,6 +150,13 @@ Deno.test("fid: a folder against itself is 0; usage and input errors are clear",
       assert.equal(r.code, code, `${argv.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, pattern, argv.join(" "));
     }
+    // fid-inception (the default) without weights: the error says how to get them, and what works offline.
+    const noWeights = await runFid([`${t.dir}/a`, `${t.dir}/a`], {
+      FIDSTREAM_DATA_DIR: `${t.dir}/empty-data`,
+    });
+    assert.equal(noWeights.code, 1, noWeights.stderr);
+    assert.match(noWeights.stderr, /models:fetch/);
+    assert.match(noWeights.stderr, /hint: `--model mnist-lenet` needs no download/);
   } finally {
     await t.cleanup();
   }

@@ -89,3 +89,16 @@ Deno.test("fid with the wrong number of arguments is a usage error (exit 2)", as
   assert.equal(r.code, 2);
   assert.match(r.stderr, /usage: deno task cli fid A B/);
 });
+
+Deno.test("fid of a file with itself is 0, never a rounding negative", async () => {
+  const t = await tempFiles();
+  try {
+    // Unclamped, the distance of these rows to themselves rounds to a few -1e-15 (tests/stats/frechet_test.ts).
+    const a = await t.npy("same.npy", matrix(randomRows(50, 16, 1)));
+    const r = await runCli(["fid", a, a]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json!.fid, 0);
+  } finally {
+    await t.cleanup();
+  }
+});

@@ -70,3 +70,27 @@ Deno.test("kid refuses a stats .npz (exit 1) and bad options (exit 2)", async ()
     await t.cleanup();
   }
 });
+
+Deno.test("kid --fake/--real equals kid FAKE REAL; swapping the sets changes the seeded subsets", async () => {
+  const t = await tempFiles();
+  try {
+    const fake = await t.npy("fake.npy", matrix(randomRows(30, 3, 1)));
+    const real = await t.npy("real.npy", matrix(randomRows(40, 3, 2, 0, 2)));
+    const opts = ["--subsets", "5", "--subset-size", "10"];
+    const [positional, named, reordered, swapped, half] = await Promise.all([
+      runCli(["kid", fake, real, ...opts]),
+      runCli(["kid", "--fake", fake, "--real", real, ...opts]),
+      runCli(["kid", "--real", real, ...opts, "--fake", fake]),
+      runCli(["kid", real, fake, ...opts]),
+      runCli(["kid", "--fake", fake, ...opts]),
+    ]);
+    assert.equal(positional.code, 0, positional.stderr);
+    assert.deepEqual(named.json, positional.json);
+    assert.deepEqual(reordered.json, positional.json, "flags name the sets, whatever their order");
+    assert.notEqual(swapped.json!.kid_mean, positional.json!.kid_mean, "subsets are drawn per set");
+    assert.equal(half.code, 2);
+    assert.match(half.stderr, /give both --fake and --real/);
+  } finally {
+    await t.cleanup();
+  }
+});

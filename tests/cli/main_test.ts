@@ -13,3 +13,15 @@ Deno.test("the CLI without a command or with an unknown one prints usage and exi
   }
   assert.equal(none.stdout + unknown.stdout + help.stdout, "");
 });
+
+Deno.test("every command answers --help (and -h) with its usage and exit 0, before parsing its options", async () => {
+  const commands = ["fid", "kid", "is", "stats", "upload", "keys", "features"];
+  const results = await Promise.all(
+    commands.map((c, i) => runCli(i % 2 ? [c, "-h"] : [c, "--bogus", "--help"])),
+  );
+  for (const [i, r] of results.entries()) {
+    assert.equal(r.code, 0, `${commands[i]}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^usage: deno task cli ${commands[i]} `), commands[i]);
+    assert.doesNotMatch(r.stdout + r.stderr, /unknown option|error/, commands[i]);
+  }
+});

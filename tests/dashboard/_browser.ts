@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { Hono } from "hono";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page } from "npm:playwright-core@1.65.1";
 import { CHROMIUM_PATH, hasChromium, launchChromium } from "../../dashboard/tools/browser.ts";
 import { type LocalServer, startLocalServer } from "../../dashboard/tools/local_server.ts";
 import type { ServiceConfig } from "../../functions/deps.ts";

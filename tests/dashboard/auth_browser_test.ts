@@ -31,6 +31,7 @@ browserSuite("dashboard with API keys in Chromium", async ({ server, step }) => 
       await page.goto(`${server.url}/runs/${run}`);
       await page.waitForSelector("#api-key");
       assert.match(await page.textContent("#key-title") ?? "", /needs an API key/);
+      assert.match(await page.textContent('[data-testid="key-help"]') ?? "", /\.data\/initial-admin-key/);
       await page.fill("#api-key", read.key);
       await Promise.all([page.waitForEvent("load"), page.click("button:has-text('Use this key')")]);
       assert.equal(await waitForPoints(page, 0), 1);

@@ -1,6 +1,12 @@
 /** Which keys are metrics and how their values are read. */
 import assert from "node:assert/strict";
-import { metricKeys, metricStd, metricValue, orderMetricKeys } from "../../dashboard/metric_values.ts";
+import {
+  metricKeys,
+  metricStd,
+  metricValue,
+  orderMetricKeys,
+  withPrdcFlattened,
+} from "../../dashboard/metric_values.ts";
 
 Deno.test("numbers and {mean, std} objects are metrics; counts, flags and text are not", () => {
   const p = {
@@ -30,4 +36,33 @@ Deno.test("FID first, then the known metrics, then the rest alphabetically", () 
     "alpha",
     "zeta",
   ]);
+});
+
+Deno.test("finalize's nested prdc becomes four metrics of their own, ordered after IS", () => {
+  const final: Record<string, unknown> = {
+    n: 50,
+    fid: 3,
+    mean_pairwise_distance: 1.5,
+    prdc: {
+      precision: 0.75,
+      recall: 0.5,
+      density: 0.9,
+      coverage: 0.6,
+      k: 5,
+      real_samples: 80,
+      fake_samples: 50,
+    },
+  };
+  const flat = withPrdcFlattened(final);
+  assert.equal(flat.prdc, undefined);
+  assert.deepEqual(orderMetricKeys(metricKeys(flat)), [
+    "fid",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "mean_pairwise_distance",
+  ]);
+  assert.deepEqual([flat.precision, flat.recall, flat.density, flat.coverage], [0.75, 0.5, 0.9, 0.6]);
+  assert.equal(withPrdcFlattened({ n: 1, fid: 2 }).fid, 2, "a point without prdc is unchanged");
 });

@@ -130,6 +130,15 @@ browserSuite("run page in Chromium", async ({ server, step }) => {
       const fidCell = await page.textContent('.final-table tr[data-metric="fid"] td');
       const fid = final.fid as number;
       assert.ok(Math.abs(Number(fidCell) - fid) <= 5e-4 * fid, `${fidCell} vs ${fid}`);
+      // Finalize nests precision/recall/density/coverage under prdc: each gets its own row.
+      const prdc = final.prdc as Record<string, number>;
+      for (const key of ["precision", "recall", "density", "coverage"]) {
+        const cell = await page.textContent(`.final-table tr[data-metric="${key}"] td`) ?? "";
+        assert.ok(
+          Math.abs(parseFloat(cell) - prdc[key]) <= 5e-4 * Math.max(1, prdc[key]),
+          `${key}: ${cell} vs ${prdc[key]}`,
+        );
+      }
       assert.deepEqual(await xScale(page), { min: 20, max: 60 }, "the final point did not reset the zoom");
 
       // CSV and JSON exports hold every plotted (n, fid) pair, at full precision.

@@ -244,3 +244,16 @@ Deno.test("last-bit asymmetry (BLAS gemm covariances, float32 round trips) is ac
   const got = frechetDistance(f64([0, 0]), s1, f64([0, 0]), s2);
   assert.ok(Number.isFinite(got));
 });
+
+Deno.test("FID is clamped at 0: identical statistics whose terms round to a tiny negative give exactly 0", () => {
+  const dim = 16, n = 50;
+  let roundedBelowZero = 0;
+  for (let seed = 1; seed <= 30; seed++) {
+    const { mu, sigma } = covariance(randomMatrix(n, dim, seed), n, dim);
+    const f = factorCovariance(sigma, dim);
+    const raw = 2 * trace(sigma, dim) - 2 * traceSqrtProduct(f, sigma);
+    if (raw < 0) roundedBelowZero++;
+    assert.equal(frechetDistance(mu, sigma, mu, sigma), Math.max(0, raw), `seed ${seed}`);
+  }
+  assert.ok(roundedBelowZero > 0, "some seeds round below zero, so the clamp is exercised");
+});
