@@ -17,7 +17,7 @@ if (config.service.auth === "off") {
 }
 const database = await openDatabase(config.database);
 const local = localFeatureService();
-const features = config.gpuHost ? remoteFeatureService(config.gpuHost.url, local, config.gpuHost) : local;
+const features = config.gpuHost ? remoteFeatureService(config.gpuHost.urls, local, config.gpuHost) : local;
 const deps = await createDeps(database, config.service, { features });
 const app = createApp(deps);
 const server = Deno.serve({

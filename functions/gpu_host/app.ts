@@ -1,14 +1,18 @@
 /**
  * The GPU host: a feature-extraction worker for the machine with the accelerator. POST /v1/features?space=S takes
- * images (.npy image array or multipart PNG/JPEG) and answers their features as a float32 N x D .npy.
+ * images (.npy image array or multipart PNG/JPEG) and answers their features as a float32 N x D .npy; GET
+ * /v1/health reports whether the model is ready and how many images are waiting (clients pick the least
+ * loaded host with it). An .npy's pixels go to the GPU as they came (uint8 stays uint8: the GPU converts).
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from "../../src/errors.ts";
 import { encodeNpy } from "../../src/tensors/npy.ts";
 import { handleError, handleNotFound } from "../errors.ts";
-import { decodeUploadedImages, imagesFromNpy, layoutParam, multipartFiles } from "../image_body.ts";
-import type { FeatureService } from "../pipeline/feature_service.ts";
+import { decodeUploadedImages, layoutParam, multipartFiles } from "../image_body.ts";
+import { type PixelBatch, pixelBatchFromNdArray, pixelsOfImages } from "../../src/features/pixel_batch.ts";
+import { parseNpy } from "../../src/tensors/npy.ts";
+import type { GpuHostService } from "./gpu_service.ts";
 
 /** The host's settings. */
 export interface GpuHostConfig {
@@ -17,8 +21,8 @@ export interface GpuHostConfig {
   token?: string;
 }
 
-/** The GPU host app over a feature service (its local worker pool). */
-export function createGpuHostApp(features: FeatureService, config: GpuHostConfig): Hono {
+/** The GPU host app over its extraction service. */
+export function createGpuHostApp(features: GpuHostService, config: GpuHostConfig): Hono {
   const app = new Hono();
   app.use("*", async (c, next) => {
     if (config.token && c.req.header("authorization") !== `Bearer ${config.token}`) {
@@ -39,15 +43,13 @@ export function createGpuHostApp(features: FeatureService, config: GpuHostConfig
     async (c) => {
       const space = c.req.query("space") ?? "mnist-lenet";
       const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-      let images;
+      let images: PixelBatch;
       if (type === "multipart/form-data") {
         const body = new Uint8Array(await c.req.arrayBuffer());
-        images = await decodeUploadedImages(
-          await multipartFiles(body, c.req.header("content-type")!),
-          features,
-        );
+        const files = await multipartFiles(body, c.req.header("content-type")!);
+        images = pixelsOfImages(await decodeUploadedImages(files, features));
       } else if (type === "application/x-npy" || type === "application/octet-stream") {
-        images = imagesFromNpy(new Uint8Array(await c.req.arrayBuffer()), layoutParam(c));
+        images = pixelBatchFromNdArray(parseNpy(new Uint8Array(await c.req.arrayBuffer())), layoutParam(c));
       } else {
         throw new UnsupportedMediaTypeError(
           "unsupported_content_type",
@@ -69,7 +71,7 @@ export function createGpuHostApp(features: FeatureService, config: GpuHostConfig
       );
     },
   );
-  app.get("/v1/health", (c) => c.json({ ok: true }));
+  app.get("/v1/health", (c) => c.json(features.health()));
   app.onError(handleError);
   app.notFound(handleNotFound);
   return app;
