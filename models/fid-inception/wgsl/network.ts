@@ -33,6 +33,7 @@ import {
   writePadded,
 } from "./buffers.ts";
 import {
+  type ConvCall,
   convCall,
   type ConvGeometry,
   convParams,
@@ -72,10 +73,17 @@ export interface WgslNetworkOptions {
   maxBindingBytes?: number;
   /** Every conv on this tile (tests; default: planner.ts's choice per layer and batch size). */
   tile?: ConvTile;
-  /** Workgroups the device runs at once, for the planner (default: 264, or the core count on a CPU adapter). */
+  /** Compute units for the planner (default: 132, an H200's SMs; the core count on a CPU adapter). */
   concurrency?: number;
   /** Side the images are resized to (default 299, pytorch-fid's; tests run smaller networks). */
   inputSize?: number;
+}
+
+/** The GPU time of one dispatch, and the multiply-add work (2 x M x N x K) of a conv's. */
+export interface DispatchTime {
+  label: string;
+  ms: number;
+  flops: number;
 }
 
 /** One forward's results: features rows (FEATURE_ROW floats per image) and logits rows when asked for. */
@@ -83,7 +91,7 @@ export interface ForwardResult {
   features: Float32Array;
   logits: Float32Array | null;
   /** With profiling: the GPU time of every dispatch, in order. */
-  profile?: { label: string; ms: number }[];
+  profile?: DispatchTime[];
 }
 
 interface Dispatch {
@@ -92,6 +100,8 @@ interface Dispatch {
   grid: [number, number];
   /** What the dispatch computes (profiles name their rows with it). */
   label: string;
+  /** 2 x M x N x K for a conv, else 0. */
+  flops: number;
 }
 
 function encodeDispatch(pass: GPUComputePassEncoder, d: Dispatch): void {
@@ -239,6 +249,20 @@ export class WgslInceptionNetwork {
     return bytes + (this.#alloc?.bytes ?? 0);
   }
 
+  /**
+   * Bytes of GPU memory the engine would hold with buffers for `capacity` images of uint8 299x299 RGB: weights,
+   * activation slots, rows, two readback buffers, the pixels (what memoryBytes reports after such a load).
+   */
+  plannedMemoryBytes(capacity: number): number {
+    const a16 = (b: number) => Math.max(16, Math.ceil(b / 16) * 16);
+    let bytes = 0;
+    for (const b of this.#weights.values()) bytes += b.size;
+    for (const b of this.graph.slotBytesPerImage) bytes += a16(capacity * b);
+    bytes += a16(4 * capacity * FEATURE_ROW) + a16(4 * capacity * LOGITS_ROW);
+    bytes += 2 * 4 * capacity * (FEATURE_ROW + LOGITS_ROW);
+    return bytes + a16(capacity * this.inputSize ** 2 * 3);
+  }
+
   /** Images the buffers are currently sized for. */
   get capacity(): number {
     return this.#alloc?.capacity ?? 0;
@@ -318,6 +342,7 @@ export class WgslInceptionNetwork {
         this.gpu.limits.maxComputeWorkgroupsPerDimension,
       ),
       label: "preprocess",
+      flops: 0,
     }));
     dispatches.push(...prog.steps.slice(0, this.graph.stageEnds[lastStage]));
     if (logits) dispatches.push(prog.fc);
@@ -375,6 +400,7 @@ export class WgslInceptionNetwork {
       const steps = dispatches.map((d, i) => ({
         label: d.label,
         ms: Number(ns[2 * i + 1] - ns[2 * i]) / 1e6,
+        flops: d.flops,
       }));
       for (const b of [timing.read, timing.resolve]) b.destroy();
       timing.querySet.destroy();
@@ -560,13 +586,14 @@ export class WgslInceptionNetwork {
     const maxDim = this.gpu.limits.maxComputeWorkgroupsPerDimension;
     const words = new Uint32Array((this.graph.steps.length + 1) * SLOT_WORDS);
     const steps = this.graph.steps.map((step, i): Dispatch => {
-      const { params, pipeline, workgroups } = this.#stepCall(step, n);
+      const { params, pipeline, workgroups, flops } = this.#stepCall(step, n);
       words.set(params, i * SLOT_WORDS);
       return {
         pipeline,
         bindGroup: alloc.stepGroups[i],
         grid: dispatchGrid(workgroups, maxDim),
         label: stepLabel(step, step.kind === "conv" ? this.tileOf(step, n) : null),
+        flops,
       };
     });
     const fcAt = { xStride: FEATURE_ROW, xOff: FEATURE_OFFSETS.pool3, yStride: LOGITS_ROW, yOff: 0 };
@@ -578,6 +605,7 @@ export class WgslInceptionNetwork {
       bindGroup: alloc.fcGroup,
       grid: dispatchGrid(convWorkgroups(fcCall, fcTile), maxDim),
       label: `fc ${tileKey(fcTile, "pointwise")}`,
+      flops: convFlops(fcCall),
     };
     const prog = { steps, fc, words };
     if (this.#programs.size > 8) this.#programs.clear();
@@ -589,7 +617,7 @@ export class WgslInceptionNetwork {
   #stepCall(
     step: GraphStep,
     n: number,
-  ): { params: Uint32Array; pipeline: GPUComputePipeline; workgroups: number } {
+  ): { params: Uint32Array; pipeline: GPUComputePipeline; workgroups: number; flops: number } {
     const g = this.graph;
     const x = g.place(step.x);
     if (step.kind === "mean") {
@@ -601,7 +629,12 @@ export class WgslInceptionNetwork {
         yOff: FEATURE_OFFSETS[(["pool0", "pool1", "pool2", "pool3"] as const)[step.stage]],
       };
       if (x.channelOffset !== 0 || x.pixelStride !== step.x.c) throw new Error("a mean reads a whole tensor");
-      return { params: meanParams(call), pipeline: this.#kernels.mean, workgroups: meanWorkgroups(call) };
+      return {
+        params: meanParams(call),
+        pipeline: this.#kernels.mean,
+        workgroups: meanWorkgroups(call),
+        flops: 0,
+      };
     }
     const y = g.place(step.y);
     if (step.kind === "conv") {
@@ -619,6 +652,7 @@ export class WgslInceptionNetwork {
         params: convParams(call, tile),
         pipeline: this.#kernels.conv(tile, geometryOf(s)),
         workgroups: convWorkgroups(call, tile),
+        flops: convFlops(call),
       };
     }
     const call = {
@@ -639,6 +673,7 @@ export class WgslInceptionNetwork {
       params: poolParams(call),
       pipeline: step.kind === "maxpool" ? this.#kernels.maxPool : this.#kernels.avgPool,
       workgroups: Math.ceil(poolThreads(call) / POOL_WORKGROUP),
+      flops: 0,
     };
   }
 }
@@ -649,6 +684,11 @@ function stepLabel(step: GraphStep, tile: ConvTile | null): string {
   if (step.kind === "mean") return `mean pool${step.stage}`;
   if (step.kind === "avgpool") return "avgpool 3x3";
   return `maxpool 3x3 s${step.stride}`;
+}
+
+/** A conv's multiply-add work: 2 x M x N x K floating-point operations. */
+function convFlops(c: ConvCall): number {
+  return 2 * c.m * c.n * c.kh * c.kw * c.cin;
 }
 
 /** 1x1 stride-1 unpadded convs read their input rows directly. */

@@ -1,13 +1,14 @@
 /**
  * Picking a conv's tile shape. Bigger register tiles do more multiply-adds per workgroup-memory read (an
  * 8x8 block per thread reads 16 values for 64 FMAs, a 4x4 one 8 for 16), so they run closer to the chip's
- * peak; but a layer only has ceil(M / BM) * ceil(N / BN) tiles, and tiles past N's end or M's end are wasted
- * work. The estimate below weighs the two: the waves of workgroups the device runs at once, each as long as
- * one tile's work over the tile's relative efficiency; the cheapest wins (ties: the bigger tile).
+ * peak; but a layer only has ceil(M / BM) * ceil(N / BN) tiles, tiles past N's end or M's end are wasted work,
+ * and a layer with fewer tiles than compute units leaves units idle. The estimate below weighs these: the
+ * tiles are spread over the compute units, and the busiest unit's work (its tiles' multiply-adds over the
+ * shape's relative efficiency) is the layer's time; the cheapest shape wins (ties: the bigger tile).
  *
  * The efficiencies are relative per-FLOP speeds of the shapes on a discrete GPU, in the order register-tiled
  * SGEMMs show (the issue's 128x128 kernel with 8x8 per thread reached 3.7 TFLOP/s on an H200); `concurrency`
- * is how many 256-thread workgroups the device keeps busy at once (an H200: 132 SMs x 2).
+ * is the number of compute units (an H200: 132 SMs; a CPU adapter such as llvmpipe: its cores).
  */
 import type { ConvTile } from "./conv_kernel.ts";
 import { tileThreads, tileWorkgroupBytes } from "./conv_kernel.ts";
@@ -27,12 +28,12 @@ export const TILE_MENU: readonly TileChoice[] = [
   { tile: { bm: 32, bn: 32, bk: 16, tm: 4, tn: 4 }, efficiency: 0.3 },
 ];
 
-/** Workgroups of 256 threads an H200-class GPU keeps resident at once (132 SMs x 2). */
-export const GPU_CONCURRENCY = 264;
+/** Compute units of an H200-class GPU (132 SMs), the default for a hardware adapter. */
+export const GPU_CONCURRENCY = 132;
 
 /** What the planner needs to know about the device. */
 export interface PlannerDevice {
-  /** Workgroups of 256 threads running at once (GPU_CONCURRENCY; the core count on a software adapter). */
+  /** Compute units that run workgroups in parallel (GPU_CONCURRENCY; the core count on a software adapter). */
   concurrency: number;
   maxComputeInvocationsPerWorkgroup: number;
   maxComputeWorkgroupStorageSize: number;
@@ -61,10 +62,8 @@ export function tilesFor(cin: number, device: PlannerDevice): TileChoice[] {
 export function tileCost(m: number, n: number, k: number, choice: TileChoice, device: PlannerDevice): number {
   const { tile, efficiency } = choice;
   const tiles = Math.ceil(m / tile.bm) * Math.ceil(n / tile.bn);
-  // Smaller workgroups: more of them fit at once.
-  const resident = Math.max(1, Math.round((device.concurrency * 256) / tileThreads(tile)));
-  const waves = Math.ceil(tiles / resident);
-  return (waves * tile.bm * tile.bn * k) / efficiency;
+  const perUnit = Math.ceil(tiles / device.concurrency);
+  return (perUnit * tile.bm * tile.bn * k) / efficiency;
 }
 
 /** The cheapest tile for an m x n x k conv GEMM with `cin` input channels. */

@@ -59,6 +59,7 @@ Deno.test(gpuTest(
     });
     try {
       assert.equal(split.network.maxImagesPerForward(0), 2);
+      assert.equal(split.network.memoryBytes(), split.network.plannedMemoryBytes(split.network.capacity));
       const n = 5, h = 83, w = 71;
       const u8 = bytes(n, h, w, 7);
       const nhwc: PixelBatch = { n, height: h, width: w, channels: 3, layout: "NHWC", data: u8 };
