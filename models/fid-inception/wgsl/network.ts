@@ -296,6 +296,8 @@ export class WgslInceptionNetwork {
           `(${limit} images, ${this.#maxBinding} bytes per binding); split the batch`,
       );
     }
+    // A batch size between the compiled ones may pick a tile nothing compiled yet (rare; a no-op otherwise).
+    if (!this.#programs.has(n)) await this.#kernels.prepareConvs(this.#variantsFor(n));
     // A forward never encodes while buffers are being replaced: it waits for the growth, then rechecks.
     while (this.#growing || n > this.capacity || rawBytes > (this.#raw?.size ?? 0)) {
       this.#growing ??= this.#grow(n, rawBytes).finally(() => this.#growing = null);
@@ -465,13 +467,16 @@ export class WgslInceptionNetwork {
   #convVariants(capacity: number): [ConvTile, ConvGeometry][] {
     const sizes = new Set<number>([capacity]);
     for (let n = 1; n < capacity; n *= 2) sizes.add(n);
+    return [...sizes].flatMap((n) => this.#variantsFor(n));
+  }
+
+  /** The conv variants a forward over n images runs. */
+  #variantsFor(n: number): [ConvTile, ConvGeometry][] {
     const out: [ConvTile, ConvGeometry][] = [];
-    for (const n of sizes) {
-      for (const step of this.graph.steps) {
-        if (step.kind === "conv") out.push([this.tileOf(step, n), geometryOf(step.spec)]);
-      }
-      out.push([this.#fcTile(n), "pointwise"]);
+    for (const step of this.graph.steps) {
+      if (step.kind === "conv") out.push([this.tileOf(step, n), geometryOf(step.spec)]);
     }
+    out.push([this.#fcTile(n), "pointwise"]);
     return out;
   }
 
