@@ -207,6 +207,7 @@ export class WgslInceptionNetwork {
     device.pushErrorScope("out-of-memory");
     device.pushErrorScope("validation");
     let net: WgslInceptionNetwork | null = null;
+    let failure: unknown = null;
     try {
       const kernels = await KernelSet.create(device, []);
       net = new WgslInceptionNetwork(gpu, !opts.gpu, kernels, packed, opts);
@@ -214,14 +215,17 @@ export class WgslInceptionNetwork {
       const capacity = Math.min(opts.capacity ?? 64, most);
       await kernels.prepareConvs(net.#convVariants(capacity));
       net.#allocate(capacity);
-    } finally {
-      const validation = await device.popErrorScope();
-      const oom = await device.popErrorScope();
-      const error = validation ?? oom;
-      if (error) {
-        net?.dispose();
-        throw new Error(`the WGSL engine could not be set up on ${gpu.adapter}: ${error.message}`);
-      }
+    } catch (e) {
+      failure = e;
+    }
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    const scope = validation ?? oom;
+    if (failure || scope) {
+      // Nothing half-made stays on the device; a device this call opened is closed.
+      if (net) net.dispose();
+      else if (!opts.gpu) device.destroy();
+      throw failure ?? new Error(`the WGSL engine could not be set up on ${gpu.adapter}: ${scope!.message}`);
     }
     return net!;
   }
