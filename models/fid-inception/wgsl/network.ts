@@ -17,12 +17,7 @@ import { UnprocessableError } from "../../../src/errors.ts";
 import type { PixelBatch } from "../../../src/features/pixel_batch.ts";
 import { pixelStrides } from "../../../src/features/pixel_batch.ts";
 import type { ConvSpec } from "../blocks.ts";
-import {
-  FID_INCEPTION_CLASSES,
-  FID_INCEPTION_FC_SPEC,
-  FID_INCEPTION_MIN_SIZE,
-  type FoldedWeights,
-} from "../network.ts";
+import { FID_INCEPTION_CLASSES, FID_INCEPTION_MIN_SIZE, type FoldedWeights } from "../network.ts";
 import { FID_INCEPTION_INPUT_SIZE } from "../preprocess.ts";
 import {
   constantBuffer,
@@ -32,30 +27,16 @@ import {
   UNIFORM_SLOT_BYTES,
   writePadded,
 } from "./buffers.ts";
-import {
-  type ConvCall,
-  convCall,
-  type ConvGeometry,
-  convParams,
-  type ConvTile,
-  convWorkgroups,
-  tileKey,
-} from "./conv_kernel.ts";
+import type { ConvGeometry, ConvTile } from "./conv_kernel.ts";
 import { type GpuContext, openGpu } from "./gpu.ts";
 import { type GraphStep, type InceptionGraph, recordGraph } from "./graph.ts";
-import { meanParams, meanWorkgroups } from "./mean_kernel.ts";
 import { KernelSet } from "./pipelines.ts";
 import { chooseTile, GPU_CONCURRENCY, type PlannerDevice, stepDepth } from "./planner.ts";
-import { POOL_WORKGROUP, poolParams, poolThreads } from "./pool_kernels.ts";
 import { PREPROCESS_WORKGROUP, preprocessParams, unitByteTable } from "./preprocess_kernel.ts";
+import { fcCall, FEATURE_ROW, geometryOf, LOGITS_ROW, type StepCall, stepCall } from "./step_calls.ts";
 import { INPUT_CHANNELS, type PackedGpuConv, packGpuWeights } from "./weights.ts";
 
-/** Floats per image in the features rows: pool0 | pool1 | pool2 | pool3. */
-export const FEATURE_ROW = 3072;
-/** Where each pooled output starts in a features row. */
-export const FEATURE_OFFSETS = { pool0: 0, pool1: 64, pool2: 256, pool3: 1024 } as const;
-/** Floats per image in the logits rows (1008 padded to a multiple of 4 and 128). */
-export const LOGITS_ROW = 1024;
+export { FEATURE_OFFSETS, FEATURE_ROW, geometryOf, LOGITS_ROW } from "./step_calls.ts";
 /** Most input runs (differently shaped or typed batches) one forward takes. */
 export const MAX_SEGMENTS = 16;
 /** Default most images per forward on a device whose limits allow more. */
@@ -592,119 +573,34 @@ export class WgslInceptionNetwork {
     const cached = this.#programs.get(n);
     if (cached) return cached;
     const alloc = this.#alloc!;
-    const maxDim = this.gpu.limits.maxComputeWorkgroupsPerDimension;
     const words = new Uint32Array((this.graph.steps.length + 1) * SLOT_WORDS);
-    const steps = this.graph.steps.map((step, i): Dispatch => {
-      const { params, pipeline, workgroups, flops } = this.#stepCall(step, n);
-      words.set(params, i * SLOT_WORDS);
-      return {
-        pipeline,
-        bindGroup: alloc.stepGroups[i],
-        grid: dispatchGrid(workgroups, maxDim),
-        label: stepLabel(step, step.kind === "conv" ? this.tileOf(step, n) : null),
-        flops,
-      };
+    const wRowOf = (name: string) => this.#convs.get(name)!.wRow;
+    const steps = this.graph.steps.map((step, i) => {
+      const call = stepCall(this.graph, step, n, (s) => this.tileOf(s, n), wRowOf);
+      words.set(call.params, i * SLOT_WORDS);
+      return this.#dispatch(call, alloc.stepGroups[i]);
     });
-    const fcAt = { xStride: FEATURE_ROW, xOff: FEATURE_OFFSETS.pool3, yStride: LOGITS_ROW, yOff: 0 };
-    const fcCall = convCall(FID_INCEPTION_FC_SPEC, n, 1, 1, { ...fcAt, wRow: this.#fc.wRow }, false);
-    const fcTile = this.#fcTile(n);
-    words.set(convParams(fcCall, fcTile), this.graph.steps.length * SLOT_WORDS);
-    const fc: Dispatch = {
-      pipeline: this.#kernels.conv(fcTile, "pointwise"),
-      bindGroup: alloc.fcGroup,
-      grid: dispatchGrid(convWorkgroups(fcCall, fcTile), maxDim),
-      label: `fc ${tileKey(fcTile, "pointwise")}`,
-      flops: convFlops(fcCall),
-    };
-    const prog = { steps, fc, words };
+    const fc = fcCall(n, this.#fcTile(n), this.#fc.wRow);
+    words.set(fc.params, this.graph.steps.length * SLOT_WORDS);
+    const prog = { steps, fc: this.#dispatch(fc, alloc.fcGroup), words };
     if (this.#programs.size > 8) this.#programs.clear();
     this.#programs.set(n, prog);
     return prog;
   }
 
-  /** Uniforms, pipeline and workgroup count of one step over n images. */
-  #stepCall(
-    step: GraphStep,
-    n: number,
-  ): { params: Uint32Array; pipeline: GPUComputePipeline; workgroups: number; flops: number } {
-    const g = this.graph;
-    const x = g.place(step.x);
-    if (step.kind === "mean") {
-      const call = {
-        n,
-        hw: step.x.h * step.x.w,
-        c: step.x.c,
-        yStride: FEATURE_ROW,
-        yOff: FEATURE_OFFSETS[(["pool0", "pool1", "pool2", "pool3"] as const)[step.stage]],
-      };
-      if (x.channelOffset !== 0 || x.pixelStride !== step.x.c) throw new Error("a mean reads a whole tensor");
-      return {
-        params: meanParams(call),
-        pipeline: this.#kernels.mean,
-        workgroups: meanWorkgroups(call),
-        flops: 0,
-      };
-    }
-    const y = g.place(step.y);
-    if (step.kind === "conv") {
-      const s = step.spec;
-      const at = {
-        xStride: x.pixelStride,
-        xOff: x.channelOffset,
-        yStride: y.pixelStride,
-        yOff: y.channelOffset,
-        wRow: this.#convs.get(s.name)!.wRow,
-      };
-      const call = convCall(s, n, step.x.h, step.x.w, at, true);
-      const tile = this.tileOf(step, n);
-      return {
-        params: convParams(call, tile),
-        pipeline: this.#kernels.conv(tile, geometryOf(s)),
-        workgroups: convWorkgroups(call, tile),
-        flops: convFlops(call),
-      };
-    }
-    const call = {
-      n,
-      c: step.x.c,
-      h: step.x.h,
-      w: step.x.w,
-      oh: step.y.h,
-      ow: step.y.w,
-      stride: step.kind === "maxpool" ? step.stride : 1,
-      pad: step.kind === "maxpool" ? step.pad : 1,
-      xStride: x.pixelStride,
-      xOff: x.channelOffset,
-      yStride: y.pixelStride,
-      yOff: y.channelOffset,
-    };
-    return {
-      params: poolParams(call),
-      pipeline: step.kind === "maxpool" ? this.#kernels.maxPool : this.#kernels.avgPool,
-      workgroups: Math.ceil(poolThreads(call) / POOL_WORKGROUP),
-      flops: 0,
-    };
+  /** A step call as a dispatch: its kernel's pipeline, the bind group, the grid. */
+  #dispatch(call: StepCall, bindGroup: GPUBindGroup): Dispatch {
+    const k = call.kernel;
+    const pipeline = k.kind === "conv"
+      ? this.#kernels.conv(k.tile, k.geometry)
+      : k.kind === "mean"
+      ? this.#kernels.mean
+      : k.kind === "maxpool"
+      ? this.#kernels.maxPool
+      : this.#kernels.avgPool;
+    const grid = dispatchGrid(call.workgroups, this.gpu.limits.maxComputeWorkgroupsPerDimension);
+    return { pipeline, bindGroup, grid, label: call.label, flops: call.flops };
   }
-}
-
-/** A step's name in profiles: the conv's module path and tile, the pool, or the stage of a mean. */
-function stepLabel(step: GraphStep, tile: ConvTile | null): string {
-  if (step.kind === "conv") return `${step.spec.name} ${tileKey(tile!, geometryOf(step.spec))}`;
-  if (step.kind === "mean") return `mean pool${step.stage}`;
-  if (step.kind === "avgpool") return "avgpool 3x3";
-  return `maxpool 3x3 s${step.stride}`;
-}
-
-/** A conv's multiply-add work: 2 x M x N x K floating-point operations. */
-function convFlops(c: ConvCall): number {
-  return 2 * c.m * c.n * c.kh * c.kw * c.cin;
-}
-
-/** 1x1 stride-1 unpadded convs read their input rows directly. */
-export function geometryOf(spec: ConvSpec): ConvGeometry {
-  const pointwise = spec.kernel[0] === 1 && spec.kernel[1] === 1 && spec.stride === 1 &&
-    spec.padding[0] === 0 && spec.padding[1] === 0;
-  return pointwise ? "pointwise" : "general";
 }
 
 function plannerDevice(gpu: GpuContext, concurrency?: number): PlannerDevice {
