@@ -1,6 +1,13 @@
 /**
  * Feature extraction speed side by side, in one session:
  *   deno run -A bench/extraction_bench.ts [--quick] [--no-webgpu] [--no-cpu] [--mem-images 256]
+ *   deno run -A bench/extraction_bench.ts --gpu [--quick] [--profile] [--batches 1,8,32]
+ *       [--http-clients 4] [--http-batch 64] [--http-rounds 4] [--tile 128x64x16/8x4] [--concurrency 132]
+ *
+ * --gpu compares the WebGPU engines (bench/gpu_extraction.ts explains it): the WGSL engine, tfjs-webgpu, the CPU
+ * engine and torch on CUDA in process by batch, and the GPU host over HTTP. On the GPU machine:
+ *   bash .device/run.sh deno run -A bench/extraction_bench.ts --gpu --profile
+ * The rest of this comment is about the default (CPU) run.
  *
  * - fid-inception "2048" (pool3) at 299 x 299, loaded through the registry's loader from random folded weights
  *   written to a temp data dir (speed does not depend on the values): the tfjs network on tfjs-backend-wasm in
@@ -31,6 +38,8 @@ import {
 } from "../models/fid-inception/loader.ts";
 import { largestActivationBytesPerImage } from "../models/fid-inception/network.ts";
 import { splitDigits } from "../models/mnist-lenet/digits.ts";
+import { requestAdapter } from "../models/fid-inception/wgsl/gpu.ts";
+import { gpuBench } from "./gpu_extraction.ts";
 import { loadMnistLenet } from "../models/mnist-lenet/model.ts";
 import { type BackendName, initBackend } from "../models/runtime/backend.ts";
 import { loadOpenBlas, openBlasUnavailableReason } from "../src/native/openblas.ts";
@@ -229,7 +238,7 @@ async function main(): Promise<void> {
           `${(info.maxBufferBytes ?? 0) / MiB} MiB/tensor -> <= ${
             Math.min(FID_INCEPTION_DEFAULT_BATCH, perCall)
           } img/call`;
-        await inThread("webgpu", images, [{ batch: 1, runs: 2 }], "webgpu", note);
+        await inThread("webgpu", images, [{ batch: 1, runs: 2 }], "tfjs-webgpu", note);
       } catch (e) {
         console.error(`  webgpu skipped: ${e instanceof Error ? e.message : e}`);
       }
@@ -329,7 +338,7 @@ function printTable(mem: { n: number; rssBeforeMiB: number; peakMiB: number }): 
     "simd 1 thread",
     "blas 1 thread",
     "cpu 1 thread",
-    "webgpu",
+    "tfjs-webgpu",
     "pool 1 worker",
     "pool 2 workers, 2 callers",
     "pool 2 workers",
@@ -375,4 +384,33 @@ function printTable(mem: { n: number; rssBeforeMiB: number; peakMiB: number }): 
 }
 
 if (Deno.args[0] === "--rss-child") await rssChild(Number(Deno.args[1]));
+else if (Deno.args.includes("--gpu")) await gpuMain();
 else await main();
+
+/** `--gpu`: the WebGPU comparison with its flags (small HTTP batches on a software adapter: it is slow). */
+async function gpuMain(): Promise<void> {
+  const software = /llvmpipe|lavapipe|swiftshader|software/i.test(
+    (await requestAdapter())?.info.description ?? "",
+  );
+  const list = (name: string) => {
+    const i = Deno.args.indexOf(name);
+    return i >= 0 ? Deno.args[i + 1].split(",").map(Number) : undefined;
+  };
+  const tile = /^(\d+)x(\d+)x(\d+)\/(\d+)x(\d+)$/.exec(Deno.args[Deno.args.indexOf("--tile") + 1] ?? "");
+  if (Deno.args.includes("--tile") && !tile) {
+    console.error("--tile takes BMxBNxBK/TMxTN, e.g. 128x64x16/8x4");
+    Deno.exit(2);
+  }
+  await gpuBench({
+    quick,
+    profile: Deno.args.includes("--profile"),
+    batches: list("--batches"),
+    tile: tile ? { bm: +tile[1], bn: +tile[2], bk: +tile[3], tm: +tile[4], tn: +tile[5] } : undefined,
+    concurrency: Deno.args.includes("--concurrency") ? flagValue("--concurrency", 132) : undefined,
+    http: {
+      clients: flagValue("--http-clients", 4),
+      batch: flagValue("--http-batch", software ? 4 : 64),
+      rounds: flagValue("--http-rounds", software ? 1 : 4),
+    },
+  });
+}

@@ -14,8 +14,8 @@ export interface ProcessConfig {
   service: ServiceConfig;
   /** Connection limits of the listener (timeouts, header size, connections). */
   listener: ListenerLimits;
-  /** GPU host for feature extraction (FIDSTREAM_GPU_HOST), with its token and timeout. */
-  gpuHost?: { url: string; token?: string; timeoutMs: number };
+  /** GPU hosts for feature extraction (FIDSTREAM_GPU_HOST, comma-separated), with their token and timeout. */
+  gpuHost?: { urls: string[]; token?: string; timeoutMs: number };
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -42,7 +42,7 @@ export function configFromEnv(
       `FIDSTREAM_AUTH=off is for local work only: HOST must be a loopback address, not "${hostname}"`,
     );
   }
-  const gpuHost = env("FIDSTREAM_GPU_HOST");
+  const gpuHosts = gpuHostUrls(env("FIDSTREAM_GPU_HOST"));
   const maxBodyBytes = int("FIDSTREAM_MAX_BODY_BYTES", defaultServiceConfig.maxBodyBytes);
   const bodyMemoryBytes = int("FIDSTREAM_BODY_MEMORY_BYTES", defaultServiceConfig.bodyMemoryBytes);
   if (bodyMemoryBytes < maxBodyBytes) {
@@ -53,9 +53,9 @@ export function configFromEnv(
   }
   const dataDir = env("FIDSTREAM_DATA_DIR") || "./.data";
   return {
-    gpuHost: gpuHost
+    gpuHost: gpuHosts.length > 0
       ? {
-        url: gpuHost,
+        urls: gpuHosts,
         token: env("FIDSTREAM_GPU_HOST_TOKEN") || undefined,
         timeoutMs: int("FIDSTREAM_GPU_HOST_TIMEOUT_MS", 120_000),
       }
@@ -86,4 +86,19 @@ export function configFromEnv(
       keepAliveTimeoutMs: defaultListenerLimits.keepAliveTimeoutMs,
     },
   };
+}
+
+/** The hosts of FIDSTREAM_GPU_HOST ("http://a:8100,http://b:8100"), each an http(s) URL; none when unset. */
+export function gpuHostUrls(raw: string | undefined): string[] {
+  const urls = (raw ?? "").split(",").map((u) => u.trim()).filter((u) => u !== "");
+  for (const u of urls) {
+    let ok = false;
+    try {
+      ok = ["http:", "https:"].includes(new URL(u).protocol);
+    } catch { /* not a URL */ }
+    if (!ok) {
+      throw new Error(`FIDSTREAM_GPU_HOST must list http(s) URLs separated by commas; "${u}" is not one`);
+    }
+  }
+  return urls;
 }

@@ -28,7 +28,7 @@ const authLines = config.service.auth === "on" ? await keyStatus() : [];
 // With PGlite the CLI cannot open the database while we hold it: it manages keys through us instead.
 const operatorToken = config.database.url ? undefined : newOperatorToken();
 const local = localFeatureService();
-const features = config.gpuHost ? remoteFeatureService(config.gpuHost.url, local, config.gpuHost) : local;
+const features = config.gpuHost ? remoteFeatureService(config.gpuHost.urls, local, config.gpuHost) : local;
 const deps = await createDeps(database, { ...config.service, operatorToken }, { features });
 const app = createApp(deps);
 const listener = await listen(app.fetch, {

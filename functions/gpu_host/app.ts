@@ -1,6 +1,8 @@
 /**
  * The GPU host: a feature-extraction worker for the machine with the accelerator. POST /v1/features?space=S takes
- * images (.npy image array or multipart PNG/JPEG) and answers their features as a float32 N x D .npy.
+ * images (.npy image array or multipart PNG/JPEG) and answers their features as a float32 N x D .npy; GET
+ * /v1/health reports whether the model is ready and how many images are waiting (clients pick the least
+ * loaded host with it). An .npy's pixels go to the GPU as they came (uint8 stays uint8: the GPU converts).
  */
 import { Hono } from "hono";
 import { UnauthorizedError, UnsupportedMediaTypeError } from "../../src/errors.ts";
@@ -8,8 +10,10 @@ import { encodeNpy } from "../../src/tensors/npy.ts";
 import { type BodyEnv, guardBodies, readBodyBytes, requestContentType } from "../body.ts";
 import { BodyBudget } from "../body_limits.ts";
 import { handleError, handleNotFound } from "../errors.ts";
-import { decodeUploadedImages, imagesFromNpy, layoutParam, readImageParts } from "../image_body.ts";
-import type { FeatureService } from "../pipeline/feature_service.ts";
+import { decodeUploadedImages, layoutParam, readImageParts } from "../image_body.ts";
+import { type PixelBatch, pixelBatchFromNdArray, pixelsOfImages } from "../../src/features/pixel_batch.ts";
+import { parseNpy } from "../../src/tensors/npy.ts";
+import type { GpuHostService } from "./gpu_service.ts";
 
 /** The host's settings. */
 export interface GpuHostConfig {
@@ -20,8 +24,8 @@ export interface GpuHostConfig {
   token?: string;
 }
 
-/** The GPU host app over a feature service (its local worker pool). */
-export function createGpuHostApp(features: FeatureService, config: GpuHostConfig): Hono<BodyEnv> {
+/** The GPU host app over its extraction service. */
+export function createGpuHostApp(features: GpuHostService, config: GpuHostConfig): Hono<BodyEnv> {
   const app = new Hono<BodyEnv>();
   app.use("*", async (c, next) => {
     if (config.token && c.req.header("authorization") !== `Bearer ${config.token}`) {
@@ -44,11 +48,11 @@ export function createGpuHostApp(features: FeatureService, config: GpuHostConfig
     async (c) => {
       const space = c.req.query("space") ?? "mnist-lenet";
       const type = requestContentType(c);
-      let images;
+      let images: PixelBatch;
       if (type === "multipart/form-data") {
-        images = await decodeUploadedImages(await readImageParts(c), features);
+        images = pixelsOfImages(await decodeUploadedImages(await readImageParts(c), features));
       } else if (type === "application/x-npy" || type === "application/octet-stream") {
-        images = imagesFromNpy(await readBodyBytes(c), layoutParam(c));
+        images = pixelBatchFromNdArray(parseNpy(await readBodyBytes(c)), layoutParam(c));
       } else {
         throw new UnsupportedMediaTypeError(
           "unsupported_content_type",
@@ -70,7 +74,7 @@ export function createGpuHostApp(features: FeatureService, config: GpuHostConfig
       );
     },
   );
-  app.get("/v1/health", (c) => c.json({ ok: true }));
+  app.get("/v1/health", (c) => c.json(features.health()));
   app.onError(handleError);
   app.notFound(handleNotFound);
   return app;

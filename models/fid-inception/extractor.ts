@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
 import type { FeatureExtractor, FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
+import type { PixelBatch } from "../../src/features/pixel_batch.ts";
 import {
   buildFidInception,
   type FidInceptionNetwork,
@@ -18,13 +19,36 @@ import { FID_INCEPTION_INPUT_SIZE, preprocessForFidInception } from "./preproces
 /** Output names of the extractor. */
 export type FidInceptionOutputName = "2048" | "768" | "192" | "64" | "logits";
 
-const NETWORK_OUTPUT: Record<FidInceptionOutputName, FidInceptionOutput> = {
+/** The network output behind each extractor output. */
+export const NETWORK_OUTPUT: Readonly<Record<FidInceptionOutputName, FidInceptionOutput>> = {
   "2048": "pool3",
   "768": "pool2",
   "192": "pool1",
   "64": "pool0",
   logits: "logits",
 };
+
+/** Dimension of each extractor output. */
+export const FID_INCEPTION_OUTPUT_DIMS: Readonly<Record<FidInceptionOutputName, number>> = {
+  "2048": 2048,
+  "768": 768,
+  "192": 192,
+  "64": 64,
+  logits: 1008,
+};
+
+/** The output name, or a typed error listing the known ones. */
+export function checkFidInceptionOutput(output: string): FidInceptionOutputName {
+  if (!Object.hasOwn(FID_INCEPTION_OUTPUT_DIMS, output)) {
+    throw new InvalidInputError(
+      "inception_unknown_output",
+      `unknown fid-inception output "${output}"; expected one of ${
+        Object.keys(FID_INCEPTION_OUTPUT_DIMS).join(", ")
+      }`,
+    );
+  }
+  return output as FidInceptionOutputName;
+}
 
 /** Options of the extractor. */
 export interface FidInceptionExtractorOptions {
@@ -37,13 +61,7 @@ export class FidInceptionExtractor implements FeatureExtractor {
   /** Feature space name: features from different spaces must never be compared. */
   readonly space = "fid-inception";
   /** Dimension of each output. */
-  readonly dims: Readonly<Record<FidInceptionOutputName, number>> = {
-    "2048": 2048,
-    "768": 768,
-    "192": 192,
-    "64": 64,
-    logits: 1008,
-  };
+  readonly dims: Readonly<Record<FidInceptionOutputName, number>> = FID_INCEPTION_OUTPUT_DIMS;
   /** The output FID uses. */
   readonly defaultOutput: FidInceptionOutputName = "2048";
   readonly #network: FidInceptionNetwork;
@@ -78,8 +96,8 @@ export class FidInceptionExtractor implements FeatureExtractor {
     images: ImageBatch,
     outputs: readonly string[],
   ): Promise<Partial<Record<FidInceptionOutputName, FeatureRows>>> {
-    const names = outputs.map((o) => this.#checkOutput(o));
-    checkImages(images);
+    const names = outputs.map(checkFidInceptionOutput);
+    checkImageBatch(images);
     const { n, height, width, channels } = images;
     const result: Partial<Record<FidInceptionOutputName, FeatureRows>> = {};
     for (const name of names) {
@@ -127,20 +145,13 @@ export class FidInceptionExtractor implements FeatureExtractor {
   dispose(): void {
     this.#network.dispose();
   }
-
-  #checkOutput(output: string): FidInceptionOutputName {
-    if (!Object.hasOwn(this.dims, output)) {
-      throw new InvalidInputError(
-        "inception_unknown_output",
-        `unknown fid-inception output "${output}"; expected one of ${Object.keys(this.dims).join(", ")}`,
-      );
-    }
-    return output as FidInceptionOutputName;
-  }
 }
 
-/** Rejects a malformed batch or values outside [0, 1] (typically 0-255 pixels passed unscaled). */
-function checkImages(images: ImageBatch): void {
+/**
+ * Rejects a malformed batch or float values outside [0, 1] (typically 0-255 pixels passed unscaled); uint8
+ * pixels are 0..255 by type.
+ */
+export function checkImageBatch(images: ImageBatch | PixelBatch): void {
   const { n, height, width, channels, data } = images;
   for (const [k, v] of [["n", n], ["height", height], ["width", width]] as const) {
     if (!Number.isInteger(v) || v < (k === "n" ? 0 : 1)) {
@@ -161,6 +172,7 @@ function checkImages(images: ImageBatch): void {
       }`,
     );
   }
+  if (data instanceof Uint8Array) return;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (!(v >= 0 && v <= 1)) {

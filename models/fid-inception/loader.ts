@@ -8,23 +8,29 @@
  * once into <data dir>/models/fid-inception-pth-<sha256 prefix>/ (keyed by content, so another .pth never
  * reuses it) unless the default folder already holds that very file's conversion.
  *
- * On WebGPU a tensor over the adapter's buffer limit computes wrong with no error: extraction is cut into
- * slices small enough for the limit (models/runtime/backend.ts explains why).
+ * The engine: on a hardware WebGPU adapter this project's WGSL kernels ("wgsl", wgsl/network.ts), which open
+ * their own device and never start tfjs; else the CPU engines (below). On tfjs' WebGPU backend a tensor over the
+ * adapter's buffer limit computes wrong with no error: tfjs extraction is cut into slices small enough for the
+ * limit (models/runtime/backend.ts explains why); the WGSL engine sizes its own forwards by the limits.
  */
-import { InvalidInputError, NotFoundError } from "../../src/errors.ts";
+import { InvalidInputError, NotFoundError, UnavailableError } from "../../src/errors.ts";
 import type { FeatureExtractor, FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import {
+  backendFromEnv,
   type BackendInfo,
   type BackendName,
+  chooseAutoBackend,
   currentBackendInfo,
   ensureBackend,
   extractInChunks,
   imagesPerSlice,
+  probeGpuAdapter,
 } from "../runtime/backend.ts";
 import { loadOpenBlas, OPENBLAS_ENV, openBlasUnavailableReason } from "../../src/native/openblas.ts";
 import { FidInceptionExtractor } from "./extractor.ts";
 import { buildFidInception } from "./network.ts";
 import { buildFidInceptionWasm, wasmInceptionAvailable } from "./wasm_network.ts";
+import { WgslFidInceptionExtractor } from "./wgsl/extractor.ts";
 import {
   convertCheckpoint,
   defaultWeightsDir,
@@ -39,7 +45,7 @@ import {
 /** Environment variable naming a .pth or a folder of converted weights to use instead of the data dir's. */
 export const FID_WEIGHTS_ENV = "FIDSTREAM_FID_WEIGHTS";
 
-/** Environment variable choosing the CPU network: "blas", "simd" or "tfjs" (default: see inceptionEngine). */
+/** Environment variable choosing the engine: "wgsl", "blas", "simd" or "tfjs" (default: see inceptionEngine). */
 export const INCEPTION_ENGINE_ENV = "FIDSTREAM_INCEPTION_ENGINE";
 
 /** Images per forward pass unless WebGPU's buffer limit asks for fewer (bounds memory, not the result). */
@@ -175,7 +181,7 @@ export function fidInceptionSpace(
 
 /** The registry's loader: converted weights (see the module comment) as a FeatureExtractor on `backend`. */
 export async function loadFidInception(opts: FidInceptionLoadOptions = {}): Promise<FeatureExtractor> {
-  await ensureBackend(opts.backend);
+  const wanted = await resolveInceptionEngine(opts.backend);
   const dir = await resolveFidInceptionWeights(opts);
   let weights;
   try {
@@ -185,7 +191,22 @@ export async function loadFidInception(opts: FidInceptionLoadOptions = {}): Prom
     throw e;
   }
   const batchSize = opts.batchSize ?? FID_INCEPTION_DEFAULT_BATCH;
+  if (wanted === "wgsl") {
+    try {
+      return await WgslFidInceptionExtractor.create(weights, { capacity: opts.batchSize });
+    } catch (e) {
+      // Chosen by the auto policy on a GPU that then failed to open: the CPU engines still work. Asked for by
+      // name (FIDSTREAM_INCEPTION_ENGINE=wgsl or a forced webgpu backend): the failure is the answer.
+      if (engineFromEnv() === "wgsl" || (opts.backend ?? backendFromEnv()) === "webgpu") throw e;
+      console.error(`the WGSL engine could not start (${e instanceof Error ? e.message : e}); using the CPU`);
+      await ensureBackend("wasm");
+    }
+  }
+  await ensureBackend(opts.backend);
   const engine = inceptionEngine(currentBackendInfo().name);
+  if (engine === "wgsl") {
+    throw new UnavailableError("wgsl_unavailable", "the WGSL engine could not start on this WebGPU adapter");
+  }
   const network = engine === "tfjs"
     ? buildFidInception(weights)
     : buildFidInceptionWasm(weights, { blas: engine === "blas" ? loadOpenBlas() : null });
@@ -193,26 +214,39 @@ export async function loadFidInception(opts: FidInceptionLoadOptions = {}): Prom
 }
 
 /**
- * What runs the network: "tfjs" (tfjs ops on the backend), "simd" (wasm_network.ts: this project's
- * WebAssembly SIMD kernels, faster than tfjs-backend-wasm's convolutions) or "blas" (the same network with
- * its matrix products in OpenBLAS through FFI: faster again where the processor has wider SIMD than
- * WebAssembly's 128 bits).
+ * What runs the network: "wgsl" (wgsl/: this project's WGSL kernels on WebGPU, the GPU path), "tfjs" (tfjs
+ * ops on the backend), "simd" (wasm_network.ts: this project's WebAssembly SIMD kernels, faster than
+ * tfjs-backend-wasm's convolutions) or "blas" (the same network with its matrix products in OpenBLAS through
+ * FFI: faster again where the processor has wider SIMD than WebAssembly's 128 bits).
  */
-export type InceptionEngine = "blas" | "simd" | "tfjs";
+export type InceptionEngine = "wgsl" | "blas" | "simd" | "tfjs";
 
-/**
- * The engine for `backend`: on WebGPU tfjs (the GPU is the fast path); on wasm/cpu FIDSTREAM_INCEPTION_ENGINE
- * when set, else "blas" where OpenBLAS loads, else "simd" (or "tfjs" when the runtime lacks relaxed SIMD).
- */
-export function inceptionEngine(backend: BackendName): InceptionEngine {
+const ENGINES: readonly InceptionEngine[] = ["wgsl", "blas", "simd", "tfjs"];
+
+/** FIDSTREAM_INCEPTION_ENGINE, or undefined when unset; a typed error for an unknown name. */
+export function engineFromEnv(): InceptionEngine | undefined {
   const raw = Deno.env.get(INCEPTION_ENGINE_ENV)?.trim().toLowerCase();
-  if (raw && raw !== "blas" && raw !== "simd" && raw !== "tfjs") {
+  if (!raw) return undefined;
+  if (!(ENGINES as readonly string[]).includes(raw)) {
     throw new InvalidInputError(
       "inception_engine_unknown",
-      `${INCEPTION_ENGINE_ENV}=${raw} is not an engine; expected blas, simd or tfjs`,
+      `${INCEPTION_ENGINE_ENV}=${raw} is not an engine; expected ${ENGINES.join(", ")}`,
     );
   }
-  if (backend === "webgpu" || raw === "tfjs" || !wasmInceptionAvailable()) return "tfjs";
+  return raw as InceptionEngine;
+}
+
+/**
+ * The engine for `backend`. FIDSTREAM_INCEPTION_ENGINE=wgsl runs the WGSL kernels on whatever WebGPU adapter
+ * there is (a software one too: that is how CI tests them). On WebGPU: "wgsl", or "tfjs" when asked for (the
+ * GPU never runs the CPU kernels). On wasm/cpu: FIDSTREAM_INCEPTION_ENGINE when set, else "blas" where
+ * OpenBLAS loads, else "simd" (or "tfjs" when the runtime lacks relaxed SIMD).
+ */
+export function inceptionEngine(backend: BackendName): InceptionEngine {
+  const raw = engineFromEnv();
+  if (raw === "wgsl") return "wgsl";
+  if (backend === "webgpu") return raw === "tfjs" ? "tfjs" : "wgsl";
+  if (raw === "tfjs" || !wasmInceptionAvailable()) return "tfjs";
   if (raw === "simd") return "simd";
   if (loadOpenBlas()) return "blas";
   if (raw === "blas") {
@@ -224,4 +258,14 @@ export function inceptionEngine(backend: BackendName): InceptionEngine {
     );
   }
   return "simd";
+}
+
+/**
+ * The engine loadFidInception will run, decided before any tfjs backend starts: the backend is `prefer`, else
+ * FIDSTREAM_BACKEND, else the auto policy (WebGPU on a hardware adapter, as initBackend decides).
+ */
+export async function resolveInceptionEngine(prefer?: BackendName): Promise<InceptionEngine> {
+  if (engineFromEnv() === "wgsl") return "wgsl";
+  const backend = prefer ?? backendFromEnv() ?? chooseAutoBackend(await probeGpuAdapter(), true);
+  return inceptionEngine(backend);
 }

@@ -157,6 +157,34 @@ export function takeWeight(weights: FoldedWeights, key: string, shape: number[])
   return w.data;
 }
 
+/** fc as a conv: 1x1, 2048 -> 1008 channels (the logits are a 1x1 conv over the pooled features). */
+export const FID_INCEPTION_FC_SPEC: ConvSpec = convSpec("fc", 2048, FID_INCEPTION_CLASSES, 1);
+
+/**
+ * fc.weight (torch's [1008, 2048]) transposed to [2048, 1008], i.e. HWIO [1, 1, 2048, 1008]: a product with it
+ * needs no transposed matmul (much slower on wasm), and every engine's 1x1 conv reads it as is.
+ */
+export function fcWeightHwio(weights: FoldedWeights): Float32Array {
+  const fcTorch = takeWeight(weights, "fc.weight", [FID_INCEPTION_CLASSES, 2048]);
+  const hwio = new Float32Array(2048 * FID_INCEPTION_CLASSES);
+  for (let o = 0; o < FID_INCEPTION_CLASSES; o++) {
+    for (let i = 0; i < 2048; i++) hwio[i * FID_INCEPTION_CLASSES + o] = fcTorch[o * 2048 + i];
+  }
+  return hwio;
+}
+
+/** Every conv's folded HWIO weights and bias in forward order, each validated against its spec. */
+export function foldedConvs(weights: FoldedWeights): { spec: ConvSpec; w: Float32Array; b: Float32Array }[] {
+  return FID_INCEPTION_CONVS.map((spec) => {
+    const [kh, kw] = spec.kernel;
+    return {
+      spec,
+      w: takeWeight(weights, `${spec.name}.weight`, [kh, kw, spec.inChannels, spec.outChannels]),
+      b: takeWeight(weights, `${spec.name}.bias`, [spec.outChannels]),
+    };
+  });
+}
+
 /** Builds the network's weight tensors from folded weights (validated against the topology). */
 export function buildFidInception(weights: FoldedWeights): FidInceptionNetwork {
   const convs = new Map<string, FoldedConv>();
@@ -180,13 +208,7 @@ export function buildFidInception(weights: FoldedWeights): FidInceptionNetwork {
     for (const t of owned) t.dispose();
     throw e;
   }
-  const fcTorch = takeWeight(weights, "fc.weight", [FID_INCEPTION_CLASSES, 2048]);
-  // Stored as [2048, 1008] so the product needs no transposed matMul (much slower on wasm).
-  const fcT = new Float32Array(2048 * FID_INCEPTION_CLASSES);
-  for (let o = 0; o < FID_INCEPTION_CLASSES; o++) {
-    for (let i = 0; i < 2048; i++) fcT[i * FID_INCEPTION_CLASSES + o] = fcTorch[o * 2048 + i];
-  }
-  const fc = tf.tensor2d(fcT, [2048, FID_INCEPTION_CLASSES]);
+  const fc = tf.tensor2d(fcWeightHwio(weights), [2048, FID_INCEPTION_CLASSES]);
   owned.push(fc);
 
   const lookup: ConvLookup = (name) => {

@@ -20,17 +20,18 @@ import { UnprocessableError } from "../../src/errors.ts";
 import type { ConvSpec } from "./blocks.ts";
 import {
   checkNetworkInput,
+  fcWeightHwio,
   FID_INCEPTION_CLASSES,
-  FID_INCEPTION_CONVS,
   FID_INCEPTION_DIMS,
+  FID_INCEPTION_FC_SPEC,
   FID_INCEPTION_OUTPUTS,
   FID_INCEPTION_POOLS,
   type FidInceptionFeatures,
   type FidInceptionNetwork,
   type FidInceptionOutput,
+  foldedConvs,
   type FoldedWeights,
   lastStageFor,
-  takeWeight,
 } from "./network.ts";
 import { memoryAddress, type OpenBlas } from "../../src/native/openblas.ts";
 import { fidInceptionStages, type InceptionOps } from "./topology.ts";
@@ -146,15 +147,8 @@ export function buildFidInceptionWasm(
     );
   }
   // Validate everything before allocating: the same keys and shapes as the tfjs network reads.
-  const sources = FID_INCEPTION_CONVS.map((spec) => {
-    const [kh, kw] = spec.kernel;
-    return {
-      spec,
-      w: takeWeight(weights, `${spec.name}.weight`, [kh, kw, spec.inChannels, spec.outChannels]),
-      b: takeWeight(weights, `${spec.name}.bias`, [spec.outChannels]),
-    };
-  });
-  const fcTorch = takeWeight(weights, "fc.weight", [FID_INCEPTION_CLASSES, 2048]);
+  const sources = foldedConvs(weights);
+  const fcHwio = fcWeightHwio(weights);
 
   const k = instantiateInceptionKernels();
   const zero = align(k.heapBase(), 64);
@@ -167,20 +161,8 @@ export function buildFidInceptionWasm(
     layout.push({ spec, packed, bias, at });
   };
   for (const { spec, w, b } of sources) place(spec, w, b);
-  // fc as a 1x1 conv over the pooled features: HWIO [1, 1, 2048, 1008] from torch's [1008, 2048].
-  const fcSpec: ConvSpec = {
-    name: "fc",
-    inChannels: 2048,
-    outChannels: FID_INCEPTION_CLASSES,
-    kernel: [1, 1],
-    stride: 1,
-    padding: [0, 0],
-  };
-  const fcHwio = new Float32Array(2048 * FID_INCEPTION_CLASSES);
-  for (let o = 0; o < FID_INCEPTION_CLASSES; o++) {
-    for (let i = 0; i < 2048; i++) fcHwio[i * FID_INCEPTION_CLASSES + o] = fcTorch[o * 2048 + i];
-  }
-  place(fcSpec, fcHwio, null);
+  // fc as a 1x1 conv over the pooled features.
+  place(FID_INCEPTION_FC_SPEC, fcHwio, null);
   const weightsEnd = top;
   grow(k, weightsEnd);
   const packed = new Map<string, PackedConv>();

@@ -1,14 +1,14 @@
 /**
- * One worker thread of the extractor pool (worker_pool.ts). It picks its own tfjs backend, loads each
- * feature space's extractor the first time it is asked for it, and answers extract (and image decode)
- * requests one at a time (tfjs on WASM is single-threaded: parallelism comes from running several of these).
+ * One worker thread of the extractor pool (worker_pool.ts). It loads each feature space's extractor the first
+ * time it is asked for it (the loader picks the backend: a tfjs one, or fid-inception's own WebGPU device), and
+ * answers extract (and image decode) requests one at a time (tfjs on WASM is single-threaded: parallelism
+ * comes from running several of these).
  */
 /// <reference lib="deno.worker" />
 import { FidstreamError } from "../../src/errors.ts";
 import type { FeatureExtractor, FeatureRows } from "../../src/features/extractor.ts";
 import { decodeImageFiles } from "../../src/features/png_jpeg.ts";
 import type { BackendName } from "./backend.ts";
-import { ensureBackend } from "./backend.ts";
 import { type ExtractorSource, loadExtractor, registerExtractor } from "./registry.ts";
 import type { WorkerReply, WorkerRequest } from "./worker_protocol.ts";
 
@@ -19,7 +19,7 @@ function extractorFor(space: string, source: ExtractorSource): Promise<FeatureEx
   let e = extractors.get(space);
   if (!e) {
     registerExtractor(space, source);
-    e = ensureBackend(backend).then(() => loadExtractor(space, { backend }));
+    e = loadExtractor(space, { backend });
     extractors.set(space, e);
     e.catch(() => extractors.delete(space)); // a failed load is retried by the next request
   }

@@ -21,17 +21,8 @@ export type ImageLayout = "NHWC" | "NCHW";
 
 /** The ImageBatch an array of images holds (see the module comment for the accepted shapes and values). */
 export function imageBatchFromNdArray(a: NdArray, layout?: ImageLayout): ImageBatch {
-  const { n, height, width, channels, nchw } = imageGeometry(a.shape, layout);
-  if (n === 0 || height === 0 || width === 0) {
-    throw new UnprocessableError(
-      "images_empty",
-      `the image array has shape (${
-        a.shape.join(", ")
-      }); expected at least one image of at least 1 x 1 pixel`,
-    );
-  }
+  const { n, height, width, channels, nchw } = checkedImageGeometry(a, layout);
   const scale = a.dtype === "uint8" ? 1 / 255 : 1;
-  if (a.dtype !== "uint8") checkUnitRange(a.data);
   const hw = height * width;
   const out = new Float32Array(n * hw * channels);
   if (!nchw || channels === 1) {
@@ -49,7 +40,26 @@ export function imageBatchFromNdArray(a: NdArray, layout?: ImageLayout): ImageBa
   return { n, height, width, channels, data: out };
 }
 
-interface Geometry {
+/**
+ * The geometry of an image array (shapes as in the module comment), refusing empty arrays and float values
+ * outside [0, 1] with typed errors.
+ */
+export function checkedImageGeometry(a: NdArray, layout?: ImageLayout): ImageGeometry {
+  const g = imageGeometry(a.shape, layout);
+  if (g.n === 0 || g.height === 0 || g.width === 0) {
+    throw new UnprocessableError(
+      "images_empty",
+      `the image array has shape (${
+        a.shape.join(", ")
+      }); expected at least one image of at least 1 x 1 pixel`,
+    );
+  }
+  if (a.dtype !== "uint8") checkUnitRange(a.data);
+  return g;
+}
+
+/** Where an image array's axes are. */
+export interface ImageGeometry {
   n: number;
   height: number;
   width: number;
@@ -57,7 +67,7 @@ interface Geometry {
   nchw: boolean;
 }
 
-function imageGeometry(shape: readonly number[], layout?: ImageLayout): Geometry {
+function imageGeometry(shape: readonly number[], layout?: ImageLayout): ImageGeometry {
   const expected =
     "expected N x H x W (grayscale), N x H x W x C (NHWC) or N x C x H x W (NCHW) with C = 1 or 3";
   if (shape.length === 3) return { n: shape[0], height: shape[1], width: shape[2], channels: 1, nchw: false };

@@ -1,6 +1,7 @@
 /**
  * The GPU host as a real second process on loopback: the service sends extraction there, and falls back to local
- * extraction when the host is down or too slow, without losing the batch.
+ * extraction when the host is down or too slow, without losing the batch. With fid-inception, two host processes
+ * each run the WGSL engine on this machine's WebGPU adapter (Mesa's software Vulkan in CI).
  */
 import assert from "node:assert/strict";
 import { openPglite } from "../../../db/pglite/open.ts";
@@ -13,6 +14,14 @@ import { ExtractorPool } from "../../../models/runtime/worker_pool.ts";
 import { digitImages, digitsMultipart, digitsNpy } from "../../_support/digits.ts";
 import { startServerProcess } from "../../_support/server_process.ts";
 import { postJson, postNpy, startTestService } from "../../_support/service.ts";
+import { encode as encodePng } from "fast-png";
+import type { HostHealth } from "../../../functions/gpu_host/gpu_service.ts";
+import { requestAdapter } from "../../../models/fid-inception/wgsl/gpu.ts";
+import type { ImageBatch } from "../../../src/features/extractor.ts";
+import { parseNpy } from "../../../src/tensors/npy.ts";
+import { seededRandom } from "../../_support/arrays.ts";
+import { randomWeights, relErr } from "../../models/fid-inception/_reference.ts";
+import { writeSyntheticFolded } from "../../models/fid-inception/_synthetic_weights.ts";
 
 const GPU_HOST = new URL("../../../functions/gpu_host/main.ts", import.meta.url).pathname;
 
@@ -155,6 +164,105 @@ Deno.test({
       await ok.body?.cancel();
     } finally {
       await host.stop("SIGKILL");
+    }
+  },
+});
+
+// ---- fid-inception on GPU host processes (the WGSL engine on this machine's WebGPU adapter) ----
+
+const ADAPTER = await requestAdapter();
+
+/** Waits until a host's health says its model is ready. */
+async function untilReady(url: string): Promise<HostHealth> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const h = await (await fetch(`${url}/v1/health`)).json() as HostHealth;
+    if (h.ready) return h;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+/** n RGB images of h x w, uint8 values, as an ImageBatch (v / 255). */
+function rgbBatch(n: number, h: number, w: number, seed: number): { u8: Uint8Array; images: ImageBatch } {
+  const r = seededRandom(seed);
+  const u8 = Uint8Array.from({ length: n * h * w * 3 }, () => Math.floor(256 * r()));
+  return { u8, images: { n, height: h, width: w, channels: 3, data: Float32Array.from(u8, (v) => v / 255) } };
+}
+
+Deno.test({
+  name: ADAPTER
+    ? "fid-inception: the client spreads batches over two GPU host processes, fails over, and falls back home"
+    : "GPU host processes with fid-inception (IGNORED: no WebGPU adapter; CI installs mesa-vulkan-drivers)",
+  ignore: !ADAPTER,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dataDir = await Deno.makeTempDir();
+    await writeSyntheticFolded(`${dataDir}/models/fid-inception`, randomWeights(3));
+    const env = {
+      FIDSTREAM_WORKERS: "1",
+      FIDSTREAM_DATA_DIR: dataDir,
+      FIDSTREAM_INCEPTION_ENGINE: "wgsl",
+      FIDSTREAM_GPU_BATCH: "2",
+    };
+    const hosts = await Promise.all([startServerProcess(env, GPU_HOST), startServerProcess(env, GPU_HOST)]);
+    // This process's own pool (the local fallback) reads the same weights.
+    const savedDataDir = Deno.env.get("FIDSTREAM_DATA_DIR");
+    Deno.env.set("FIDSTREAM_DATA_DIR", dataDir);
+    const pool = new ExtractorPool({ workers: 1, backend: "wasm" });
+    const local = countingLocal(pool);
+    const logs: string[] = [];
+    try {
+      const health = await Promise.all(hosts.map((h) => untilReady(h.url)));
+      assert.equal(health[0].gpu.state, "ready");
+      assert.equal(health[0].gpu.maxBatch, 2, "FIDSTREAM_GPU_BATCH caps the forward");
+      const remote = remoteFeatureService(["http://127.0.0.1:9", ...hosts.map((h) => h.url)], local, {
+        log: (m) => logs.push(m),
+        healthIntervalMs: 100,
+      });
+      const a = rgbBatch(1, 64, 48, 1), b = rgbBatch(1, 30, 40, 2);
+      // Two batches at once: the first goes to one host, the second to the other (it has less in flight).
+      const [ra, rb] = await Promise.all([
+        remote.extract("fid-inception", a.images),
+        remote.extract("fid-inception:768", b.images),
+      ]);
+      const served = await Promise.all(
+        hosts.map(async (h) => (await (await fetch(`${h.url}/v1/health`)).json()).images),
+      );
+      assert.deepEqual(served, [1, 1], "one batch on each host");
+      assert.equal(local.calls, 0);
+      // The rows are the CPU engine's.
+      const cpuA = await pool.extract("fid-inception", a.images);
+      const cpuB = await pool.extract("fid-inception", b.images, "768");
+      assert.ok(relErr(ra.data, cpuA.data) < 1e-5 && relErr(rb.data, cpuB.data) < 1e-5);
+
+      // PNG files straight to a host: decoded by its CPU workers, then the GPU.
+      const form = new FormData();
+      const png = encodePng({ width: 48, height: 64, channels: 3, depth: 8, data: a.u8 });
+      form.append("image", new Blob([png as BlobPart], { type: "image/png" }), "a.png");
+      const viaPng = await fetch(`${hosts[1].url}/v1/features?space=fid-inception`, {
+        method: "POST",
+        body: form,
+      });
+      assert.equal(viaPng.status, 200);
+      const pngRows = parseNpy(new Uint8Array(await viaPng.arrayBuffer()));
+      assert.deepEqual(pngRows.data, ra.data, "the same pixels give the same rows");
+
+      await hosts[0].stop("SIGKILL");
+      const afterOne = await remote.extract("fid-inception", a.images);
+      assert.ok(relErr(afterOne.data, cpuA.data) < 1e-5);
+      assert.equal(local.calls, 0, "the surviving host took it");
+      await hosts[1].stop("SIGKILL");
+      await remote.extract("fid-inception", a.images);
+      assert.equal(local.calls, 1, "no host left: extracted locally");
+      assert.ok(logs.some((m) => m.includes("extracting locally")));
+    } finally {
+      for (const h of hosts) await h.stop("SIGKILL");
+      await pool.close();
+      if (savedDataDir === undefined) Deno.env.delete("FIDSTREAM_DATA_DIR");
+      else Deno.env.set("FIDSTREAM_DATA_DIR", savedDataDir);
+      await Deno.remove(dataDir, { recursive: true });
     }
   },
 });

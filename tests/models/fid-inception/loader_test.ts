@@ -8,7 +8,9 @@ import {
   INCEPTION_ENGINE_ENV,
   inceptionEngine,
   resolveFidInceptionWeights,
+  resolveInceptionEngine,
 } from "../../../models/fid-inception/loader.ts";
+import { BACKEND_ENV } from "../../../models/runtime/backend.ts";
 import { buildFidInception } from "../../../models/fid-inception/network.ts";
 import { preprocessForFidInception } from "../../../models/fid-inception/preprocess.ts";
 import { loadFolded } from "../../../models/fid-inception/weights_format.ts";
@@ -20,6 +22,7 @@ import { randomImg, randomWeights, relErr, useBackend } from "./_reference.ts";
 import { loadOpenBlas, OPENBLAS_ENV } from "../../../src/native/openblas.ts";
 import { withEnv } from "../../_support/env.ts";
 import { syntheticCheckpoint, writeSyntheticFolded } from "./_synthetic_weights.ts";
+import { requestAdapter } from "../../../models/fid-inception/wgsl/gpu.ts";
 
 const WEIGHTS = randomWeights(31);
 
@@ -63,13 +66,29 @@ Deno.test("[wasm] the registry loads fid-inception from <FIDSTREAM_DATA_DIR>/mod
   }
 });
 
-Deno.test("CPU backends run OpenBLAS where it loads, else the SIMD kernels; FIDSTREAM_INCEPTION_ENGINE overrides; WebGPU runs tfjs", async () => {
+Deno.test("CPU backends run OpenBLAS where it loads, else the SIMD kernels; FIDSTREAM_INCEPTION_ENGINE overrides; WebGPU runs the WGSL engine", async () => {
   const cpuDefault = loadOpenBlas() ? "blas" : "simd";
   await withEnv({ [INCEPTION_ENGINE_ENV]: undefined }, () => {
     assert.equal(inceptionEngine("wasm"), cpuDefault);
     assert.equal(inceptionEngine("cpu"), cpuDefault);
-    assert.equal(inceptionEngine("webgpu"), "tfjs");
+    assert.equal(inceptionEngine("webgpu"), "wgsl");
     return Promise.resolve();
+  });
+  await withEnv({ [INCEPTION_ENGINE_ENV]: "tfjs" }, () => {
+    assert.equal(inceptionEngine("webgpu"), "tfjs", "tfjs-backend-webgpu stays selectable");
+    return Promise.resolve();
+  });
+  await withEnv({ [INCEPTION_ENGINE_ENV]: "wgsl", [BACKEND_ENV]: "wasm" }, async () => {
+    assert.equal(
+      inceptionEngine("wasm"),
+      "wgsl",
+      "asked for by name: on any WebGPU adapter, even a software one",
+    );
+    assert.equal(await resolveInceptionEngine(), "wgsl");
+  });
+  await withEnv({ [INCEPTION_ENGINE_ENV]: undefined, [BACKEND_ENV]: "wasm" }, async () => {
+    assert.equal(await resolveInceptionEngine(), cpuDefault, "a forced CPU backend keeps the CPU engines");
+    assert.equal(await resolveInceptionEngine("webgpu"), "wgsl");
   });
   await withEnv({ [INCEPTION_ENGINE_ENV]: undefined, [OPENBLAS_ENV]: "/nonexistent/libopenblas.so" }, () => {
     assert.equal(inceptionEngine("wasm"), "simd", "no OpenBLAS: the WebAssembly kernels");
@@ -93,7 +112,7 @@ Deno.test("CPU backends run OpenBLAS where it loads, else the SIMD kernels; FIDS
     return Promise.resolve();
   });
   await withEnv({ [INCEPTION_ENGINE_ENV]: "simd" }, () => {
-    assert.equal(inceptionEngine("webgpu"), "tfjs", "a GPU never runs the CPU kernels");
+    assert.equal(inceptionEngine("webgpu"), "wgsl", "a GPU never runs the CPU kernels");
     return Promise.resolve();
   });
   await withEnv({ [INCEPTION_ENGINE_ENV]: "xnnpack" }, () => {
@@ -218,4 +237,39 @@ Deno.test("[wasm] under a WebGPU buffer limit extraction runs in slices that fit
     return true;
   });
   inner.dispose();
+});
+
+Deno.test({
+  name:
+    "FIDSTREAM_INCEPTION_ENGINE=wgsl: a pool worker opens its own WebGPU device and gives the CPU engine's rows",
+  ignore: (await requestAdapter()) === null,
+  fn: async () => {
+    const dataDir = await Deno.makeTempDir();
+    try {
+      await writeSyntheticFolded(`${dataDir}/models/fid-inception`, WEIGHTS);
+      const images = batchOf([8], 61, 47);
+      await withEnv({ FIDSTREAM_DATA_DIR: dataDir, [FID_WEIGHTS_ENV]: undefined }, async () => {
+        const cpu = await withEnv({ [INCEPTION_ENGINE_ENV]: "simd" }, async () => {
+          const ex = await loadExtractor("fid-inception", { backend: "wasm" });
+          try {
+            return await ex.extract(images, "768");
+          } finally {
+            ex.dispose();
+          }
+        });
+        const gpu = await withEnv({ [INCEPTION_ENGINE_ENV]: "wgsl" }, async () => {
+          const pool = new ExtractorPool({ workers: 1 });
+          try {
+            return await pool.extract("fid-inception", images, "768");
+          } finally {
+            await pool.close();
+          }
+        });
+        assert.deepEqual([gpu.n, gpu.dim], [1, 768]);
+        assert.ok(relErr(gpu.data, cpu.data) < 1e-5, `wgsl vs simd: ${relErr(gpu.data, cpu.data)}`);
+      });
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  },
 });
