@@ -69,7 +69,8 @@ export async function parseUploadBody(c: Context<AppEnv>, body: ReadBody, key: s
   if (files) {
     return { kind: "images", key, sha256, images: await decodeUploadedImages(files, c.get("deps").features) };
   }
-  const array = parseNpy(body.bytes!);
+  // The body is ours alone: its features need no copy.
+  const array = parseNpy(body.bytes!, { shareBuffer: true });
   if (isImageArray(array)) {
     return { kind: "images", key, sha256, images: imageBatchFromNdArray(array, layoutParam(c)) };
   }

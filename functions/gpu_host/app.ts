@@ -52,7 +52,10 @@ export function createGpuHostApp(features: GpuHostService, config: GpuHostConfig
       if (type === "multipart/form-data") {
         images = pixelsOfImages(await decodeUploadedImages(await readImageParts(c), features));
       } else if (type === "application/x-npy" || type === "application/octet-stream") {
-        images = pixelBatchFromNdArray(parseNpy(await readBodyBytes(c)), layoutParam(c));
+        images = pixelBatchFromNdArray(
+          parseNpy(await readBodyBytes(c), { shareBuffer: true }),
+          layoutParam(c),
+        );
       } else {
         throw new UnsupportedMediaTypeError(
           "unsupported_content_type",

@@ -369,3 +369,18 @@ Deno.test("encodeNpy rejects an inconsistent NdArray", () => {
     "ndarray_invalid_shape",
   );
 });
+
+Deno.test("shareBuffer gives a view of the file's aligned data instead of a copy; misaligned data is copied", () => {
+  const a = { dtype: "float32" as const, shape: [3, 2], data: Float32Array.of(1, 2, 3, 4, 5, 6) };
+  const bytes = encodeNpy(a);
+  const shared = parseNpy(bytes, { shareBuffer: true });
+  assert.deepEqual(shared.data, a.data);
+  assert.equal(shared.data.buffer, bytes.buffer, "a view of the input");
+  assert.notEqual(parseNpy(bytes).data.buffer, bytes.buffer, "a copy by default");
+  // The same file one byte into a larger buffer: float32 views need 4-byte alignment, so it is copied.
+  const shifted = new Uint8Array(bytes.length + 1);
+  shifted.set(bytes, 1);
+  const copied = parseNpy(shifted.subarray(1), { shareBuffer: true });
+  assert.deepEqual(copied.data, a.data);
+  assert.notEqual(copied.data.buffer, shifted.buffer);
+});
