@@ -3,6 +3,7 @@ import { kernelInceptionDistance } from "../../src/stats/kid.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
 import { seededRandom } from "../_support/arrays.ts";
+import { ENGINES } from "./_engines.ts";
 
 function features(n: number, dim: number, seed: number, shift = 0): Float64Array {
   const r = seededRandom(seed);
@@ -96,26 +97,21 @@ Deno.test("matches a naive transcription of torch-fidelity on random 2-D feature
   assert.ok(got.std > 0);
 });
 
-Deno.test("both the cached-kernel and the per-subset Gram paths match the naive estimator", () => {
+Deno.test("both the all-rows Gram and the per-subset paths match the naive estimator, on every engine", () => {
   const nx = 23, ny = 30, d = 13; // sizes not multiples of 4 exercise the block edges
   const x = features(nx, d, 3), y = features(ny, d, 4, 0.1);
   const want = naiveKid(x, nx, y, ny, d, 7, 9, 123);
-  const cached = kernelInceptionDistance(x, nx, y, ny, d, {
-    subsets: 7,
-    subsetSize: 9,
-    seed: 123,
-    kernelCache: "always",
-  });
-  const direct = kernelInceptionDistance(x, nx, y, ny, d, {
-    subsets: 7,
-    subsetSize: 9,
-    seed: 123,
-    kernelCache: "never",
-  });
-  const auto = kernelInceptionDistance(x, nx, y, ny, d, { subsets: 7, subsetSize: 9, seed: 123 });
-  for (const [name, r] of [["cached", cached], ["direct", direct], ["auto", auto]] as const) {
-    close(r.mean, want.mean, 1e-12, `${name} mean`);
-    close(r.std, want.std, 1e-9, `${name} std`);
+  for (const [engine, linalg] of ENGINES) {
+    for (const kernelCache of ["always", "never", "auto"] as const) {
+      const r = kernelInceptionDistance(x, nx, y, ny, d, {
+        subsets: 7,
+        subsetSize: 9,
+        seed: 123,
+        kernelCache,
+      }, linalg);
+      close(r.mean, want.mean, 1e-12, `${engine} ${kernelCache} mean`);
+      close(r.std, want.std, 1e-9, `${engine} ${kernelCache} std`);
+    }
   }
 });
 
