@@ -61,6 +61,33 @@ export class FactorCache {
 }
 
 /**
+ * The last FID computed, with its inputs: a finalize right after the partial metrics caught up asks for the FID
+ * of exactly the same statistics (seconds at D = 2048), so an identical request (same factor key, mu and sigma
+ * equal element for element) gets the same value without computing it again.
+ */
+export class FidMemo {
+  #last: { key: string; mu: Float64Array; sigma: Float64Array; value: number } | null = null;
+
+  /** The remembered value when key, mu and sigma are those of the last FID, else compute() (remembered). */
+  fid(key: string, mu: Float64Array, sigma: Float64Array, compute: () => number): number {
+    const last = this.#last;
+    if (last && last.key === key && sameValues(last.mu, mu) && sameValues(last.sigma, sigma)) {
+      return last.value;
+    }
+    const value = compute();
+    // Copies: a caller may reuse its arrays (a few ms next to the seconds an FID takes).
+    this.#last = { key, mu: mu.slice(), sigma: sigma.slice(), value };
+    return value;
+  }
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
  * Runs everything on the calling thread (tests, small dimensions); `comoment`: a native co-moment kernel,
  * `native`: native BLAS/LAPACK for the rest (one thread: the caller's thread is not a compute worker).
  */
@@ -68,6 +95,7 @@ export function inlineCompute(
   opts: { comoment?: PackedComoment; native?: NativeLinalg | null } = {},
 ): Compute {
   const factors = new FactorCache();
+  const memo = new FidMemo();
   const comoment = opts.comoment ?? "auto";
   const linalg = { native: opts.native ?? null };
   return {
@@ -76,7 +104,14 @@ export function inlineCompute(
     prepareReference: (mu, sigma) =>
       Promise.resolve(encodeReferenceFactor(prepareReference(mu, sigma, linalg))),
     fid: (key, factor, mu, sigma) =>
-      Promise.resolve(frechetDistanceFromFactor(factors.get(key, factor)!, mu, sigma, linalg)),
+      Promise.resolve(
+        memo.fid(
+          key,
+          mu,
+          sigma,
+          () => frechetDistanceFromFactor(factors.get(key, factor)!, mu, sigma, linalg),
+        ),
+      ),
     sampleMetrics: (req, onPhase) => Promise.resolve(sampleMetrics(req, { ...linalg, onPhase })),
     close() {},
   };

@@ -10,9 +10,10 @@ import { loadOpenBlas } from "../../src/native/openblas.ts";
 import { batchMoments } from "../../src/stats/moments.ts";
 import { bytesToFeatures } from "../../src/tensors/feature_bytes.ts";
 import { sampleMetrics } from "../../src/stats/sample_metrics.ts";
-import { type ComputeReply, type ComputeRequest, FactorCache } from "./compute.ts";
+import { type ComputeReply, type ComputeRequest, FactorCache, FidMemo } from "./compute.ts";
 
 const factors = new FactorCache();
+const memo = new FidMemo();
 
 self.onmessage = (e: MessageEvent<ComputeRequest>) => {
   const req = e.data;
@@ -64,7 +65,13 @@ function run(req: ComputeRequest): unknown {
     case "fid": {
       // null asks the caller to resend with the factor bytes (evicted, or never sent).
       const factor = factors.get(req.key, req.factor);
-      return factor ? onAllCores(() => frechetDistanceFromFactor(factor, req.mu, req.sigma, linalg)) : null;
+      if (!factor) return null;
+      return memo.fid(
+        req.key,
+        req.mu,
+        req.sigma,
+        () => onAllCores(() => frechetDistanceFromFactor(factor, req.mu, req.sigma, linalg)),
+      );
     }
     case "sampleMetrics":
       return onAllCores(() =>
