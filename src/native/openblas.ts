@@ -27,27 +27,34 @@ const CBLAS_LOWER = 122;
 const CBLAS_LEFT = 141;
 const CBLAS_NON_UNIT = 131;
 
+/** cblas_?gemm's parameters: order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc. */
+function gemmParameters<R extends "f32" | "f64", M extends "usize" | "buffer">(real: R, matrix: M) {
+  return [
+    "i32",
+    "i32",
+    "i32",
+    "i32",
+    "i32",
+    "i32",
+    real,
+    matrix,
+    "i32",
+    matrix,
+    "i32",
+    real,
+    matrix,
+    "i32",
+  ] as const;
+}
+
+/** A Fortran routine's parameters: `byReference` pointers, then one hidden length per character argument. */
+function fortranArgs(byReference: number, characters: number): Deno.NativeType[] {
+  return [...Array(byReference).fill("buffer"), ...Array(characters).fill("usize")];
+}
+
 const SYMBOLS = {
-  cblas_sgemm: {
-    // order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc (pointers as plain addresses)
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "f32",
-      "usize",
-      "i32",
-      "usize",
-      "i32",
-      "f32",
-      "usize",
-      "i32",
-    ],
-    result: "void",
-  },
+  // order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc (matrices as plain addresses)
+  cblas_sgemm: { parameters: gemmParameters("f32", "usize"), result: "void" },
   cblas_dsyrk: {
     // order, uplo, trans, n, k, alpha, a, lda, beta, c, ldc
     parameters: ["i32", "i32", "i32", "i32", "i32", "f64", "usize", "i32", "f64", "usize", "i32"],
@@ -56,27 +63,7 @@ const SYMBOLS = {
   openblas_set_num_threads: { parameters: ["i32"], result: "void" },
   openblas_get_corename: { parameters: [], result: "pointer" },
   // The rest serve `linalg`; optional, so a library built without LAPACK still serves the networks.
-  cblas_dgemm: {
-    // order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc (matrices as typed arrays)
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "f64",
-      "buffer",
-      "i32",
-      "buffer",
-      "i32",
-      "f64",
-      "buffer",
-      "i32",
-    ],
-    result: "void",
-    optional: true,
-  },
+  cblas_dgemm: { parameters: gemmParameters("f64", "buffer"), result: "void", optional: true },
   cblas_dsyrk_buffers: {
     // cblas_dsyrk again, with typed arrays instead of addresses
     name: "cblas_dsyrk",
@@ -91,45 +78,8 @@ const SYMBOLS = {
     optional: true,
   },
   // Fortran LAPACK: every argument by reference, then the hidden lengths of the character arguments.
-  dpstrf_: {
-    // uplo, n, a, lda, piv, rank, tol, work, info, len(uplo)
-    parameters: [
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "usize",
-    ],
-    result: "void",
-    optional: true,
-  },
-  dgesdd_: {
-    // jobz, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork, iwork, info, len(jobz)
-    parameters: [
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "usize",
-    ],
-    result: "void",
-    optional: true,
-  },
+  dpstrf_: { parameters: fortranArgs(9, 1), result: "void", optional: true }, // uplo n a lda piv rank tol work info
+  dgesdd_: { parameters: fortranArgs(14, 1), result: "void", optional: true }, // jobz m n a lda s u ldu vt ldvt work lwork iwork info
 } as const;
 
 /** A loaded OpenBLAS: row-major float32 GEMM on addresses. */

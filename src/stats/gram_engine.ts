@@ -177,16 +177,7 @@ function upperKernelSum(g: Float64Array, m: number, dim: number): number {
 }
 
 /** The TypeScript products, four dot products of one row of A at a time (the fallback of the fallback). */
-function tsPanels(
-  a: Float64Array,
-  na: number,
-  b: Float64Array,
-  nb: number,
-  dim: number,
-  panelRows: number,
-  symmetric: boolean,
-  visit: GramPanelVisitor,
-): void {
+const tsPanels: GramEngine["forEachPanel"] = (a, na, b, nb, dim, panelRows, symmetric, visit) => {
   let panel = new Float64Array(0);
   for (let i0 = 0; i0 < na; i0 += panelRows) {
     const rows = Math.min(panelRows, na - i0);
@@ -215,4 +206,4 @@ function tsPanels(
     }
     visit(i0, rows, j0, cols, panel, cols);
   }
-}
+};

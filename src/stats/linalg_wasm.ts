@@ -7,7 +7,7 @@
  * 64 MB (18 MB at dim 2048) because it runs once per ingested batch.
  */
 import type { PivotedCholesky } from "./pivoted_cholesky.ts";
-import type { GramPanelVisitor } from "./gram_engine.ts";
+import type { GramEngine } from "./gram_engine.ts";
 import { bidiagonalSingularValues, householderFromFirst, sumAscending, transposed } from "./bidiagonal.ts";
 import { LINALG_KERNELS_WASM_BASE64 } from "./wasm/linalg_kernels_wasm.ts";
 import { UnprocessableError } from "../errors.ts";
@@ -25,47 +25,28 @@ export interface WasmLinalg {
   /** As frechet_core.ts trapezoidalProduct: lt * rows^T (r x q) for lt r x n upper trapezoidal, rows q x n. */
   trapezoidalProduct(lt: Float64Array, r: number, rows: Float64Array, q: number, n: number): Float64Array;
   /** As gram_engine.ts GramEngine.forEachPanel: A B^T in panels of rows (B is copied in once). */
-  gramPanels(
-    a: Float64Array,
-    na: number,
-    b: Float64Array,
-    nb: number,
-    dim: number,
-    panelRows: number,
-    symmetric: boolean,
-    visit: GramPanelVisitor,
-  ): void;
+  gramPanels: GramEngine["forEachPanel"];
   /** As bidiagonal.ts singularValueSum: the sum of the singular values of the row-major m x n `a` (overwritten). */
   singularValueSum(a: Float64Array, m: number, n: number): number;
 }
 
+/** The leading arguments of both bidiagonalization passes (see linalg_kernels.as). */
+type BidiagOperands = [
+  a: number,
+  lda: number,
+  m: number,
+  n: number,
+  k: number,
+  u: number,
+  w: number,
+  v: number,
+  z: number,
+];
+
 interface Kernels {
   memory: WebAssembly.Memory;
-  bidiagPass1(
-    a: number,
-    lda: number,
-    m: number,
-    n: number,
-    k: number,
-    u: number,
-    w: number,
-    v: number,
-    z: number,
-    tauR: number,
-    tauL: number,
-  ): void;
-  bidiagPass2(
-    a: number,
-    lda: number,
-    m: number,
-    n: number,
-    k: number,
-    u: number,
-    w: number,
-    v: number,
-    z: number,
-    tauL: number,
-  ): void;
+  bidiagPass1(...args: [...BidiagOperands, tauR: number, tauL: number]): void;
+  bidiagPass2(...args: [...BidiagOperands, tauL: number]): void;
   heapBase(): number;
   packPanels(r: number, ldr: number, jb: number, jEnd: number, k0: number, kcur: number, pack: number): void;
   gemmStrip(

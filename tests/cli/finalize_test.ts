@@ -1,8 +1,6 @@
 /** `cli finalize` against the real service over loopback: phases on stderr as they happen, the final on stdout. */
 import assert from "node:assert/strict";
-import { openPglite } from "../../db/pglite/open.ts";
-import { createApp } from "../../functions/app.ts";
-import { createDeps, disposeDeps } from "../../functions/deps.ts";
+import { startLocalServer } from "../../dashboard/tools/local_server.ts";
 import { npyOf, randomFeatures } from "../_support/arrays.ts";
 import { runCli } from "./_cli.ts";
 
@@ -13,10 +11,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
-    const database = await openPglite();
-    const deps = await createDeps(database, { metricsDelayMs: 10 }, { log: () => {} });
-    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, createApp(deps).fetch);
-    const base = `http://127.0.0.1:${server.addr.port}`;
+    const server = await startLocalServer();
+    const base = server.url;
     const post = async (path: string, body: BodyInit, type: string) => {
       const res = await fetch(`${base}${path}`, { method: "POST", body, headers: { "content-type": type } });
       assert.ok(res.ok, `${path}: ${res.status}`);
@@ -64,33 +60,26 @@ Deno.test({
       assert.deepEqual(again.json?.final, stored.final);
       assert.deepEqual(again.json?.phases, []);
     } finally {
-      await server.shutdown();
-      await disposeDeps(deps);
-      await database.close();
+      await server.close();
     }
   },
 });
 
-Deno.test("cli finalize names what is missing, and a server's refusal", async () => {
-  const missing = await runCli(["finalize", "--run", "x"]);
-  assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /--server URL is required/);
-  const database = await openPglite();
-  const deps = await createDeps(database, {}, { log: () => {} });
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, createApp(deps).fetch);
-  try {
-    const unknown = await runCli([
-      "finalize",
-      "--server",
-      `http://127.0.0.1:${server.addr.port}`,
-      "--run",
-      "nope",
-    ]);
-    assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /HTTP 404/);
-  } finally {
-    await server.shutdown();
-    await disposeDeps(deps);
-    await database.close();
-  }
+Deno.test({
+  name: "cli finalize names what is missing, and a server's refusal",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const missing = await runCli(["finalize", "--run", "x"]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--server URL is required/);
+    const server = await startLocalServer();
+    try {
+      const unknown = await runCli(["finalize", "--server", server.url, "--run", "nope"]);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /HTTP 404/);
+    } finally {
+      await server.close();
+    }
+  },
 });
