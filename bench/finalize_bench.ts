@@ -35,13 +35,18 @@ const { values: args } = parseArgs({
 const D = Number(args.dim);
 const BATCH = 2000;
 
-/** n x D float32 pool-like features: relu(0.3 + shift + z W + noise), 16 shared factors, decaying scales. */
+/**
+ * n x D float32 pool-like features: relu(0.3 + shift + z W + noise) with 16 shared factors W and decaying
+ * noise scales, the same W for every call (one distribution, shifted), z and noise seeded per call.
+ */
 function poolLike(n: number, seed: number, shift: number): Float32Array {
-  const r = seededRandom(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const K = 16;
-  const w = Float64Array.from({ length: K * D }, (_, i) => 0.25 * normal() * ((i % D) + 1) ** -0.3);
+  const normalFrom = (r: () => number) => () =>
+    Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const g = normalFrom(seededRandom(1));
+  const w = Float64Array.from({ length: K * D }, (_, i) => 0.25 * g() * ((i % D) + 1) ** -0.3);
   const scale = Float64Array.from({ length: D }, (_, j) => 0.1 * (j + 1) ** -0.4);
+  const normal = normalFrom(seededRandom(seed));
   const out = new Float32Array(n * D);
   const z = new Float64Array(K);
   for (let i = 0; i < n; i++) {

@@ -55,6 +55,6 @@ export function kthNearestSquaredDistances(
   }
   const rows = centredRows(x, null, n, dim, opts.centre ?? distanceCentre(x, n, dim));
   const collector = kthNearestCollector({ rows, n, norms: squaredNorms(rows, n, dim) }, dim, k);
-  gramEngine(opts).forEachPanel(rows, n, rows, n, dim, panelRowsFor(n), true, collector.visit);
+  gramEngine(opts).forEachPanel(rows, n, rows, n, dim, panelRowsFor(n, true), true, collector.visit);
   return collector.radii();
 }

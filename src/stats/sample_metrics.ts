@@ -193,7 +193,7 @@ export function sampleMetrics(
 function runBlock(engine: GramEngine, k: Block, rowsOf: (g: RowGroup) => CentredRows, dim: number): void {
   const a = rowsOf(k.a), b = rowsOf(k.b);
   const readers = k.readers.map((make) => make());
-  const panelRows = panelRowsFor(b.n);
+  const panelRows = panelRowsFor(b.n, k.a === k.b);
   engine.forEachPanel(
     a.rows,
     a.n,

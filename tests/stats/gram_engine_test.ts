@@ -84,8 +84,10 @@ for (const [name] of ENGINES) {
   });
 }
 
-Deno.test("panels stay within 32 MiB and are a multiple of 4 rows", () => {
+Deno.test("panels stay within 32 MiB and are a multiple of 4 rows; symmetric blocks take about eight", () => {
   assert.equal(panelRowsFor(2000), 2096);
+  assert.equal(panelRowsFor(2000, true), 248);
+  assert.equal(panelRowsFor(100, true), 64);
   assert.equal(panelRowsFor(10000) % 4, 0);
   assert.ok(panelRowsFor(10000) * 10000 * 8 <= 32 * 2 ** 20);
   assert.equal(panelRowsFor(10 ** 9), 4);
