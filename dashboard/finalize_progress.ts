@@ -11,6 +11,7 @@ export interface FinalizeProgress {
 }
 
 const LABELS: Record<string, string> = {
+  closing: "closing the run",
   statistics: "folding statistics",
   fid: "FID",
   "reading features": "reading stored features",

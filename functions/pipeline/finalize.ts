@@ -24,14 +24,17 @@ const ROWS = { maxRows: 50_000, seed: 2020 };
 
 /** Finalizes the run (idempotent) and returns its final metrics. */
 export async function finalizeRun(deps: Deps, runId: string): Promise<Record<string, unknown>> {
-  const run = await beginFinalize(deps.db, runId);
-  if (!run) throw new NotFoundError("run_not_found", `run ${runId} does not exist`);
-  if (run.status === "finalized" && run.final) return run.final;
   const progress = new ProgressReporter(
-    (p) => notifyRunProgress(deps.db, run.id, { ...p }),
+    (p) => notifyRunProgress(deps.db, runId, { ...p }),
     () => deps.clock().getTime(),
     deps.log,
   );
+  const started = deps.clock().getTime();
+  const run = await beginFinalize(deps.db, runId);
+  if (!run) throw new NotFoundError("run_not_found", `run ${runId} does not exist`);
+  if (run.status === "finalized" && run.final) return run.final;
+  // Closing waits for batches still committing (and, on PGlite, for whatever else holds the connection).
+  progress.phase("closing", started);
   progress.phase("statistics");
   // No batch can commit any more (beginFinalize waited for in-flight ones), so this sees all of them.
   // A statistics-only run drops its features in that fold, before it is final; a run that keeps them is folded

@@ -6,7 +6,7 @@
 
 /** One progress event's data. */
 export interface FinalizeProgress {
-  /** The phase that began: statistics, fid, reading features, distances, kid, storing. */
+  /** The phase that began: closing, statistics, fid, reading features, distances, kid, storing. */
   phase: string;
   /** Seconds since the finalize began. */
   elapsed_s: number;
@@ -29,9 +29,8 @@ export class ProgressReporter {
     this.#start = now();
   }
 
-  /** Marks the start of `phase` (ending the current one) and announces it. */
-  phase(phase: string): void {
-    const at = this.now();
+  /** Marks the start of `phase` at `at` (default now), ending the current one, and announces it. */
+  phase(phase: string, at = this.now()): void {
     if (this.#current) {
       this.#done.push({ phase: this.#current.phase, seconds: round3((at - this.#current.at) / 1000) });
     }

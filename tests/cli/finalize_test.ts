@@ -48,7 +48,15 @@ Deno.test({
       );
       // Every phase, in order, as it began; then their durations.
       const phases = [...out.stderr.matchAll(/^finalize: ([a-z ]+) \(at /gm)].map((m) => m[1]);
-      assert.deepEqual(phases, ["statistics", "fid", "reading features", "distances", "kid", "storing"]);
+      assert.deepEqual(phases, [
+        "closing",
+        "statistics",
+        "fid",
+        "reading features",
+        "distances",
+        "kid",
+        "storing",
+      ]);
       const timed = out.json?.phases as { phase: string; seconds: number }[];
       assert.deepEqual(timed.map((p) => p.phase), phases);
       assert.ok(timed.every((p) => p.seconds >= 0));
