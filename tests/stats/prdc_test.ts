@@ -4,6 +4,8 @@ import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
 import { seededRandom } from "../_support/arrays.ts";
 import { ENGINES } from "./_engines.ts";
+import { type GramEngine, gramEngine } from "../../src/stats/gram_engine.ts";
+import { sampleMetrics } from "../../src/stats/sample_metrics.ts";
 
 function features(n: number, dim: number, seed: number, shift = 0, scale = 1): Float64Array {
   const r = seededRandom(seed);
@@ -257,4 +259,43 @@ Deno.test("bad k, too few rows, mismatched shapes and non-finite features are re
   const bad = fake.slice();
   bad[4] = -Infinity;
   assert.throws(() => prdc(real, 10, bad, 10, 3), is(UnprocessableError, "features_not_finite"));
+});
+
+Deno.test("an engine whose products are off by as much as any summation order may be still gives the exact counts", () => {
+  // Every Gram entry pushed up or down by nearly the most a product of `dim` terms can differ from the
+  // feature-order sum: comparisons near a tie must fall back to the exact distance to come out right.
+  const inner = gramEngine({ backend: "ts" });
+  let nudged = 0;
+  const adversary: GramEngine = {
+    name: "adversary",
+    kidSubsetSums: inner.kidSubsetSums,
+    forEachPanel(a, na, b, nb, dim, rows, symmetric, visit) {
+      const norm = (m: Float64Array, i: number) => {
+        let s = 0;
+        for (let k = 0; k < dim; k++) s += m[i * dim + k] ** 2;
+        return s;
+      };
+      inner.forEachPanel(a, na, b, nb, dim, rows, symmetric, (i0, r, j0, cols, panel, ld) => {
+        for (let p = 0; p < r; p++) {
+          for (let c = 0; c < cols; c++) {
+            const bound = 0.9 * (dim + 4) * 2 ** -53 * (norm(a, i0 + p) + norm(b, j0 + c));
+            panel[p * ld + c] += (i0 + p + j0 + c) % 2 ? bound : -bound;
+            nudged++;
+          }
+        }
+        visit(i0, r, j0, cols, panel, ld);
+      });
+    },
+  };
+  const r = seededRandom(18);
+  const n = 40, m = 45, dim = 5;
+  // Integer coordinates (ties everywhere) plus exact duplicates of reals among the fakes.
+  const real = Float64Array.from({ length: n * dim }, () => Math.floor(r() * 3));
+  const fake = Float64Array.from({ length: m * dim }, (_, i) => i < 20 * dim ? real[i] : Math.floor(r() * 3));
+  for (const k of [1, 3]) {
+    const got = sampleMetrics({ x: fake, nx: m, y: real, ny: n, dim, prdc: { k } }, { engine: adversary })
+      .prdc!;
+    assertSame(got, naivePrdc(real, n, fake, m, dim, k), `k=${k}`);
+  }
+  assert.ok(nudged > 0);
 });
