@@ -2,12 +2,24 @@
  * Work a handler starts after it has answered (a finalized run's compaction), tracked so that a graceful
  * shutdown waits for it instead of cutting it off half way.
  */
+/** How long after start() a task begins (see start). */
+const START_DELAY_MS = 250;
+
 export class BackgroundWork {
   #running = new Set<Promise<void>>();
 
-  /** Runs `task` in the background; a failure goes to onError (the work is retried by whoever needs it). */
+  /**
+   * Runs `task` in the background, a moment after the handler has answered (PGlite runs its queries on this
+   * thread, and a finalized run's 16 MB checkpoint write started at once, or on the next tick, held the answer
+   * back by ~0.9 s at D = 2048; Deno.serve tells nobody when the answer is out, so: 250 ms). A failure goes to
+   * onError (the work is retried by whoever needs it).
+   */
   start(task: () => Promise<unknown>, onError: (e: unknown) => void): void {
-    const p: Promise<void> = task().then(() => {}, onError).finally(() => this.#running.delete(p));
+    const p: Promise<void> = new Promise((r) => setTimeout(r, START_DELAY_MS)).then(task).then(
+      () => {},
+      onError,
+    )
+      .finally(() => this.#running.delete(p));
     this.#running.add(p);
   }
 
