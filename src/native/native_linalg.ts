@@ -25,6 +25,22 @@ export interface NativeLinalg {
     c: Float64Array,
     ldc: number,
   ): void;
+  /** As dgemm, in float32 (float32 accumulation, as OpenBLAS's sgemm). */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+  ): void;
   /** Upper triangle (row-major, j >= i) of C = alpha A A^T + beta C for A n x k row-major; the rest untouched. */
   dsyrk(
     n: number,
@@ -34,6 +50,17 @@ export interface NativeLinalg {
     lda: number,
     beta: number,
     c: Float64Array,
+    ldc: number,
+  ): void;
+  /** As dsyrk, in float32. */
+  ssyrk(
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    beta: number,
+    c: Float32Array,
     ldc: number,
   ): void;
   /**

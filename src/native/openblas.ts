@@ -64,10 +64,21 @@ const SYMBOLS = {
   openblas_get_corename: { parameters: [], result: "pointer" },
   // The rest serve `linalg`; optional, so a library built without LAPACK still serves the networks.
   cblas_dgemm: { parameters: gemmParameters("f64", "buffer"), result: "void", optional: true },
+  cblas_sgemm_buffers: {
+    name: "cblas_sgemm",
+    parameters: gemmParameters("f32", "buffer"),
+    result: "void",
+    optional: true,
+  },
   cblas_dsyrk_buffers: {
     // cblas_dsyrk again, with typed arrays instead of addresses
     name: "cblas_dsyrk",
     parameters: ["i32", "i32", "i32", "i32", "i32", "f64", "buffer", "i32", "f64", "buffer", "i32"],
+    result: "void",
+    optional: true,
+  },
+  cblas_ssyrk: {
+    parameters: ["i32", "i32", "i32", "i32", "i32", "f32", "buffer", "i32", "f32", "buffer", "i32"],
     result: "void",
     optional: true,
   },
@@ -212,8 +223,19 @@ type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 /** The `linalg` half of a loaded library, or null when one of its symbols is missing. */
 function bindLinalg(sym: Symbols): NativeLinalg | null {
-  const { cblas_dgemm, cblas_dsyrk_buffers, cblas_dtrmm, dpstrf_, dgesdd_ } = sym;
-  if (!cblas_dgemm || !cblas_dsyrk_buffers || !cblas_dtrmm || !dpstrf_ || !dgesdd_) return null;
+  const {
+    cblas_dgemm,
+    cblas_sgemm_buffers,
+    cblas_dsyrk_buffers,
+    cblas_ssyrk,
+    cblas_dtrmm,
+    dpstrf_,
+    dgesdd_,
+  } = sym;
+  if (!cblas_dgemm || !cblas_sgemm_buffers || !cblas_dsyrk_buffers || !cblas_ssyrk || !cblas_dtrmm) {
+    return null;
+  }
+  if (!dpstrf_ || !dgesdd_) return null;
   const trans = (t: boolean) => (t ? CBLAS_TRANS : CBLAS_NO_TRANS);
   // Scalars LAPACK takes by reference.
   const int = (v: number) => Int32Array.of(v);
@@ -224,6 +246,25 @@ function bindLinalg(sym: Symbols): NativeLinalg | null {
   return {
     dgemm: (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
       cblas_dgemm(CBLAS_ROW_MAJOR, trans(ta), trans(tb), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
+    sgemm: (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
+      cblas_sgemm_buffers(
+        CBLAS_ROW_MAJOR,
+        trans(ta),
+        trans(tb),
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        lda,
+        b,
+        ldb,
+        beta,
+        c,
+        ldc,
+      ),
+    ssyrk: (n, k, alpha, a, lda, beta, c, ldc) =>
+      cblas_ssyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_NO_TRANS, n, k, alpha, a, lda, beta, c, ldc),
     dsyrk: (n, k, alpha, a, lda, beta, c, ldc) =>
       cblas_dsyrk_buffers(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_NO_TRANS, n, k, alpha, a, lda, beta, c, ldc),
     dtrmmLowerTransposedLeft: (m, n, a, lda, b, ldb) =>

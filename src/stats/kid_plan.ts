@@ -111,19 +111,18 @@ export function kidFromKernels(
   return summarize(values, plan);
 }
 
-/** KID with three products per subset on the engine; `onSubset` hears each finished subset. */
+/** KID with three products per subset on the engine, taken around `centre` (GramEngine.kidSubsetSums). */
 export function kidFromSubsets(
   plan: KidPlan,
   x: FeatureRows,
   y: FeatureRows,
   dim: number,
   engine: GramEngine,
-  onSubset?: (done: number) => void,
+  centre: Float64Array,
 ): KidResult {
   const { m } = plan;
-  const values = plan.draws.map(({ ix, iy }, s) => {
-    const sums = engine.kidSubsetSums(gatherRows(x, ix, dim), gatherRows(y, iy, dim), m, dim);
-    onSubset?.(s + 1);
+  const values = plan.draws.map(({ ix, iy }) => {
+    const sums = engine.kidSubsetSums(gatherRows(x, ix, dim), gatherRows(y, iy, dim), m, dim, centre);
     return mmd2(sums.xx, sums.yy, sums.xy, m);
   });
   return summarize(values, plan);

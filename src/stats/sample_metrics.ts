@@ -185,7 +185,9 @@ export function sampleMetrics(
   for (const finish of finishers) finish();
   if (kidPlan) {
     opts.onPhase?.("kid");
-    result.kid = kernels ? kernels() : kidFromSubsets(kidPlan, x, y, dim, engine);
+    // Per subset, products are taken around the shared centre, or the run sample's own when there is none.
+    const around = prdcPlan || pairPlan ? centre : distanceCentre(x, nx, dim);
+    result.kid = kernels ? kernels() : kidFromSubsets(kidPlan, x, y, dim, engine, around);
   }
   return result;
 }

@@ -21,7 +21,7 @@ function counting(inner: GramEngine) {
       blocks.push(`${na}x${nb}${symmetric ? " symmetric" : ""}`);
       inner.forEachPanel(a, na, b, nb, dim, rows, symmetric, visit);
     },
-    kidSubsetSums: (x, y, m, dim) => inner.kidSubsetSums(x, y, m, dim),
+    kidSubsetSums: (x, y, m, dim, centre) => inner.kidSubsetSums(x, y, m, dim, centre),
   };
   return { engine, blocks };
 }
