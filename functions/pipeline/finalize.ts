@@ -53,10 +53,11 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   const diversity = diversityOptions(run.config);
   if (run.retainFeatures && (kid || diversity)) {
     progress.phase("reading features");
-    const x = await gatherRows(ownerFeatures(deps.db, run.id), run.n, run.dim, ROWS);
-    const y = ref?.source === "features"
-      ? await gatherRows(ownerFeatures(deps.db, ref.id), ref.n, run.dim, ROWS)
-      : null;
+    // Both sides at once: with PostgreSQL the server reads one side while this process decodes the other.
+    const [x, y] = await Promise.all([
+      gatherRows(ownerFeatures(deps.db, run.id), run.n, run.dim, ROWS),
+      ref?.source === "features" ? gatherRows(ownerFeatures(deps.db, ref.id), ref.n, run.dim, ROWS) : null,
+    ]);
     const req: SampleMetricsRequest = { x: x.data, nx: x.n, dim: run.dim };
     if (diversity && x.n >= 2) req.pairwise = { maxSamples: diversity.maxSamples };
     if (y) {
