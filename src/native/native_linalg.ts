@@ -7,62 +7,45 @@
  * singular values of a matrix are those of its transpose).
  */
 
+/** A row-major GEMM: (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc). */
+export type Gemm<T> = (
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: T,
+  lda: number,
+  b: T,
+  ldb: number,
+  beta: number,
+  c: T,
+  ldc: number,
+) => void;
+
+/** A row-major SYRK writing the upper triangle: (n, k, alpha, a, lda, beta, c, ldc). */
+export type Syrk<T> = (
+  n: number,
+  k: number,
+  alpha: number,
+  a: T,
+  lda: number,
+  beta: number,
+  c: T,
+  ldc: number,
+) => void;
+
 /** Native float32/float64 matrix products and factorizations on typed arrays (views are honoured). */
 export interface NativeLinalg {
   /** C = alpha op(A) op(B) + beta C, row-major float64; op transposes when its flag is set. */
-  dgemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float64Array,
-    lda: number,
-    b: Float64Array,
-    ldb: number,
-    beta: number,
-    c: Float64Array,
-    ldc: number,
-  ): void;
+  dgemm: Gemm<Float64Array>;
   /** As dgemm, in float32 (float32 accumulation, as OpenBLAS's sgemm). */
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    lda: number,
-    b: Float32Array,
-    ldb: number,
-    beta: number,
-    c: Float32Array,
-    ldc: number,
-  ): void;
+  sgemm: Gemm<Float32Array>;
   /** Upper triangle (row-major, j >= i) of C = alpha A A^T + beta C for A n x k row-major; the rest untouched. */
-  dsyrk(
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float64Array,
-    lda: number,
-    beta: number,
-    c: Float64Array,
-    ldc: number,
-  ): void;
+  dsyrk: Syrk<Float64Array>;
   /** As dsyrk, in float32. */
-  ssyrk(
-    n: number,
-    k: number,
-    alpha: number,
-    a: Float32Array,
-    lda: number,
-    beta: number,
-    c: Float32Array,
-    ldc: number,
-  ): void;
+  ssyrk: Syrk<Float32Array>;
   /**
    * B = A^T B in place, column-major: A m x m lower triangular (its strict upper triangle is not read), B m x n.
    */
