@@ -5,13 +5,16 @@
  * Features are float32 uniform noise (speed does not depend on the values; the fake side is shifted so the
  * metrics are not trivial). Reports:
  * - prdc and meanPairwiseDistance at n x n (default 10000 real x 10000 fake, prdc's default maxSamples), with
- *   the multiply-add rate: prdc measures n^2/2 + n^2/2 + n^2 pairs, the mean pairwise distance n^2/2;
+ *   the multiply-add rate: prdc measures n^2/2 + n^2/2 + n^2 pairs, the mean pairwise distance n^2/2; on
+ *   OpenBLAS's dgemm (where it loads, every core) and on the WebAssembly Gram kernel;
  * - at --baseline-n, the same prdc against a plain baseline (one pair at a time, direct differences, no
- *   tiling), checking that both give the same four values.
+ *   tiling), checking that every engine gives the same four values.
  * Other jobs may share this machine: figures are noisy, compare them side by side only.
  */
 import { prdc } from "../src/stats/prdc.ts";
 import { meanPairwiseDistance } from "../src/stats/pairwise_distance.ts";
+import type { GramOptions } from "../src/stats/gram_engine.ts";
+import { loadOpenBlas } from "../src/native/openblas.ts";
 import { seededRandom } from "../tests/_support/arrays.ts";
 
 function argValue(name: string, fallback: number): number {
@@ -80,36 +83,58 @@ const fmt = (v: Four) =>
 
 console.log(`dim ${dim}, k ${k}; cores ${navigator.hardwareConcurrency}; load may be shared`);
 
+const native = loadOpenBlas()?.linalg ?? null;
+const cores = navigator.hardwareConcurrency;
+const engines: [string, GramOptions, <T>(f: () => T) => T][] = [
+  ...(native
+    ? [[`OpenBLAS, ${cores} threads`, { native }, <T>(f: () => T) => native.withThreads(cores, f)]] as [
+      string,
+      GramOptions,
+      <T>(f: () => T) => T,
+    ][]
+    : []),
+  ["wasm", { backend: "wasm" }, <T>(f: () => T) => f()],
+];
+
 {
   const real = features(baselineN, 1, 0), fake = features(baselineN, 2, 0.02);
-  const [fast, tFast] = seconds(() => prdc(real, baselineN, fake, baselineN, dim, { k }));
   const [plain, tPlain] = seconds(() => plainPrdc(real, fake, baselineN));
-  const agree = (["precision", "recall", "coverage"] as const).every((key) => fast[key] === plain[key]) &&
-    Math.abs(fast.density - plain.density) <= 1e-12;
-  console.log(
-    `prdc ${baselineN} x ${baselineN}: tiled ${tFast.toFixed(2)} s, plain baseline ${tPlain.toFixed(2)} s ` +
-      `(${(tPlain / tFast).toFixed(1)}x); values agree: ${agree}`,
-  );
-  console.log(`  ${fmt(fast)}`);
-  if (!agree) console.log(`  baseline: ${fmt(plain)}`);
+  for (const [name, linalg, run] of engines) {
+    const [fast, tFast] = seconds(() =>
+      run(() => prdc(real, baselineN, fake, baselineN, dim, { k }, linalg))
+    );
+    const agree = (["precision", "recall", "coverage"] as const).every((key) => fast[key] === plain[key]) &&
+      Math.abs(fast.density - plain.density) <= 1e-12;
+    console.log(
+      `prdc ${baselineN} x ${baselineN} (${name}): ${tFast.toFixed(2)} s, plain baseline ${
+        tPlain.toFixed(2)
+      } s ` +
+        `(${(tPlain / tFast).toFixed(1)}x); values agree: ${agree}`,
+    );
+    console.log(`  ${fmt(fast)}`);
+    if (!agree) console.log(`  baseline: ${fmt(plain)}`);
+  }
 }
 
 if (runBig) {
   const real = features(n, 3, 0), fake = features(n, 4, 0.02);
-  const memBefore = Deno.memoryUsage().rss;
-  const [res, t] = seconds(() => prdc(real, n, fake, n, dim, { k, maxSamples: n }));
-  const madds = 2 * n * n * dim; // n^2/2 + n^2/2 + n^2 pairs, dim multiply-adds each
-  console.log(
-    `prdc ${n} x ${n}: ${t.toFixed(1)} s, ${(madds / t / 1e9).toFixed(2)} G multiply-add/s, ` +
-      `rss +${((Deno.memoryUsage().rss - memBefore) / 2 ** 20).toFixed(0)} MiB`,
-  );
-  console.log(`  ${fmt(res)}`);
-  const [mean, tm] = seconds(() => meanPairwiseDistance(fake, n, dim, { maxSamples: n }));
-  console.log(
-    `meanPairwiseDistance ${n}: ${tm.toFixed(1)} s (${((n * n / 2) * dim / tm / 1e9).toFixed(2)} G ` +
-      `multiply-add/s), mean ${mean.toFixed(4)}`,
-  );
-  const half = Math.min(n, 5000);
-  const [, th] = seconds(() => meanPairwiseDistance(fake, n, dim, { maxSamples: half }));
-  console.log(`meanPairwiseDistance default (maxSamples ${half}): ${th.toFixed(1)} s`);
+  for (const [name, linalg, run] of engines) {
+    const memBefore = Deno.memoryUsage().rss;
+    const [res, t] = seconds(() => run(() => prdc(real, n, fake, n, dim, { k, maxSamples: n }, linalg)));
+    const madds = 2 * n * n * dim; // n^2/2 + n^2/2 + n^2 pairs, dim multiply-adds each
+    console.log(
+      `prdc ${n} x ${n} (${name}): ${t.toFixed(1)} s, ${(madds / t / 1e9).toFixed(2)} G multiply-add/s, ` +
+        `rss +${((Deno.memoryUsage().rss - memBefore) / 2 ** 20).toFixed(0)} MiB`,
+    );
+    console.log(`  ${fmt(res)}`);
+    const [mean, tm] = seconds(() =>
+      run(() => meanPairwiseDistance(fake, n, dim, { maxSamples: n }, linalg))
+    );
+    console.log(
+      `meanPairwiseDistance ${n} (${name}): ${tm.toFixed(1)} s (${
+        ((n * n / 2) * dim / tm / 1e9).toFixed(2)
+      } G ` +
+        `multiply-add/s), mean ${mean.toFixed(4)}`,
+    );
+  }
 }

@@ -25,7 +25,7 @@ export interface BatchRequest {
 const REQUEST_TIMEOUT_MS = 300_000;
 
 /** The error message of a JSON error body {"error":{"code","message"}}, or the raw text. */
-function describeError(status: number, text: string): string {
+export function describeError(status: number, text: string): string {
   try {
     const e = JSON.parse(text)?.error;
     if (e && typeof e.message === "string") {

@@ -3,6 +3,7 @@
 import { frechetDistance } from "../src/stats/frechet.ts";
 import { expectPositionals, parseArgs } from "./args.ts";
 import { readStats } from "./inputs.ts";
+import { cliLinalg, onAllCores } from "./native.ts";
 
 /** Usage line of the command. */
 export const FID_USAGE =
@@ -13,5 +14,6 @@ export async function fidCommand(argv: string[]): Promise<{ fid: number }> {
   const [a, b] = expectPositionals(parseArgs(argv, {}), 2, "two inputs: fid A B");
   const sa = await readStats(a);
   const sb = await readStats(b);
-  return { fid: frechetDistance(sa.mu, sa.sigma, sb.mu, sb.sigma) };
+  const native = cliLinalg();
+  return { fid: onAllCores(() => frechetDistance(sa.mu, sa.sigma, sb.mu, sb.sigma, { native })) };
 }

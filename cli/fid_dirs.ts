@@ -11,6 +11,7 @@
 import { FidstreamError, UnprocessableError } from "../src/errors.ts";
 import type { FeatureRows } from "../src/features/extractor.ts";
 import { frechetDistance } from "../src/stats/frechet.ts";
+import { cliLinalg, onAllCores } from "./native.ts";
 import {
   batchMoments,
   emptyMoments,
@@ -153,7 +154,7 @@ export async function fidDirsCommand(argv: string[]): Promise<Record<string, unk
       );
     }
     return {
-      fid: frechetDistance(sa.mu, sa.sigma, sb.mu, sb.sigma),
+      fid: onAllCores(() => frechetDistance(sa.mu, sa.sigma, sb.mu, sb.sigma, { native: cliLinalg() })),
       n_a: sa.n,
       n_b: sb.n,
       model,

@@ -6,6 +6,7 @@ import { type GaussianStats, readStatsArrays } from "../src/stats/stats_file.ts"
 import { type FeatureMatrix, featureMatrix } from "../src/tensors/feature_matrix.ts";
 import { parseNpy } from "../src/tensors/npy.ts";
 import { parseNpz } from "../src/tensors/npz.ts";
+import { cliComoment, onAllCores } from "./native.ts";
 
 /** Read a file, naming it when it cannot be read. */
 export async function readInput(path: string): Promise<Uint8Array<ArrayBuffer>> {
@@ -39,7 +40,7 @@ export function parseFeatures(path: string, bytes: Uint8Array): FeatureMatrix {
 
 /** Mean and covariance (ddof 1) of a feature matrix. */
 export function featureStats(f: FeatureMatrix): GaussianStats {
-  const m = batchMoments(f.data, f.n, f.dim);
+  const m = onAllCores(() => batchMoments(f.data, f.n, f.dim, cliComoment()));
   return { dim: f.dim, mu: momentsMean(m), sigma: momentsCovariance(m) };
 }
 

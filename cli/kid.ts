@@ -8,6 +8,7 @@ import { UnprocessableError } from "../src/errors.ts";
 import { kernelInceptionDistance } from "../src/stats/kid.ts";
 import { intFlag, parseArgs, UsageError } from "./args.ts";
 import { readFeatures } from "./inputs.ts";
+import { cliLinalg, onAllCores } from "./native.ts";
 
 /** Usage line of the command. */
 export const KID_USAGE =
@@ -50,6 +51,9 @@ export async function kidCommand(argv: string[]): Promise<{ kid_mean: number; ki
   if (x.dim !== y.dim) {
     throw new UnprocessableError("feature_dim_mismatch", `${a} has D = ${x.dim} but ${b} has D = ${y.dim}`);
   }
-  const r = kernelInceptionDistance(x.data, x.n, y.data, y.n, x.dim, { subsets, subsetSize, seed });
+  const native = cliLinalg();
+  const r = onAllCores(() =>
+    kernelInceptionDistance(x.data, x.n, y.data, y.n, x.dim, { subsets, subsetSize, seed }, { native })
+  );
   return { kid_mean: r.mean, kid_std: r.std };
 }

@@ -8,6 +8,7 @@ import { FidstreamError } from "../src/errors.ts";
 import { UsageError } from "./args.ts";
 import { FEATURES_USAGE, featuresCommand } from "./features.ts";
 import { FID_USAGE, fidCommand } from "./fid.ts";
+import { FINALIZE_USAGE, finalizeCommand } from "./finalize.ts";
 import { IS_USAGE, isCommand } from "./is.ts";
 import { KEYS_USAGE, keysCommand } from "./keys.ts";
 import { KID_USAGE, kidCommand } from "./kid.ts";
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, [(argv: string[]) => Promise<object>, string]> = 
   is: [isCommand, IS_USAGE],
   stats: [statsCommand, STATS_USAGE],
   upload: [uploadCommand, UPLOAD_USAGE],
+  finalize: [(argv) => finalizeCommand(argv), FINALIZE_USAGE],
   keys: [keysCommand, KEYS_USAGE],
   features: [featuresCommand, FEATURES_USAGE],
 };

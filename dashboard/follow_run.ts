@@ -1,10 +1,11 @@
 /**
  * Following one run: its stored history (GET /v1/runs/:id/metrics) merged with live SSE events
- * (GET /v1/runs/:id/events). History is (re)loaded on every (re)connect, because the stream only carries the
+ * (GET /v1/runs/:id/events), and the progress of its finalize while one runs. History is (re)loaded on every (re)connect, because the stream only carries the
  * newest result and would otherwise leave gaps for whatever happened while disconnected; RunSeries drops the
  * duplicates.
  */
 import { authedUrl, fetchMetrics, type MetricPoint } from "./api.ts";
+import { asProgress, type FinalizeProgress } from "./finalize_progress.ts";
 import { RunSeries } from "./run_series.ts";
 import { openEventStream, type StreamStatus } from "./sse.ts";
 
@@ -14,6 +15,8 @@ export interface FollowHandlers {
   onChange(series: RunSeries): void;
   /** A live point arrived (partial or final). */
   onPoint?(point: MetricPoint): void;
+  /** A phase of the run's finalize began. */
+  onProgress?(progress: FinalizeProgress): void;
   onStatus?(status: StreamStatus): void;
   onError?(error: unknown): void;
 }
@@ -48,6 +51,10 @@ export function followRun(id: string, handlers: FollowHandlers, live: boolean): 
     stream = openEventStream(authedUrl(`/v1/runs/${encodeURIComponent(id)}/events`), {
       events: {
         metrics: take("partial"),
+        progress: (data) => {
+          const p = asProgress(data);
+          if (p) handlers.onProgress?.(p);
+        },
         final: (data) => {
           take("final")(data);
           // The server ends the stream after `final`; closing first keeps the browser from reconnecting.

@@ -1,11 +1,13 @@
 /**
  * One run: a chart per metric (every numeric key its metrics carry) against samples seen, live over SSE; the
- * final numbers; the run's configuration; a note while n <= dim; and its sample gallery.
+ * final numbers; the run's configuration; a note while n <= dim; the phases of a finalize while it runs; and its
+ * sample gallery.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { fetchRun, type MetricPoint, type Reference, type Run } from "./api.ts";
 import { Chart } from "./chart.tsx";
 import { followRun } from "./follow_run.ts";
+import { type FinalizeProgress, progressLines } from "./finalize_progress.ts";
 import { formatAgo, formatCount, formatMetric } from "./format.ts";
 import { Gallery } from "./gallery.tsx";
 import { Link } from "./link.tsx";
@@ -41,6 +43,7 @@ export function RunPage({ id }: RunPageProps) {
   const [error, setError] = useState<string | null>(null);
   const [stream, setStream] = useState<StreamStatus>({ state: "connecting" });
   const [series, setSeries] = useState<RunSeries | null>(null);
+  const [progress, setProgress] = useState<FinalizeProgress | null>(null);
   const [version, bump] = useFrameVersion();
   const lastRunFetch = useRef(0);
 
@@ -48,7 +51,7 @@ export function RunPage({ id }: RunPageProps) {
     let stopped = false;
     let follow: { close(): void } | null = null;
     const abort = new AbortController();
-    setRun(null), setSeries(null), setError(null);
+    setRun(null), setSeries(null), setError(null), setProgress(null);
     const refreshRun = () =>
       fetchRun(id, abort.signal).then((r) => !stopped && setRun(r), () => {/* the stream keeps going */});
     fetchRun(id, abort.signal).then((r) => {
@@ -58,6 +61,10 @@ export function RunPage({ id }: RunPageProps) {
         onChange: bump,
         onStatus: setStream,
         onError: (e) => setError(e instanceof Error ? e.message : String(e)),
+        onProgress: (p) => {
+          setProgress(p);
+          setRun((cur) => cur && cur.status === "streaming" ? { ...cur, status: "finalizing" } : cur);
+        },
         onPoint: (p: MetricPoint) => {
           setRun((cur) => cur && mergePoint(cur, p));
           // Sample counts and timestamps come with the run row: refresh it, at most once a second.
@@ -148,6 +155,7 @@ export function RunPage({ id }: RunPageProps) {
         </p>
       )}
       {note && !rankDeficient && <p class="note" role="note">{note}</p>}
+      {progress && run.status !== "finalized" && <FinalizingNote progress={progress} />}
 
       <div class="charts">
         {charts.length === 0 && (
@@ -177,6 +185,17 @@ export function RunPage({ id }: RunPageProps) {
       </div>
       <Gallery runId={run.id} refreshKey={`${last?.n ?? 0}:${run.status}`} />
     </section>
+  );
+}
+
+/** The phase a finalize is in and how long the finished ones took. */
+function FinalizingNote({ progress }: { progress: FinalizeProgress }) {
+  const lines = progressLines(progress);
+  return (
+    <p class="note progress-note" role="status" data-testid="finalize-progress">
+      <strong>Finalizing:</strong> {lines.now}
+      {lines.done && <span class="muted small">{` Done: ${lines.done}.`}</span>}
+    </p>
   );
 }
 

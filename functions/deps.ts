@@ -104,7 +104,7 @@ export async function createDeps(
   const clock = opts.clock ?? (() => new Date());
   const log = opts.log ?? ((m: string) => console.error(m));
   const compute = opts.compute === "inline"
-    ? inlineCompute({ comoment: loadOpenBlas()?.packedComoment })
+    ? inlineCompute({ comoment: loadOpenBlas()?.packedComoment, native: loadOpenBlas()?.linalg })
     : workerCompute();
   const owners = new OwnerStats(
     database.db,

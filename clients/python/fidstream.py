@@ -521,10 +521,13 @@ class Run:
 
     # -- metrics ---------------------------------------------------------------------------------------------
 
-    def events(self, *, reconnect: bool = True, read_timeout: float = 60.0) -> Iterator[Dict[str, Any]]:
+    def events(self, *, reconnect: bool = True, read_timeout: float = 60.0,
+               progress: bool = False) -> Iterator[Dict[str, Any]]:
         """Iterates the run's metrics as they stream (Server-Sent Events): dicts with "event" ("metrics", then
-        "final" last) and the snapshot's fields (n, fid, kid, ...). A dropped connection is reopened with the
-        last event's id, so nothing is repeated; the iterator ends after "final"."""
+        "final" last) and the snapshot's fields (n, fid, kid, ...); with progress=True also finalize's
+        "progress" events (phase, elapsed_s, done). A dropped connection is reopened with the last event's id,
+        so nothing is repeated; the iterator ends after "final". A stream the server ends with an "error"
+        event (its key was revoked) raises FidstreamError."""
         last_id: Optional[str] = None
         attempt = 0
         while True:
@@ -551,6 +554,13 @@ class Run:
                             elif field == "id":
                                 event_id = value
                             continue
+                        if data and event == "progress" and not progress:
+                            event, data, event_id = "message", [], None
+                            continue
+                        if data and event == "error":
+                            err = json.loads("\n".join(data))
+                            raise FidstreamError(401 if err.get("code") == "key_revoked" else 0, err.get("code", "stream_error"),
+                                                 err.get("message", ""))
                         if data and not (event_id is not None and event_id == last_id):
                             payload = json.loads("\n".join(data))
                             out = dict(payload) if isinstance(payload, dict) else {"data": payload}

@@ -24,3 +24,12 @@ export function metricsHistory(db: Db, runId: string) {
   return db.select({ n: metrics.n, kind: metrics.kind, values: metrics.values, at: metrics.at })
     .from(metrics).where(eq(metrics.runId, runId)).orderBy(asc(metrics.seq));
 }
+
+/**
+ * Tells every listening process how a run's finalize is progressing (nothing is stored: progress only matters
+ * while someone watches). The payload {run, kind: "progress", progress} stays far below NOTIFY's 8,000 bytes.
+ */
+export async function notifyRunProgress(db: Db, runId: string, progress: Record<string, unknown>) {
+  const payload = JSON.stringify({ run: runId, kind: "progress", progress });
+  await db.execute(sql`select pg_notify(${METRICS_CHANNEL}, ${payload})`);
+}

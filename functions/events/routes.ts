@@ -1,5 +1,6 @@
 /**
- * GET /v1/runs/:id/events: Server-Sent Events. `metrics` each time new partial metrics exist, `final` once.
+ * GET /v1/runs/:id/events: Server-Sent Events. `metrics` each time new partial metrics exist, `progress` as each
+ * phase of a finalize begins ({phase, elapsed_s, done}), `final` once.
  * A late client first gets the latest state. Wake-ups come from the database's notifications, so metrics computed
  * by any process reach every process's clients, and every `streamKeyRecheckMs` the stream re-reads the run anyway
  * (notifications are lost while the database restarts). Each event's id is its snapshot's `at`: a client
@@ -26,7 +27,9 @@ events.get("/v1/runs/:id/events", async (c) => {
   return streamSSE(c, async (stream) => {
     let wake: (() => void) | undefined;
     let pending = false;
-    const unsubscribe = deps.notifier.subscribe(id, () => {
+    const progress: unknown[] = []; // finalize progress, not stored: passed on as it arrives
+    const unsubscribe = deps.notifier.subscribe(id, (notice) => {
+      if (notice.kind === "progress") progress.push(notice.progress);
       pending = true;
       wake?.();
     });
@@ -50,6 +53,9 @@ events.get("/v1/runs/:id/events", async (c) => {
           }
         }
         pending = false;
+        for (const p of progress.splice(0)) {
+          await stream.writeSSE({ event: "progress", data: JSON.stringify(p) });
+        }
         const run = await findRun(deps.db, id);
         if (!run) break;
         if (run.status === "finalized" && run.final) {

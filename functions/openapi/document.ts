@@ -358,8 +358,8 @@ export const openapiDocument = {
     },
     "/v1/runs/{id}/events": {
       get: {
-        summary:
-          "Server-Sent Events: `metrics` (partial) and `final`; a late client first gets the latest state",
+        summary: "Server-Sent Events: `metrics` (partial), `progress` as each finalize phase begins " +
+          "({phase, elapsed_s, done: [{phase, seconds}]}) and `final`; a late client first gets the latest state",
         parameters: [id],
         responses: {
           200: {

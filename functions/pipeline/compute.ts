@@ -1,6 +1,6 @@
 /**
- * The heavy numerics (reference factor, Frechet distance, KID: seconds at D=2048) behind one interface, so they
- * can run on a Worker thread while the request thread keeps accepting batches.
+ * The heavy numerics (reference factor, Frechet distance, KID, PRDC: seconds at D=2048) behind one interface, so
+ * they can run on a Worker thread while the request thread keeps accepting batches.
  */
 import { FidstreamError } from "../../src/errors.ts";
 import * as errors from "../../src/errors.ts";
@@ -11,10 +11,14 @@ import {
   prepareReference,
   type ReferenceFactor,
 } from "../../src/stats/frechet.ts";
-import { kernelInceptionDistance, type KidOptions, type KidResult } from "../../src/stats/kid.ts";
+import type { NativeLinalg } from "../../src/native/native_linalg.ts";
 import { batchMoments, type Moments, type PackedComoment } from "../../src/stats/moments.ts";
-import { meanPairwiseDistance } from "../../src/stats/pairwise_distance.ts";
-import { prdc, type PrdcOptions, type PrdcResult } from "../../src/stats/prdc.ts";
+import {
+  sampleMetrics,
+  type SampleMetricsRequest,
+  type SampleMetricsResult,
+  type SamplePhase,
+} from "../../src/stats/sample_metrics.ts";
 import { type PackedStats, readStatsFile } from "../../src/stats/stats_file.ts";
 import { type ReducedSums, reduceSumsFile, type SampleSumsKind } from "../../src/stats/sample_sums_file.ts";
 import { bytesToFeatures, type FeatureDType } from "../../src/tensors/feature_bytes.ts";
@@ -27,31 +31,14 @@ export interface Compute {
   prepareReference(mu: Float64Array, sigma: Float64Array): Promise<Uint8Array>;
   /** FID against the reference whose encoded factor is `factor`, cached under `key`. */
   fid(key: string, factor: Uint8Array, mu: Float64Array, sigma: Float64Array): Promise<number>;
-  /** torch-fidelity KID between two row-major feature matrices. */
-  kid(
-    x: Float32Array | Float64Array,
-    nx: number,
-    y: Float32Array | Float64Array,
-    ny: number,
-    dim: number,
-    opts: KidOptions,
-  ): Promise<KidResult>;
-  /** Precision/recall/density/coverage of fake (x) against real (y) features. */
-  prdc(
-    x: Float32Array | Float64Array,
-    nx: number,
-    y: Float32Array | Float64Array,
-    ny: number,
-    dim: number,
-    opts: PrdcOptions,
-  ): Promise<PrdcResult>;
-  /** Mean Euclidean distance over pairs of rows (subsampled to maxSamples). */
-  meanPairwiseDistance(
-    x: Float32Array | Float64Array,
-    n: number,
-    dim: number,
-    maxSamples: number,
-  ): Promise<number>;
+  /**
+   * KID, PRDC and the mean pairwise distance of a run's sample (x) against a reference sample (y), sharing
+   * their products (src/stats/sample_metrics.ts); `onPhase` hears each phase as it starts.
+   */
+  sampleMetrics(
+    req: SampleMetricsRequest,
+    onPhase?: (phase: SamplePhase) => void,
+  ): Promise<SampleMetricsResult>;
   /** Reads a statistics .npz (mu, sigma) into mu and packed sigma: inflating it takes a while at large D. */
   readStatsFile(bytes: Uint8Array, maxUncompressedBytes: number): Promise<PackedStats>;
   /** Reduces a reconstruction or latent upload (.npz) to its sums. */
@@ -79,20 +66,59 @@ export class FactorCache {
   }
 }
 
-/** Runs everything on the calling thread (tests, small dimensions); `comoment`: a native co-moment kernel. */
-export function inlineCompute(opts: { comoment?: PackedComoment } = {}): Compute {
+/**
+ * The last FID computed, with its inputs: a finalize right after the partial metrics caught up asks for the FID
+ * of exactly the same statistics (seconds at D = 2048), so an identical request (same factor key, mu and sigma
+ * equal element for element) gets the same value without computing it again.
+ */
+export class FidMemo {
+  #last: { key: string; mu: Float64Array; sigma: Float64Array; value: number } | null = null;
+
+  /** The remembered value when key, mu and sigma are those of the last FID, else compute() (remembered). */
+  fid(key: string, mu: Float64Array, sigma: Float64Array, compute: () => number): number {
+    const last = this.#last;
+    if (last && last.key === key && sameValues(last.mu, mu) && sameValues(last.sigma, sigma)) {
+      return last.value;
+    }
+    const value = compute();
+    // Copies: a caller may reuse its arrays (a few ms next to the seconds an FID takes).
+    this.#last = { key, mu: mu.slice(), sigma: sigma.slice(), value };
+    return value;
+  }
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Runs everything on the calling thread (tests, small dimensions); `comoment`: a native co-moment kernel,
+ * `native`: native BLAS/LAPACK for the rest (one thread: the caller's thread is not a compute worker).
+ */
+export function inlineCompute(
+  opts: { comoment?: PackedComoment; native?: NativeLinalg | null } = {},
+): Compute {
   const factors = new FactorCache();
+  const memo = new FidMemo();
   const comoment = opts.comoment ?? "auto";
+  const linalg = { native: opts.native ?? null };
   return {
     batchMoments: (features, dtype, n, dim) =>
       Promise.resolve(batchMoments(bytesToFeatures(features, dtype), n, dim, comoment)),
-    prepareReference: (mu, sigma) => Promise.resolve(encodeReferenceFactor(prepareReference(mu, sigma))),
+    prepareReference: (mu, sigma) =>
+      Promise.resolve(encodeReferenceFactor(prepareReference(mu, sigma, linalg))),
     fid: (key, factor, mu, sigma) =>
-      Promise.resolve(frechetDistanceFromFactor(factors.get(key, factor)!, mu, sigma)),
-    kid: (x, nx, y, ny, dim, opts) => Promise.resolve(kernelInceptionDistance(x, nx, y, ny, dim, opts)),
-    prdc: (x, nx, y, ny, dim, opts) => Promise.resolve(prdc(y, ny, x, nx, dim, opts)),
-    meanPairwiseDistance: (x, n, dim, maxSamples) =>
-      Promise.resolve(meanPairwiseDistance(x, n, dim, { maxSamples })),
+      Promise.resolve(
+        memo.fid(
+          key,
+          mu,
+          sigma,
+          () => frechetDistanceFromFactor(factors.get(key, factor)!, mu, sigma, linalg),
+        ),
+      ),
+    sampleMetrics: (req, onPhase) => Promise.resolve(sampleMetrics(req, { ...linalg, onPhase })),
     readStatsFile: (bytes, max) => Promise.resolve(readStatsFile(bytes, max)),
     reduceSumsFile: (kind, bytes, max) => Promise.resolve(reduceSumsFile(kind, bytes, max)),
     close() {},
@@ -104,42 +130,18 @@ export type ComputeOp =
   | { op: "batchMoments"; features: Uint8Array; dtype: FeatureDType; n: number; dim: number }
   | { op: "prepareReference"; mu: Float64Array; sigma: Float64Array }
   | { op: "fid"; key: string; factor?: Uint8Array; mu: Float64Array; sigma: Float64Array }
-  | {
-    op: "kid";
-    x: Float32Array | Float64Array;
-    nx: number;
-    y: Float32Array | Float64Array;
-    ny: number;
-    dim: number;
-    opts: KidOptions;
-  }
-  | {
-    op: "prdc";
-    x: Float32Array | Float64Array;
-    nx: number;
-    y: Float32Array | Float64Array;
-    ny: number;
-    dim: number;
-    opts: PrdcOptions;
-  }
-  | {
-    op: "meanPairwiseDistance";
-    x: Float32Array | Float64Array;
-    n: number;
-    dim: number;
-    maxSamples: number;
-  }
+  | { op: "sampleMetrics"; req: SampleMetricsRequest }
   | { op: "readStatsFile"; bytes: Uint8Array; maxUncompressedBytes: number }
   | { op: "reduceSumsFile"; kind: SampleSumsKind; bytes: Uint8Array; maxUncompressedBytes: number };
 
 /** A request to the compute worker: an operation and its correlation id. */
 export type ComputeRequest = ComputeOp & { id: number };
 
-/** The worker's answer: a value, or an error to re-raise with its class. */
+/** The worker's answer: a value, or an error to re-raise with its class; or, before it, a phase of progress. */
 export type ComputeReply = { id: number; value: unknown } | {
   id: number;
   error: { name: string; code?: string; message: string };
-};
+} | { id: number; phase: SamplePhase };
 
 /**
  * Runs the numerics on two Workers: one lane for per-batch moments (~0.1 s each at D=2048) and one for the
@@ -163,10 +165,7 @@ export function workerCompute(): Compute {
       const value = await stats.call<number | null>({ op: "fid", key, factor, mu, sigma }, [sigma.buffer]);
       return value!;
     },
-    kid: (x, nx, y, ny, dim, opts) => stats.call({ op: "kid", x, nx, y, ny, dim, opts }),
-    prdc: (x, nx, y, ny, dim, opts) => stats.call({ op: "prdc", x, nx, y, ny, dim, opts }),
-    meanPairwiseDistance: (x, n, dim, maxSamples) =>
-      stats.call({ op: "meanPairwiseDistance", x, n, dim, maxSamples }),
+    sampleMetrics: (req, onPhase) => stats.call({ op: "sampleMetrics", req }, [], onPhase),
     // On the moments lane: a stats upload is a small, quick job next to an evaluation.
     readStatsFile: (bytes, maxUncompressedBytes) =>
       moments.call({ op: "readStatsFile", bytes, maxUncompressedBytes }, [bytes.buffer]),
@@ -182,13 +181,17 @@ export function workerCompute(): Compute {
 /** One Worker thread; requests run there in order. */
 class WorkerLane {
   #worker = new Worker(new URL("./compute_worker.ts", import.meta.url), { type: "module" });
-  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  #pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: unknown) => void; onPhase?: (phase: SamplePhase) => void }
+  >();
   #next = 1;
 
   constructor() {
     this.#worker.onmessage = (e: MessageEvent<ComputeReply>) => {
       const p = this.#pending.get(e.data.id);
       if (!p) return;
+      if ("phase" in e.data) return p.onPhase?.(e.data.phase);
       this.#pending.delete(e.data.id);
       if ("error" in e.data) p.reject(reviveError(e.data.error));
       else p.resolve(e.data.value);
@@ -200,11 +203,15 @@ class WorkerLane {
     };
   }
 
-  /** Sends one operation; resolves with its result. */
-  call<T>(req: ComputeOp, transfer: ArrayBufferLike[] = []): Promise<T> {
+  /** Sends one operation; resolves with its result (onPhase hears its progress, if it reports any). */
+  call<T>(
+    req: ComputeOp,
+    transfer: ArrayBufferLike[] = [],
+    onPhase?: (phase: SamplePhase) => void,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const id = this.#next++;
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onPhase });
       this.#worker.postMessage({ ...req, id }, transfer as Transferable[]);
     });
   }

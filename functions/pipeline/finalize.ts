@@ -1,17 +1,20 @@
 /**
- * Finalizing a run: close it to new batches, fold everything, compute the exact final metrics (FID, and KID
- * when both sides kept their features), store and announce them. Safe to repeat and to run in several processes.
+ * Finalizing a run: close it to new batches, fold everything, compute the exact final metrics (FID, and KID,
+ * PRDC and the mean pairwise distance when the features were kept), store and announce them, reporting each
+ * phase as it begins (finalize_progress.ts). Safe to repeat and to run in several processes.
  */
 import { ownerFeatures } from "../../db/store/batches.ts";
-import { insertMetrics } from "../../db/store/metrics.ts";
+import { insertMetrics, notifyRunProgress } from "../../db/store/metrics.ts";
 import { findReference } from "../../db/store/references.ts";
 import { beginFinalize, completeFinalize } from "../../db/store/runs.ts";
 import { NotFoundError } from "../../src/errors.ts";
+import type { SampleMetricsRequest } from "../../src/stats/sample_metrics.ts";
 import { gatherRows } from "../../src/tensors/row_sample.ts";
 import type { Deps } from "../deps.ts";
 import { referenceSampleCount } from "../views.ts";
 import { diversityOptions } from "./diversity_options.ts";
 import { describeError } from "../error_log.ts";
+import { ProgressReporter } from "./finalize_progress.ts";
 import { kidOptions } from "./kid_options.ts";
 import { evaluateRun } from "./run_metrics.ts";
 
@@ -23,9 +26,18 @@ const ROWS = { maxRows: 50_000, seed: 2020 };
 
 /** Finalizes the run (idempotent) and returns its final metrics. */
 export async function finalizeRun(deps: Deps, runId: string): Promise<Record<string, unknown>> {
+  const progress = new ProgressReporter(
+    (p) => notifyRunProgress(deps.db, runId, { ...p }),
+    () => deps.clock().getTime(),
+    deps.log,
+  );
+  const started = deps.clock().getTime();
   const run = await beginFinalize(deps.db, runId);
   if (!run) throw new NotFoundError("run_not_found", `run ${runId} does not exist`);
   if (run.status === "finalized" && run.final) return run.final;
+  // Closing waits for batches still committing (and, on PGlite, for whatever else holds the connection).
+  progress.phase("closing", started);
+  progress.phase("statistics");
   // No batch can commit any more (beginFinalize waited for in-flight ones), so this sees all of them.
   // A statistics-only run drops its features in that fold, before it is final; a run that keeps them is folded
   // after the answer: its batches are durable already, and a 16 MB checkpoint takes seconds to write on PGlite.
@@ -35,41 +47,53 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   if (moments.n !== run.n) {
     throw new Error(`run ${run.id}: folded ${moments.n} samples but ${run.n} were accepted`);
   }
+  progress.phase("fid");
   const final: Record<string, unknown> = (await evaluateRun(deps, run, moments)).values;
   const ref = await findReference(deps.db, run.referenceId);
   final.reference = { id: run.referenceId, n: ref ? referenceSampleCount(ref) : null };
   const kid = kidOptions(run.config);
   const diversity = diversityOptions(run.config);
   if (run.retainFeatures && (kid || diversity)) {
-    const x = await gatherRows(ownerFeatures(deps.db, run.id), run.n, run.dim, ROWS);
-    if (diversity && x.n >= 2) {
-      final.mean_pairwise_distance = await deps.compute.meanPairwiseDistance(
-        x.data,
-        x.n,
-        run.dim,
-        diversity.maxSamples,
-      );
+    progress.phase("reading features");
+    // Both sides at once: with PostgreSQL the server reads one side while this process decodes the other.
+    const [x, y] = await Promise.all([
+      gatherRows(ownerFeatures(deps.db, run.id), run.n, run.dim, ROWS),
+      ref?.source === "features" ? gatherRows(ownerFeatures(deps.db, ref.id), ref.n, run.dim, ROWS) : null,
+    ]);
+    const req: SampleMetricsRequest = { x: x.data, nx: x.n, dim: run.dim };
+    if (diversity && x.n >= 2) req.pairwise = { maxSamples: diversity.maxSamples };
+    if (y) {
+      req.y = y.data;
+      req.ny = y.n;
+      if (kid && x.n >= 2 && y.n >= 2) req.kid = kid;
+      if (diversity && x.n > diversity.k && y.n > diversity.k) req.prdc = diversity;
     }
-    if (ref?.source === "features") {
-      const y = await gatherRows(ownerFeatures(deps.db, ref.id), ref.n, run.dim, ROWS);
-      if (kid && x.n >= 2 && y.n >= 2) {
-        const r = await deps.compute.kid(x.data, x.n, y.data, y.n, run.dim, kid);
-        final.kid = { mean: r.mean, std: r.std, subsets: r.subsets, subset_size: r.subsetSize };
+    if (req.pairwise || req.kid || req.prdc) {
+      const r = await deps.compute.sampleMetrics(req, (phase) => progress.phase(phase));
+      if (r.meanPairwiseDistance !== undefined) final.mean_pairwise_distance = r.meanPairwiseDistance;
+      if (r.kid) {
+        final.kid = {
+          mean: r.kid.mean,
+          std: r.kid.std,
+          subsets: r.kid.subsets,
+          subset_size: r.kid.subsetSize,
+        };
       }
-      if (diversity && x.n > diversity.k && y.n > diversity.k) {
-        const r = await deps.compute.prdc(x.data, x.n, y.data, y.n, run.dim, diversity);
+      if (r.prdc) {
         final.prdc = {
-          precision: r.precision,
-          recall: r.recall,
-          density: r.density,
-          coverage: r.coverage,
-          k: r.k,
-          real_samples: r.realSamples,
-          fake_samples: r.fakeSamples,
+          precision: r.prdc.precision,
+          recall: r.prdc.recall,
+          density: r.prdc.density,
+          coverage: r.prdc.coverage,
+          k: r.prdc.k,
+          real_samples: r.prdc.realSamples,
+          fake_samples: r.prdc.fakeSamples,
         };
       }
     }
   }
+  progress.phase("storing");
+  await progress.settled(); // every progress event out before the run turns final
   final.at = deps.clock().toISOString();
   await completeFinalize(deps.db, run.id, final);
   await insertMetrics(deps.db, run.id, "final", final as Record<string, unknown> & { n: number });

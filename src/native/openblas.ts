@@ -1,6 +1,7 @@
 /**
  * OpenBLAS through Deno's FFI: single-precision GEMM for the CPU networks' matrix products (fid-inception's
- * "blas" engine) and the float64 co-moment of a feature batch (dsyrk) for the running statistics.
+ * "blas" engine), the float64 co-moment of a feature batch (dsyrk) for the running statistics, and (`linalg`)
+ * the level-3 products and LAPACK factorizations behind FID, KID, PRDC and pairwise distances at finalize.
  *
  * Why native code at all: WebAssembly SIMD is 128 bits wide, so the project's own kernels top out near
  * 24 GMAC/s (float32) per core here, while OpenBLAS's AVX-512 kernels reach 55-90 on the same core
@@ -12,35 +13,48 @@
  * address changes whenever the memory grows, so callers take it after growing.
  */
 
+import type { NativeLinalg } from "./native_linalg.ts";
+
 /** Environment variable naming the OpenBLAS shared library (default: the system's libopenblas.so.0). */
 export const OPENBLAS_ENV = "FIDSTREAM_OPENBLAS";
 
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
 const CBLAS_TRANS = 112;
+const CBLAS_COL_MAJOR = 102;
 const CBLAS_UPPER = 121;
+const CBLAS_LOWER = 122;
+const CBLAS_LEFT = 141;
+const CBLAS_NON_UNIT = 131;
+
+/** cblas_?gemm's parameters: order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc. */
+function gemmParameters<R extends "f32" | "f64", M extends "usize" | "buffer">(real: R, matrix: M) {
+  return [
+    "i32",
+    "i32",
+    "i32",
+    "i32",
+    "i32",
+    "i32",
+    real,
+    matrix,
+    "i32",
+    matrix,
+    "i32",
+    real,
+    matrix,
+    "i32",
+  ] as const;
+}
+
+/** A Fortran routine's parameters: `byReference` pointers, then one hidden length per character argument. */
+function fortranArgs(byReference: number, characters: number): Deno.NativeType[] {
+  return [...Array(byReference).fill("buffer"), ...Array(characters).fill("usize")];
+}
 
 const SYMBOLS = {
-  cblas_sgemm: {
-    // order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc (pointers as plain addresses)
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "f32",
-      "usize",
-      "i32",
-      "usize",
-      "i32",
-      "f32",
-      "usize",
-      "i32",
-    ],
-    result: "void",
-  },
+  // order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc (matrices as plain addresses)
+  cblas_sgemm: { parameters: gemmParameters("f32", "usize"), result: "void" },
   cblas_dsyrk: {
     // order, uplo, trans, n, k, alpha, a, lda, beta, c, ldc
     parameters: ["i32", "i32", "i32", "i32", "i32", "f64", "usize", "i32", "f64", "usize", "i32"],
@@ -48,6 +62,35 @@ const SYMBOLS = {
   },
   openblas_set_num_threads: { parameters: ["i32"], result: "void" },
   openblas_get_corename: { parameters: [], result: "pointer" },
+  // The rest serve `linalg`; optional, so a library built without LAPACK still serves the networks.
+  cblas_dgemm: { parameters: gemmParameters("f64", "buffer"), result: "void", optional: true },
+  cblas_sgemm_buffers: {
+    name: "cblas_sgemm",
+    parameters: gemmParameters("f32", "buffer"),
+    result: "void",
+    optional: true,
+  },
+  cblas_dsyrk_buffers: {
+    // cblas_dsyrk again, with typed arrays instead of addresses
+    name: "cblas_dsyrk",
+    parameters: ["i32", "i32", "i32", "i32", "i32", "f64", "buffer", "i32", "f64", "buffer", "i32"],
+    result: "void",
+    optional: true,
+  },
+  cblas_ssyrk: {
+    parameters: ["i32", "i32", "i32", "i32", "i32", "f32", "buffer", "i32", "f32", "buffer", "i32"],
+    result: "void",
+    optional: true,
+  },
+  cblas_dtrmm: {
+    // order, side, uplo, transA, diag, m, n, alpha, a, lda, b, ldb
+    parameters: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "f64", "buffer", "i32", "buffer", "i32"],
+    result: "void",
+    optional: true,
+  },
+  // Fortran LAPACK: every argument by reference, then the hidden lengths of the character arguments.
+  dpstrf_: { parameters: fortranArgs(9, 1), result: "void", optional: true }, // uplo n a lda piv rank tol work info
+  dgesdd_: { parameters: fortranArgs(14, 1), result: "void", optional: true }, // jobz m n a lda s u ldu vt ldvt work lwork iwork info
 } as const;
 
 /** A loaded OpenBLAS: row-major float32 GEMM on addresses. */
@@ -73,6 +116,8 @@ export interface OpenBlas {
    * (row a holds columns a..dim-1) that src/stats/moments.ts keeps; summed in float64 by dsyrk.
    */
   packedComoment(centred: Float64Array, n: number, dim: number): Float64Array;
+  /** Level-3 BLAS and LAPACK on typed arrays; null when the library lacks one of the symbols they need. */
+  readonly linalg: NativeLinalg | null;
 }
 
 /** Per list of candidate libraries (FIDSTREAM_OPENBLAS may change between calls, in tests). */
@@ -110,11 +155,13 @@ export function loadOpenBlas(): OpenBlas | null {
       const gemm = lib.symbols.cblas_sgemm as unknown as (...args: number[]) => void;
       const syrk = lib.symbols.cblas_dsyrk as unknown as (...args: number[]) => void;
       let full = new Float64Array(0); // dsyrk's dim x dim output, reused: 32 MiB at D = 2048
+      const linalg = bindLinalg(lib.symbols);
       const result: { blas: OpenBlas; reason: string } = {
         reason: "",
         blas: {
           library,
           core,
+          linalg,
           sgemm: (m, n, k, a, lda, b, ldb, c, ldc) =>
             gemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, m, n, k, 1, a, lda, b, ldb, 0, c, ldc),
           packedComoment(centred, n, dim) {
@@ -170,4 +217,130 @@ export function memoryAddress(memory: WebAssembly.Memory): number {
 /** The address of a typed array's first element (valid while the array lives, during a synchronous call). */
 function addressOf(array: Uint8Array | Float64Array): number {
   return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(array)));
+}
+
+type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** The `linalg` half of a loaded library, or null when one of its symbols is missing. */
+function bindLinalg(sym: Symbols): NativeLinalg | null {
+  const {
+    cblas_dgemm,
+    cblas_sgemm_buffers,
+    cblas_dsyrk_buffers,
+    cblas_ssyrk,
+    cblas_dtrmm,
+    dpstrf_,
+    dgesdd_,
+  } = sym;
+  if (!cblas_dgemm || !cblas_sgemm_buffers || !cblas_dsyrk_buffers || !cblas_ssyrk || !cblas_dtrmm) {
+    return null;
+  }
+  if (!dpstrf_ || !dgesdd_) return null;
+  const trans = (t: boolean) => (t ? CBLAS_TRANS : CBLAS_NO_TRANS);
+  // Scalars LAPACK takes by reference.
+  const int = (v: number) => Int32Array.of(v);
+  const char = (c: string) => Uint8Array.of(c.charCodeAt(0));
+  const checkInfo = (routine: string, info: Int32Array) => {
+    if (info[0] < 0) throw new Error(`${routine}: argument ${-info[0]} was illegal`);
+  };
+  return {
+    dgemm: (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
+      cblas_dgemm(CBLAS_ROW_MAJOR, trans(ta), trans(tb), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
+    sgemm: (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
+      cblas_sgemm_buffers(
+        CBLAS_ROW_MAJOR,
+        trans(ta),
+        trans(tb),
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        lda,
+        b,
+        ldb,
+        beta,
+        c,
+        ldc,
+      ),
+    ssyrk: (n, k, alpha, a, lda, beta, c, ldc) =>
+      cblas_ssyrk(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_NO_TRANS, n, k, alpha, a, lda, beta, c, ldc),
+    dsyrk: (n, k, alpha, a, lda, beta, c, ldc) =>
+      cblas_dsyrk_buffers(CBLAS_ROW_MAJOR, CBLAS_UPPER, CBLAS_NO_TRANS, n, k, alpha, a, lda, beta, c, ldc),
+    dtrmmLowerTransposedLeft: (m, n, a, lda, b, ldb) =>
+      cblas_dtrmm(
+        CBLAS_COL_MAJOR,
+        CBLAS_LEFT,
+        CBLAS_LOWER,
+        CBLAS_TRANS,
+        CBLAS_NON_UNIT,
+        m,
+        n,
+        1,
+        a,
+        lda,
+        b,
+        ldb,
+      ),
+    pivotedCholesky(n, a, lda, tol) {
+      const piv = new Int32Array(Math.max(1, n));
+      const rank = int(0), info = int(0);
+      if (n > 0) {
+        dpstrf_(
+          char("L"),
+          int(n),
+          a,
+          int(lda),
+          piv,
+          rank,
+          Float64Array.of(tol),
+          new Float64Array(2 * n),
+          info,
+          1n, // hidden length of the character argument
+        );
+      }
+      checkInfo("dpstrf", info);
+      const perm = new Int32Array(n);
+      for (let i = 0; i < n; i++) perm[i] = piv[i] - 1;
+      return { rank: rank[0], perm };
+    },
+    singularValues(m, n, a, lda) {
+      const k = Math.min(m, n);
+      const s = new Float64Array(k);
+      if (k === 0) return s;
+      const info = int(0), query = new Float64Array(1), iwork = new Int32Array(8 * k);
+      const call = (work: Float64Array, lwork: number) =>
+        dgesdd_(
+          char("N"),
+          int(m),
+          int(n),
+          a,
+          int(lda),
+          s,
+          query,
+          int(1),
+          query,
+          int(1),
+          work,
+          int(lwork),
+          iwork,
+          info,
+          1n, // hidden length of the character argument
+        );
+      call(query, -1); // workspace query
+      checkInfo("dgesdd", info);
+      call(new Float64Array(Math.ceil(query[0])), Math.ceil(query[0]));
+      checkInfo("dgesdd", info);
+      if (info[0] > 0) throw new Error(`dgesdd: the singular value iteration did not converge (${info[0]})`);
+      return s;
+    },
+    withThreads(threads, fn) {
+      sym.openblas_set_num_threads(Math.max(1, threads));
+      try {
+        return fn();
+      } finally {
+        sym.openblas_set_num_threads(1);
+      }
+    },
+  };
 }

@@ -3,11 +3,12 @@
  * calculate_frechet_distance: ||mu1 - mu2||^2 + tr S1 + tr S2 - 2 tr sqrt(S1 S2).
  *
  * The reference side (S1) is factored once (prepareReference, pivoted Cholesky) and the factor is cached;
- * each comparison then costs one congruence L^T S2 L and one symmetric eigenvalue problem
- * (src/stats/frechet_core.ts explains the math and why no 1e-6 I offset is needed).
+ * each comparison then factors S2 the same way and sums the singular values of the product of the two factors
+ * (src/stats/frechet_core.ts explains the math and why no 1e-6 I offset is needed). Every function takes an
+ * optional FrechetLinalg: OpenBLAS's LAPACK where the caller loaded it, else WebAssembly / TypeScript.
  */
 import { UnprocessableError } from "../errors.ts";
-import { factorCovariance, traceSqrtProduct } from "./frechet_core.ts";
+import { factorCovariance, type FrechetLinalg, traceSqrtProduct } from "./frechet_core.ts";
 import { decodeFactorBytes, encodeFactorBytes } from "./reference_factor_codec.ts";
 
 /** Everything the fast path needs about the reference distribution N(mu1, S1). */
@@ -29,6 +30,7 @@ export function frechetDistance(
   sigma1: Float64Array,
   mu2: Float64Array,
   sigma2: Float64Array,
+  linalg: FrechetLinalg = {},
 ): number {
   checkGaussian(mu2, sigma2, "second");
   if (mu1.length !== mu2.length) {
@@ -37,14 +39,18 @@ export function frechetDistance(
       `the two distributions have different dimensions: ${mu1.length} and ${mu2.length}`,
     );
   }
-  return frechetDistanceFromFactor(prepareReference(mu1, sigma1), mu2, sigma2);
+  return frechetDistanceFromFactor(prepareReference(mu1, sigma1, linalg), mu2, sigma2, linalg);
 }
 
 /** Factors the reference covariance once (the expensive, cacheable half of frechetDistance). */
-export function prepareReference(mu1: Float64Array, sigma1: Float64Array): ReferenceFactor {
+export function prepareReference(
+  mu1: Float64Array,
+  sigma1: Float64Array,
+  linalg: FrechetLinalg = {},
+): ReferenceFactor {
   checkGaussian(mu1, sigma1, "reference");
   const dim = mu1.length;
-  const f = factorCovariance(sigma1, dim);
+  const f = factorCovariance(sigma1, dim, linalg);
   return {
     dim,
     mu: Float64Array.from(mu1),
@@ -60,6 +66,7 @@ export function frechetDistanceFromFactor(
   ref: ReferenceFactor,
   mu2: Float64Array,
   sigma2: Float64Array,
+  linalg: FrechetLinalg = {},
 ): number {
   checkGaussian(mu2, sigma2, "second");
   if (mu2.length !== ref.dim) {
@@ -74,7 +81,7 @@ export function frechetDistanceFromFactor(
     const d = ref.mu[i] - mu2[i];
     meanTerm += d * d;
   }
-  const trSqrt = traceSqrtProduct({ n: dim, rank: ref.rank, perm: ref.perm, lt: ref.lt }, sigma2);
+  const trSqrt = traceSqrtProduct({ n: dim, rank: ref.rank, perm: ref.perm, lt: ref.lt }, sigma2, linalg);
   // A distance is never negative; identical statistics can round to -1e-14, which reads as a bug: clamp at 0.
   return Math.max(0, meanTerm + ref.traceSigma + trace(sigma2, dim) - 2 * trSqrt);
 }

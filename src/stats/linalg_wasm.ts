@@ -6,18 +6,15 @@
  * The exception is the per-batch co-moment (packedComoment), which reuses one cached instance of at most
  * 64 MB (18 MB at dim 2048) because it runs once per ingested batch.
  */
-import type { Tridiagonal } from "./householder_tridiagonal.ts";
 import type { PivotedCholesky } from "./pivoted_cholesky.ts";
+import type { GramEngine } from "./gram_engine.ts";
+import { bidiagonalSingularValues, householderFromFirst, sumAscending, transposed } from "./bidiagonal.ts";
 import { LINALG_KERNELS_WASM_BASE64 } from "./wasm/linalg_kernels_wasm.ts";
 import { UnprocessableError } from "../errors.ts";
 import { compileBase64Module } from "../wasm/compile_module.ts";
 
 /** The WebAssembly implementations; same contracts as the plain TypeScript functions they mirror. */
 export interface WasmLinalg {
-  /** As householder_tridiagonal.ts tridiagonalizeLower (lower triangle of `a` read; `a` not modified). */
-  tridiagonalizeLower(a: Float64Array, n: number): Tridiagonal;
-  /** As triangular_congruence.ts triangularCongruence: lower triangle of lt * sp * lt^T (r x r). */
-  triangularCongruence(lt: Float64Array, r: number, sp: Float64Array, n: number): Float64Array;
   /** As pivoted_cholesky.ts pivotedCholesky (lower triangle of `a` read; `a` not modified). */
   pivotedCholesky(a: Float64Array, n: number): PivotedCholesky;
   /**
@@ -25,10 +22,31 @@ export interface WasmLinalg {
    * n x dim matrix `c` (the centred batch); a new array of length dim (dim + 1) / 2.
    */
   packedComoment(c: Float64Array, n: number, dim: number): Float64Array;
+  /** As frechet_core.ts trapezoidalProduct: lt * rows^T (r x q) for lt r x n upper trapezoidal, rows q x n. */
+  trapezoidalProduct(lt: Float64Array, r: number, rows: Float64Array, q: number, n: number): Float64Array;
+  /** As gram_engine.ts GramEngine.forEachPanel: A B^T in panels of rows (B is copied in once). */
+  gramPanels: GramEngine["forEachPanel"];
+  /** As bidiagonal.ts singularValueSum: the sum of the singular values of the row-major m x n `a` (overwritten). */
+  singularValueSum(a: Float64Array, m: number, n: number): number;
 }
+
+/** The leading arguments of both bidiagonalization passes (see linalg_kernels.as). */
+type BidiagOperands = [
+  a: number,
+  lda: number,
+  m: number,
+  n: number,
+  k: number,
+  u: number,
+  w: number,
+  v: number,
+  z: number,
+];
 
 interface Kernels {
   memory: WebAssembly.Memory;
+  bidiagPass1(...args: [...BidiagOperands, tauR: number, tauL: number]): void;
+  bidiagPass2(...args: [...BidiagOperands, tauL: number]): void;
   heapBase(): number;
   packPanels(r: number, ldr: number, jb: number, jEnd: number, k0: number, kcur: number, pack: number): void;
   gemmStrip(
@@ -45,18 +63,6 @@ interface Kernels {
     c: number,
     ldc: number,
   ): void;
-  tridiagStep(
-    a: number,
-    lda: number,
-    i: number,
-    d: number,
-    e: number,
-    v: number,
-    w: number,
-    vNext: number,
-    wNext: number,
-    pending: number,
-  ): number;
   choleskyStep(
     w: number,
     n: number,
@@ -181,37 +187,6 @@ function copyOut(mem: ArrayBufferLike, off: number, rows: number, cols: number, 
 }
 
 const WASM_LINALG: WasmLinalg = {
-  tridiagonalizeLower(a: Float64Array, n: number): Tridiagonal {
-    const lda = pad4(n);
-    const aBytes = align(lda * n * 8, 64);
-    const vecBytes = align(n * 8, 64);
-    const { k, base } = instantiate(aBytes + 6 * vecBytes);
-    const aOff = base;
-    const dOff = aOff + aBytes;
-    const eOff = dOff + vecBytes;
-    const workOff = eOff + vecBytes;
-    copyIn(k.memory.buffer, aOff, a, n, n, lda);
-    let v = workOff;
-    let w = v + vecBytes;
-    let vNext = w + vecBytes;
-    let wNext = vNext + vecBytes;
-    let pending = 0;
-    for (let i = n - 1; i >= 1; i--) {
-      pending = k.tridiagStep(aOff, lda, i, dOff, eOff, v, w, vNext, wNext, pending);
-      if (pending) [v, w, vNext, wNext] = [vNext, wNext, v, w];
-    }
-    const mem = k.memory.buffer;
-    const a00 = new Float64Array(mem, aOff, 1);
-    if (pending) a00[0] -= 2 * new Float64Array(mem, v, 1)[0] * new Float64Array(mem, w, 1)[0];
-    new Float64Array(mem, dOff, 1)[0] = a00[0];
-    new Float64Array(mem, eOff, 1)[0] = 0;
-    const buf = k.memory.buffer;
-    return {
-      diagonal: new Float64Array(buf, dOff, n).slice(),
-      offDiagonal: new Float64Array(buf, eOff, n).slice(),
-    };
-  },
-
   pivotedCholesky(a: Float64Array, n: number): PivotedCholesky {
     const lda = pad4(n);
     const wBytes = align(lda * n * 8, 64);
@@ -239,27 +214,61 @@ const WASM_LINALG: WasmLinalg = {
     return { n, rank, perm: perm.slice(), lt };
   },
 
-  triangularCongruence(lt: Float64Array, r: number, sp: Float64Array, n: number): Float64Array {
-    const np = pad4(n);
-    const rp = pad4(r);
-    const ltBytes = align(rp * np * 8, 64);
-    const spBytes = align(np * np * 8, 64);
-    const { k, base } = instantiate(ltBytes + 2 * spBytes + PACK_BYTES);
-    const ltOff = base;
-    const spOff = ltOff + ltBytes; // reused for M once W^T is formed
-    const wtOff = spOff + spBytes;
-    const packOff = wtOff + spBytes;
-    copyIn(k.memory.buffer, ltOff, lt, r, n, np);
-    copyIn(k.memory.buffer, spOff, sp, n, n, np);
-    // W^T = L^T S' (rp x np): L^T rows are zero before their diagonal (trapezoidal).
-    gemmABt(k, ltOff, np, spOff, np, wtOff, np, rp, np, np, false, packOff);
-    // M = L^T W (rp x rp, lower blocks only), written over S' (zeroed first: it is accumulated into).
-    new Float64Array(k.memory.buffer, spOff, rp * rp).fill(0);
-    gemmABt(k, ltOff, np, wtOff, np, spOff, rp, rp, rp, np, true, packOff);
-    const m = copyOut(k.memory.buffer, spOff, r, r, rp);
-    // The kernels fill whole diagonal blocks; clear the strict upper triangle to honour the contract.
-    for (let i = 0; i < r; i++) m.fill(0, i * r + i + 1, (i + 1) * r);
-    return m;
+  trapezoidalProduct(lt: Float64Array, r: number, rows: Float64Array, q: number, n: number): Float64Array {
+    return product(lt, r, rows, q, n, true);
+  },
+
+  gramPanels(a, na, b, nb, dim, panelRows, symmetric, visit) {
+    const np = pad4(dim), nbp = pad4(nb), pp = pad4(panelRows);
+    const bBytes = align(nbp * np * 8, 64), aBytes = align(pp * np * 8, 64), cBytes = align(pp * nbp * 8, 64);
+    const { k, base } = instantiate(bBytes + aBytes + cBytes + PACK_BYTES);
+    const bOff = base, aOff = bOff + bBytes, cOff = aOff + aBytes, packOff = cOff + cBytes;
+    copyIn(k.memory.buffer, bOff, b, nb, dim, np);
+    const panelA = new Float64Array(k.memory.buffer, aOff, pp * np);
+    const panelC = new Float64Array(k.memory.buffer, cOff, pp * nbp);
+    for (let i0 = 0; i0 < na; i0 += pp) {
+      const rows = Math.min(pp, na - i0), rowsP = pad4(rows);
+      panelA.fill(0);
+      copyIn(k.memory.buffer, aOff, a.subarray(i0 * dim), rows, dim, np);
+      // Panels start at multiples of 4, so the symmetric panel's first column j0 = i0 is a packed-row boundary.
+      const j0 = symmetric ? i0 : 0, qp = nbp - j0;
+      panelC.fill(0, 0, rowsP * qp);
+      gemmABt(k, aOff, np, bOff + j0 * np * 8, np, cOff, qp, rowsP, qp, np, false, packOff, false);
+      visit(i0, rows, j0, nb - j0, panelC, qp);
+    }
+  },
+
+  singularValueSum(a: Float64Array, m: number, n: number): number {
+    if (m === 0 || n === 0) return 0;
+    if (m < n) return WASM_LINALG.singularValueSum(transposed(a, m, n), n, m);
+    const lda = pad4(n);
+    const aBytes = align(m * lda * 8, 64), colBytes = align(m * 8, 64), rowBytes = align(lda * 8, 64);
+    const { k, base } = instantiate(aBytes + 2 * colBytes + 2 * rowBytes);
+    const aOff = base, uOff = aOff + aBytes, zOff = uOff + colBytes, vOff = zOff + colBytes;
+    const wOff = vOff + rowBytes;
+    const mem = k.memory.buffer;
+    copyIn(mem, aOff, a, m, n, lda);
+    const am = new Float64Array(mem, aOff, m * lda);
+    const u = new Float64Array(mem, uOff, m), z = new Float64Array(mem, zOff, m);
+    const v = new Float64Array(mem, vOff, lda), w = new Float64Array(mem, wOff, lda);
+    const diagonal = new Float64Array(n), superDiagonal = new Float64Array(n - 1);
+    // The steps of bidiagonal.ts bidiagonalize, with its two passes over the block in the kernels.
+    let tauR = 0;
+    for (let c = 0; c < n; c++) {
+      for (let i = c; i < m; i++) u[i] = am[i * lda + c] - tauR * z[i] * v[c];
+      const [tauL, betaL] = householderFromFirst(u, c, m);
+      diagonal[c] = betaL;
+      w.fill(0, c + 1, n);
+      k.bidiagPass1(aOff, lda, m, n, c, uOff, wOff, vOff, zOff, tauR, tauL);
+      tauR = 0;
+      if (c === n - 1) break;
+      for (let j = c + 1; j < n; j++) v[j] = am[c * lda + j] - tauL * w[j];
+      const [tauRight, betaR] = householderFromFirst(v, c + 1, n);
+      superDiagonal[c] = betaR;
+      k.bidiagPass2(aOff, lda, m, n, c, uOff, wOff, vOff, zOff, tauL);
+      tauR = tauRight;
+    }
+    return sumAscending(bidiagonalSingularValues({ diagonal, superDiagonal }));
   },
 
   packedComoment(c: Float64Array, n: number, dim: number): Float64Array {
@@ -286,10 +295,32 @@ const WASM_LINALG: WasmLinalg = {
   },
 };
 
+/** C = A R^T (m x q) for row-major A (m x n) and R (q x n); with `trapezoidal`, A is zero before its diagonal. */
+function product(
+  a: Float64Array,
+  m: number,
+  r: Float64Array,
+  q: number,
+  n: number,
+  trapezoidal: boolean,
+): Float64Array {
+  const mp = pad4(m), qp = pad4(q), np = pad4(n);
+  const aBytes = align(mp * np * 8, 64);
+  const rBytes = align(qp * np * 8, 64);
+  const { k, base } = instantiate(aBytes + rBytes + align(mp * qp * 8, 64) + PACK_BYTES);
+  const aOff = base, rOff = aOff + aBytes, cOff = rOff + rBytes;
+  const packOff = cOff + align(mp * qp * 8, 64);
+  copyIn(k.memory.buffer, aOff, a, m, n, np);
+  copyIn(k.memory.buffer, rOff, r, q, n, np);
+  gemmABt(k, aOff, np, rOff, np, cOff, qp, mp, qp, np, false, packOff, trapezoidal);
+  return copyOut(k.memory.buffer, cOff, m, q, qp);
+}
+
 /**
- * C += A R^T with A (m x kdim) upper trapezoidal (row i zero before column i, so strip i0 starts at k = i0);
- * C is m x nc; with lowerOnly only the blocks on or below the diagonal (j0 <= i0) are formed. m, nc and kdim
- * are multiples of 4. GotoBLAS-style blocking: R is packed per (k block, R block), A strips are read in place.
+ * C += A R^T with A (m x kdim); with `trapezoidal` A is upper trapezoidal (row i zero before column i, so strip
+ * i0 starts at k = i0). C is m x nc; with lowerOnly only the blocks on or below the diagonal (j0 <= i0) are
+ * formed. m, nc and kdim are multiples of 4; the padding of A and R is zero. GotoBLAS-style blocking: R is
+ * packed per (k block, R block), A strips are read in place.
  */
 function gemmABt(
   k: Kernels,
@@ -304,11 +335,13 @@ function gemmABt(
   kdim: number,
   lowerOnly: boolean,
   pack: number,
+  trapezoidal: boolean,
 ): void {
   for (let k0 = 0; k0 < kdim; k0 += KC) {
     const kEnd = Math.min(k0 + KC, kdim);
     const kcur = kEnd - k0;
-    const iEnd = Math.min(m, kEnd); // strips starting at or after kEnd are zero over this k block
+    // A trapezoidal A's strips starting at or after kEnd are zero over this k block.
+    const iEnd = trapezoidal ? Math.min(m, kEnd) : m;
     for (let jb = 0; jb < nc; jb += NC) {
       const jEnd = Math.min(jb + NC, lowerOnly ? iEnd : nc);
       if (jEnd <= jb) break;
@@ -316,7 +349,20 @@ function gemmABt(
       for (let i0 = 0; i0 < iEnd; i0 += 4) {
         const jLimit = lowerOnly ? Math.min(jEnd, i0 + 4) : jEnd;
         if (jLimit <= jb) continue;
-        k.gemmStrip(a, lda, i0, Math.max(k0, i0), kEnd, k0, kcur, pack, jb, jLimit, c, ldc);
+        k.gemmStrip(
+          a,
+          lda,
+          i0,
+          trapezoidal ? Math.max(k0, i0) : k0,
+          kEnd,
+          k0,
+          kcur,
+          pack,
+          jb,
+          jLimit,
+          c,
+          ldc,
+        );
       }
     }
   }

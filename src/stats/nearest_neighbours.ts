@@ -2,20 +2,22 @@
  * k-th nearest neighbour distances within one feature matrix: for each row, the Euclidean distance to its
  * k-th nearest OTHER row (the row itself excluded, duplicates of it included). These are the radii of the
  * k-NN balls of Naeem et al. 2020 (PRDC), equal to the (k+1)-th smallest entry of the row's distance list
- * with the zero self-distance kept, which is how their reference code (np.argpartition) reads it.
+ * with the zero self-distance kept, which is how their reference code (np.argpartition) reads it. Distances are
+ * the exact ones of src/stats/feature_rows.ts, found from Gram products (src/stats/prdc_counts.ts).
  */
-
 import { InvalidInputError, UnprocessableError } from "../errors.ts";
 import {
+  centredRows,
   checkFeatureRows,
-  DISTANCE_TILE,
   distanceCentre,
   type FeatureRows,
-  forEachSquaredDistanceTile,
-} from "./pairwise_distance.ts";
+  squaredNorms,
+} from "./feature_rows.ts";
+import { gramEngine, type GramOptions, panelRowsFor } from "./gram_engine.ts";
+import { kthNearestCollector } from "./prdc_counts.ts";
 
 /** Options of the k-th nearest neighbour functions. */
-export interface KthNearestOptions {
+export interface KthNearestOptions extends GramOptions {
   /** Translation applied before measuring distances (default: distanceCentre of x). */
   centre?: Float64Array;
 }
@@ -33,11 +35,7 @@ export function kthNearestDistances(
   return out;
 }
 
-/**
- * Squared Euclidean distance from each row to its k-th nearest other row. Each unordered pair is measured
- * once and offered to both rows' running k smallest (a sorted list of k, updated by insertion): a selection,
- * never a sort of the n - 1 distances.
- */
+/** Squared Euclidean distance from each row to its k-th nearest other row. */
 export function kthNearestSquaredDistances(
   x: FeatureRows,
   n: number,
@@ -55,29 +53,8 @@ export function kthNearestSquaredDistances(
       `the ${k}-th nearest neighbour needs at least ${k + 1} feature rows, got ${n}`,
     );
   }
-  const best = new Float64Array(n * k).fill(Infinity); // row i's k smallest, ascending, at [i*k, i*k + k)
-  const worst = new Float64Array(n).fill(Infinity); // = best[i*k + k - 1], kept apart for a cheap reject
-  const offer = (i: number, d: number) => {
-    const base = i * k;
-    let p = base + k - 1;
-    while (p > base && best[p - 1] > d) {
-      best[p] = best[p - 1];
-      p--;
-    }
-    best[p] = d;
-    worst[i] = best[base + k - 1];
-  };
-  const T = DISTANCE_TILE;
-  forEachSquaredDistanceTile(x, n, x, n, dim, (i0, rows, j0, cols, sq) => {
-    for (let r = 0; r < rows; r++) {
-      const i = i0 + r, base = r * T;
-      // On a diagonal tile only c > r: the self pair is skipped and the pair (c, r) is the same pair.
-      for (let c = i0 === j0 ? r + 1 : 0; c < cols; c++) {
-        const d = sq[base + c], j = j0 + c;
-        if (d < worst[i]) offer(i, d);
-        if (d < worst[j]) offer(j, d);
-      }
-    }
-  }, { symmetric: true, centre: opts.centre ?? distanceCentre(x, n, dim) });
-  return worst;
+  const rows = centredRows(x, null, n, dim, opts.centre ?? distanceCentre(x, n, dim));
+  const collector = kthNearestCollector({ rows, n, norms: squaredNorms(rows, n, dim) }, dim, k);
+  gramEngine(opts).forEachPanel(rows, n, rows, n, dim, panelRowsFor(n, true), true, collector.visit);
+  return collector.radii();
 }

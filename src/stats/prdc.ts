@@ -12,20 +12,11 @@
  * Inequalities are strict, as in the reference. Differences from it, on purpose: distances are float64 (the
  * reference gets float32 from sklearn for float32 input) and are compared squared, which orders them exactly
  * as their square roots would, without a rounding step; and inputs above `maxSamples` rows are subsampled.
+ * Every comparison is decided on the exact distances of src/stats/feature_rows.ts, however fast the products
+ * (src/stats/prdc_counts.ts); src/stats/sample_metrics.ts computes them, sharing products with KID.
  */
-
-import { InvalidInputError, UnprocessableError } from "../errors.ts";
-import { RandomState } from "./numpy_random.ts";
-import { kthNearestSquaredDistances } from "./nearest_neighbours.ts";
-import {
-  checkFeatureRows,
-  checkMaxSamples,
-  DISTANCE_TILE,
-  distanceCentre,
-  type FeatureRows,
-  forEachSquaredDistanceTile,
-  gatherRows,
-} from "./pairwise_distance.ts";
+import type { GramOptions } from "./gram_engine.ts";
+import { sampleMetrics } from "./sample_metrics.ts";
 
 /** Options of prdc. */
 export interface PrdcOptions {
@@ -54,83 +45,13 @@ export interface PrdcResult {
 
 /** Precision, recall, density and coverage of fake (nFake x dim) against real (nReal x dim) features. */
 export function prdc(
-  real: FeatureRows,
+  real: Float32Array | Float64Array,
   nReal: number,
-  fake: FeatureRows,
+  fake: Float32Array | Float64Array,
   nFake: number,
   dim: number,
   opts: PrdcOptions = {},
+  linalg: GramOptions = {},
 ): PrdcResult {
-  const k = opts.k ?? 5;
-  const maxSamples = opts.maxSamples ?? 10000;
-  const seed = opts.seed ?? 2020;
-  if (!Number.isInteger(k) || k < 1) {
-    throw new InvalidInputError("prdc_bad_k", `k (nearest neighbours) must be a positive integer, got ${k}`);
-  }
-  checkMaxSamples("prdc", maxSamples);
-  checkFeatureRows("prdc", "real features", real, nReal, dim);
-  checkFeatureRows("prdc", "fake features", fake, nFake, dim);
-  const rng = new RandomState(seed);
-  if (nReal > maxSamples) {
-    real = gatherRows(real, rng.choice(nReal, maxSamples, false), dim);
-    nReal = maxSamples;
-  }
-  if (nFake > maxSamples) {
-    fake = gatherRows(fake, rng.choice(nFake, maxSamples, false), dim);
-    nFake = maxSamples;
-  }
-  for (const [side, n] of [["real", nReal], ["fake", nFake]] as const) {
-    if (n < k + 1) {
-      throw new UnprocessableError(
-        "prdc_too_few_samples",
-        `PRDC with k = ${k} needs at least k + 1 = ${k + 1} ${side} feature rows (each sample's k-th ` +
-          `nearest neighbour), got ${n}; lower k or add samples`,
-      );
-    }
-  }
-
-  // One translation for all three distance passes, so equal distances in different passes stay equal.
-  const centre = distanceCentre(real, nReal, dim);
-  const realRadius = kthNearestSquaredDistances(real, nReal, dim, k, { centre });
-  const fakeRadius = kthNearestSquaredDistances(fake, nFake, dim, k, { centre });
-
-  const ballsHoldingFake = new Uint32Array(nFake); // #{i : d(R_i, F_j) < r_i}
-  const realCovered = new Uint8Array(nReal); // some fake inside real i's ball (coverage)
-  const realRecalled = new Uint8Array(nReal); // real i inside some fake's ball (recall)
-  const T = DISTANCE_TILE;
-  forEachSquaredDistanceTile(real, nReal, fake, nFake, dim, (i0, rows, j0, cols, sq) => {
-    for (let r = 0; r < rows; r++) {
-      const i = i0 + r, radius = realRadius[i], base = r * T;
-      let covered = 0, recalled = 0;
-      for (let c = 0; c < cols; c++) {
-        const d = sq[base + c];
-        if (d < radius) {
-          ballsHoldingFake[j0 + c]++;
-          covered = 1;
-        }
-        if (d < fakeRadius[j0 + c]) recalled = 1;
-      }
-      realCovered[i] |= covered;
-      realRecalled[i] |= recalled;
-    }
-  }, { centre });
-
-  let precise = 0, inBalls = 0, covered = 0, recalled = 0;
-  for (let j = 0; j < nFake; j++) {
-    if (ballsHoldingFake[j] > 0) precise++;
-    inBalls += ballsHoldingFake[j];
-  }
-  for (let i = 0; i < nReal; i++) {
-    covered += realCovered[i];
-    recalled += realRecalled[i];
-  }
-  return {
-    precision: precise / nFake,
-    recall: recalled / nReal,
-    density: inBalls / (k * nFake),
-    coverage: covered / nReal,
-    k,
-    realSamples: nReal,
-    fakeSamples: nFake,
-  };
+  return sampleMetrics({ x: fake, nx: nFake, y: real, ny: nReal, dim, prdc: opts }, linalg).prdc!;
 }

@@ -3,6 +3,7 @@ import type { Database } from "../../db/database.ts";
 import { createApp } from "../../functions/app.ts";
 import { createDeps, type Deps, disposeDeps, type ServiceConfig } from "../../functions/deps.ts";
 import type { FeatureService } from "../../functions/pipeline/feature_service.ts";
+import { type SseEvent, sseEvents } from "../../cli/sse_events.ts";
 
 /** A running app: call `request` like fetch; `close` stops background work. */
 export interface TestService {
@@ -50,37 +51,14 @@ export function postJson(service: TestService, path: string, body: unknown): Pro
   });
 }
 
-/** One parsed Server-Sent Event. */
-export interface SseEvent {
-  event: string;
-  data: string;
-}
+export type { SseEvent };
 
 /** Reads SSE events from a response body until `until` says stop (or the stream ends). */
 export async function readEvents(res: Response, until: (e: SseEvent) => boolean): Promise<SseEvent[]> {
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   const events: SseEvent[] = [];
-  let buffer = "";
-  try {
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) return events;
-      buffer += value;
-      let cut;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const event = { event: "message", data: "" };
-        for (const line of block.split("\n")) {
-          if (line.startsWith("event:")) event.event = line.slice(6).trim();
-          else if (line.startsWith("data:")) event.data += line.slice(5).trim();
-        }
-        if (block.startsWith(":")) continue;
-        events.push(event);
-        if (until(event)) return events;
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
+  for await (const event of sseEvents(res.body!)) {
+    events.push(event);
+    if (until(event)) break;
   }
+  return events;
 }

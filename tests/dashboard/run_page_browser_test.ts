@@ -19,6 +19,7 @@ import {
   waitForPoints,
   xScale,
 } from "./_browser.ts";
+import { notifyRunProgress } from "../../db/store/metrics.ts";
 
 // The images route belongs to another issue: this test app answers it for the runs listed here, with a 404
 // for `noImages`, and leaves every other request to the real app.
@@ -163,6 +164,43 @@ browserSuite("run page in Chromium", async ({ server, step }) => {
       const json = JSON.parse(await Deno.readTextFile((await jsonDownload.path())!));
       assert.deepEqual(json.series[0].points, rows);
       assert.equal(json.series[0].id, run);
+    },
+  );
+
+  await step(
+    "a finalize's phases appear live with their durations, and give way to the final numbers",
+    async ({ page }) => {
+      const run = await createRun(server, ref, "finalizing run", [], { kid: false, prdc: { k: 2 } });
+      await streamBatch(server, run, 30, 500);
+      await page.goto(`${server.url}/runs/${run}`);
+      await page.waitForSelector('[data-testid="live"]');
+      // Progress as another process's finalize would announce it (the same NOTIFY the pipeline sends).
+      await notifyRunProgress(server.deps.db, run, {
+        phase: "fid",
+        elapsed_s: 0.5,
+        done: [{ phase: "statistics", seconds: 0.5 }],
+      });
+      await page.waitForSelector('[data-testid="finalize-progress"]');
+      assert.match(
+        await page.textContent('[data-testid="finalize-progress"]') ?? "",
+        /FID \(started at 0\.5 s\).*folding statistics 0\.50 s/,
+      );
+      await page.waitForSelector(".badge-finalizing");
+      await notifyRunProgress(server.deps.db, run, {
+        phase: "distances",
+        elapsed_s: 2.25,
+        done: [{ phase: "statistics", seconds: 0.5 }, { phase: "fid", seconds: 1.75 }],
+      });
+      await page.waitForFunction(() =>
+        /Gram products.*FID 1\.75 s/.test(
+          document.querySelector('[data-testid="finalize-progress"]')?.textContent ?? "",
+        )
+      );
+      // The real finalize: its own phases stream by, then the final table replaces the note.
+      await finalizeRun(server, run);
+      await page.waitForSelector("h2:has-text('Final metrics')");
+      await page.waitForSelector('[data-testid="finalize-progress"]', { state: "detached" });
+      await page.waitForSelector('.final-table tr[data-metric="mean_pairwise_distance"]');
     },
   );
 

@@ -3,16 +3,14 @@
  * across processes): nothing is lost or counted twice, and the final statistics are exact.
  */
 import assert from "node:assert/strict";
-import { eq } from "drizzle-orm";
 import { openPostgres } from "../../db/postgres/open.ts";
-import { checkpoints } from "../../db/schema.ts";
 import { frechetDistance } from "../../src/stats/frechet.ts";
 import { momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
-import { decodeMoments } from "../../src/stats/moments_codec.ts";
 import { naiveMeanCov, npyOf, randomFeatures } from "../_support/arrays.ts";
 import { freshPostgresDatabase, testPostgresUrl } from "../_support/databases.ts";
 import { readEvents } from "../_support/service.ts";
 import { startServerProcess } from "../_support/server_process.ts";
+import { finalCheckpoint } from "./faults/_harness.ts";
 
 const D = 5;
 
@@ -79,8 +77,7 @@ Deno.test({
       // The stored checkpoint itself holds exactly the offline mean and covariance.
       const database = await openPostgres(url);
       try {
-        const [cp] = await database.db.select().from(checkpoints).where(eq(checkpoints.ownerId, run.id));
-        const m = decodeMoments(cp.moments);
+        const m = (await finalCheckpoint(database, run.id, total))!;
         assert.equal(m.n, total);
         const mu = momentsMean(m), cov = momentsCovariance(m);
         for (let j = 0; j < D; j++) assert.ok(Math.abs(mu[j] - g.mu[j]) < 1e-12, "mean");

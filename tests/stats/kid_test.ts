@@ -3,6 +3,7 @@ import { kernelInceptionDistance } from "../../src/stats/kid.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
 import { seededRandom } from "../_support/arrays.ts";
+import { ENGINES, NATIVE } from "./_engines.ts";
 
 function features(n: number, dim: number, seed: number, shift = 0): Float64Array {
   const r = seededRandom(seed);
@@ -96,27 +97,53 @@ Deno.test("matches a naive transcription of torch-fidelity on random 2-D feature
   assert.ok(got.std > 0);
 });
 
-Deno.test("both the cached-kernel and the per-subset Gram paths match the naive estimator", () => {
+Deno.test("both the all-rows Gram and the per-subset paths match the naive estimator, on every engine", () => {
   const nx = 23, ny = 30, d = 13; // sizes not multiples of 4 exercise the block edges
   const x = features(nx, d, 3), y = features(ny, d, 4, 0.1);
   const want = naiveKid(x, nx, y, ny, d, 7, 9, 123);
-  const cached = kernelInceptionDistance(x, nx, y, ny, d, {
-    subsets: 7,
-    subsetSize: 9,
-    seed: 123,
-    kernelCache: "always",
-  });
-  const direct = kernelInceptionDistance(x, nx, y, ny, d, {
-    subsets: 7,
-    subsetSize: 9,
-    seed: 123,
-    kernelCache: "never",
-  });
-  const auto = kernelInceptionDistance(x, nx, y, ny, d, { subsets: 7, subsetSize: 9, seed: 123 });
-  for (const [name, r] of [["cached", cached], ["direct", direct], ["auto", auto]] as const) {
-    close(r.mean, want.mean, 1e-12, `${name} mean`);
-    close(r.std, want.std, 1e-9, `${name} std`);
+  for (const [engine, linalg] of ENGINES) {
+    for (const kernelCache of ["always", "never", "auto"] as const) {
+      const r = kernelInceptionDistance(x, nx, y, ny, d, {
+        subsets: 7,
+        subsetSize: 9,
+        seed: 123,
+        kernelCache,
+      }, linalg);
+      // The native per-subset products are float32 (here "auto" takes them too): float32 accuracy.
+      const f32 = engine === "native" && kernelCache !== "always";
+      close(r.mean, want.mean, f32 ? 1e-5 : 1e-12, `${engine} ${kernelCache} mean`);
+      close(r.std, want.std, f32 ? 1e-5 : 1e-9, `${engine} ${kernelCache} std`);
+    }
   }
+});
+
+/** n x dim features shaped like InceptionV3 pool features: non-negative, offset, scales decaying with the index. */
+function poolLike(n: number, dim: number, seed: number, shift: number): Float32Array {
+  const r = seededRandom(seed);
+  return Float32Array.from({ length: n * dim }, (_, i) => {
+    const g = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    return Math.max(0, 0.3 + shift + 0.4 * g * ((i % dim) + 1) ** -0.6);
+  });
+}
+
+Deno.test({
+  name:
+    "float32 per-subset products (native, centred) stay within 1e-5 of the float64 definition, std included",
+  ignore: NATIVE === null,
+  fn() {
+    // Realistic magnitudes (KID ~1e-3 and ~1e-5, its std ~1e-6) on features with a large common offset: float32
+    // products of the raw features moved the std by 1e-5 to 3e-5 here; of the centred ones, by < 1e-6.
+    const dim = 512, n = 300, opts = { subsets: 10, subsetSize: 150 };
+    for (const shift of [0.02, 0.002]) {
+      const x = poolLike(n, dim, 30, 0), y = poolLike(n, dim, 31, shift);
+      const want = naiveKid(Float64Array.from(x), n, Float64Array.from(y), n, dim, 10, 150, 2020);
+      const f32 = kernelInceptionDistance(x, n, y, n, dim, { ...opts, kernelCache: "never" }, {
+        native: NATIVE,
+      });
+      close(f32.mean, want.mean, 1e-6, `shift ${shift}: float32 subsets mean`);
+      close(f32.std, want.std, 1e-5, `shift ${shift}: float32 subsets std`);
+    }
+  },
 });
 
 Deno.test("float32 input equals float64 input holding the same values", () => {

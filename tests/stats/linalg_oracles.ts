@@ -202,3 +202,52 @@ export function denmanBeaversSqrt(a: Float64Array, n: number): Float64Array {
 export function relDiff(a: number, b: number, floor = 1e-300): number {
   return Math.abs(a - b) / Math.max(Math.abs(b), floor);
 }
+
+/**
+ * Singular values (descending) of a row-major m x n matrix by one-sided Jacobi rotations (Hestenes): columns are
+ * rotated pairwise until all are orthogonal; the singular values are then their norms. Slow, but accurate to
+ * a few ulps relative to the largest, and independent of any bidiagonalization.
+ */
+export function jacobiSingularValues(input: Float64Array, m: number, n: number): Float64Array {
+  // Work on columns of the taller orientation, stored contiguously.
+  const rows = Math.max(m, n), cols = Math.min(m, n);
+  const c = new Float64Array(rows * cols); // c[j * rows + i]: column j
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      if (m >= n) c[j * rows + i] = input[i * n + j];
+      else c[i * rows + j] = input[i * n + j];
+    }
+  }
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < cols; p++) {
+      for (let q = p + 1; q < cols; q++) {
+        let alpha = 0, beta = 0, gamma = 0;
+        for (let i = 0; i < rows; i++) {
+          const x = c[p * rows + i], y = c[q * rows + i];
+          alpha += x * x;
+          beta += y * y;
+          gamma += x * y;
+        }
+        if (gamma === 0 || Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const cs = 1 / Math.sqrt(1 + t * t), sn = cs * t;
+        for (let i = 0; i < rows; i++) {
+          const x = c[p * rows + i], y = c[q * rows + i];
+          c[p * rows + i] = cs * x - sn * y;
+          c[q * rows + i] = sn * x + cs * y;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  const s = new Float64Array(cols);
+  for (let j = 0; j < cols; j++) {
+    let ss = 0;
+    for (let i = 0; i < rows; i++) ss += c[j * rows + i] ** 2;
+    s[j] = Math.sqrt(ss);
+  }
+  return s.sort().reverse();
+}

@@ -28,7 +28,7 @@ Deno.test("a job larger than 32-bit wasm memory really throws RangeError (so the
   // 3 x 24,000^2 doubles = 13.8 GB > 4 GiB: the instance's memory.grow must refuse before any copying.
   const n = 24000;
   assert.throws(
-    () => wasmLinalg()!.triangularCongruence(new Float64Array(0), n, new Float64Array(0), n),
+    () => wasmLinalg()!.trapezoidalProduct(new Float64Array(0), n, new Float64Array(0), n, n),
     RangeError,
   );
 });

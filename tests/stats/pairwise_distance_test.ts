@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  DISTANCE_TILE,
-  distanceCentre,
-  forEachSquaredDistanceTile,
-  meanPairwiseDistance,
-} from "../../src/stats/pairwise_distance.ts";
+import { meanPairwiseDistance } from "../../src/stats/pairwise_distance.ts";
+import { distanceCentre } from "../../src/stats/feature_rows.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
 import { seededRandom } from "../_support/arrays.ts";
@@ -32,52 +28,6 @@ function naiveMean(x: ArrayLike<number>, n: number, dim: number): number {
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) s += naiveDistance(x, i, x, j, dim);
   return s / ((n * (n - 1)) / 2);
 }
-
-/** Collects the visited tiles into a full na x nb matrix of squared distances (NaN where never visited). */
-function collect(a: Float64Array, na: number, b: Float64Array, nb: number, dim: number, symmetric: boolean) {
-  const m = new Float64Array(na * nb).fill(NaN);
-  let visits = 0;
-  forEachSquaredDistanceTile(a, na, b, nb, dim, (i0, rows, j0, cols, sq) => {
-    visits++;
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) m[(i0 + r) * nb + j0 + c] = sq[r * DISTANCE_TILE + c];
-    }
-  }, { symmetric });
-  return { m, visits };
-}
-
-Deno.test("squared distance tiles cover the whole matrix and match direct differences", () => {
-  // 131 x 70 rows: partial tiles in both directions; 300 features: two feature chunks.
-  const na = 131, nb = 70, dim = 300;
-  const a = features(na, dim, 1), b = features(nb, dim, 2, 0.3);
-  const { m, visits } = collect(a, na, b, nb, dim, false);
-  assert.equal(visits, 3 * 2);
-  for (let i = 0; i < na; i++) {
-    for (let j = 0; j < nb; j++) {
-      const want = naiveDistance(a, i, b, j, dim) ** 2;
-      assert.ok(Math.abs(m[i * nb + j] - want) <= 1e-12 * want, `(${i}, ${j}): ${m[i * nb + j]} vs ${want}`);
-    }
-  }
-});
-
-Deno.test("symmetric tiles visit the upper tile triangle only, with exact zeros on the diagonal", () => {
-  const n = 150, dim = 11;
-  const x = features(n, dim, 3);
-  const { m, visits } = collect(x, n, x, n, dim, true);
-  assert.equal(visits, 3 + 2 + 1);
-  for (let i = 0; i < n; i++) {
-    assert.equal(m[i * n + i], 0);
-    for (let j = 0; j < n; j++) {
-      const sameOrLaterTile = Math.floor(j / DISTANCE_TILE) >= Math.floor(i / DISTANCE_TILE);
-      if (!sameOrLaterTile) {
-        assert.ok(Number.isNaN(m[i * n + j]), `(${i}, ${j}) should not be visited`);
-        continue;
-      }
-      const want = naiveDistance(x, i, x, j, dim) ** 2;
-      assert.ok(Math.abs(m[i * n + j] - want) <= 1e-12 * Math.max(1, want));
-    }
-  }
-});
 
 Deno.test("the centre is the per-feature mean rounded to 8 significant bits", () => {
   // Means: (1 + 2 + 4) / 3 = 2.333.. -> 149/64 = 2.328125 (8 bits: 10.010101); 1000.5 -> 1000 (a step of 4

@@ -1,12 +1,18 @@
 import assert from "node:assert/strict";
 import { type PivotedCholesky, pivotedCholesky as tsCholesky } from "../../src/stats/pivoted_cholesky.ts";
 import { wasmLinalg } from "../../src/stats/linalg_wasm.ts";
+import { factorCovariance } from "../../src/stats/frechet_core.ts";
+import { loadOpenBlas } from "../../src/native/openblas.ts";
 import { matmul, randomMatrix, transpose, withSpectrum } from "./linalg_oracles.ts";
 
 const BACKENDS: [string, (a: Float64Array, n: number) => PivotedCholesky][] = [
   ["ts", tsCholesky],
   ["wasm", (a, n) => wasmLinalg()!.pivotedCholesky(a, n)],
 ];
+const native = loadOpenBlas()?.linalg;
+// LAPACK's dpstrf where OpenBLAS loads (CI installs it).
+if (native) BACKENDS.push(["native", (a, n) => factorCovariance(a, n, { native })]);
+else console.warn("pivoted Cholesky tests: OpenBLAS not loadable, the native path is not tested");
 
 /** max |(P L L^T P^T)_ij - A_ij| rebuilt from the factor with naive loops. */
 function reconstructionError(

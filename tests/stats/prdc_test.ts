@@ -3,6 +3,9 @@ import { prdc } from "../../src/stats/prdc.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
 import { seededRandom } from "../_support/arrays.ts";
+import { ENGINES } from "./_engines.ts";
+import { type GramEngine, gramEngine } from "../../src/stats/gram_engine.ts";
+import { sampleMetrics } from "../../src/stats/sample_metrics.ts";
 
 function features(n: number, dim: number, seed: number, shift = 0, scale = 1): Float64Array {
   const r = seededRandom(seed);
@@ -71,10 +74,12 @@ Deno.test("matches the brute-force definitions on random overlapping sets, sever
   const real = features(n, dim, 1);
   const fake = features(m, dim, 2, 0.3);
   for (const k of [1, 3, 5, 10]) {
-    const got = prdc(real, n, fake, m, dim, { k });
     const want = naivePrdc(real, n, fake, m, dim, k);
-    assertSame(got, want, `k=${k}`);
-    assert.equal(got.k, k);
+    for (const [engine, linalg] of ENGINES) {
+      const got = prdc(real, n, fake, m, dim, { k }, linalg);
+      assertSame(got, want, `${engine} k=${k}`);
+      assert.equal(got.k, k);
+    }
     for (const v of [want.precision, want.recall, want.coverage]) assert.ok(v > 0 && v < 1, `k=${k}: ${v}`);
   }
 });
@@ -86,7 +91,31 @@ Deno.test("ties on a small integer grid follow the strict inequality exactly", (
   const n = 80, m = 70, dim = 3;
   const real = grid(n * dim), fake = grid(m * dim);
   for (const k of [1, 2, 5]) {
-    assertSame(prdc(real, n, fake, m, dim, { k }), naivePrdc(real, n, fake, m, dim, k), `k=${k}`);
+    const want = naivePrdc(real, n, fake, m, dim, k);
+    for (const [engine, linalg] of ENGINES) {
+      assertSame(prdc(real, n, fake, m, dim, { k }, linalg), want, `${engine} k=${k}`);
+    }
+  }
+});
+
+Deno.test("fakes duplicating reals sit exactly on the balls they define: ties decided as the definitions say", () => {
+  // Every real's k-th neighbour has a fake twin, so d(R_i, F_j) = r_i exactly for some j: strict inequalities
+  // exclude it. Fast products round differently from the exact distances; every engine must still agree.
+  const n = 70, dim = 40;
+  const real = features(n, dim, 16);
+  const m = 90, fake = new Float64Array(m * dim);
+  const pick = seededRandom(17);
+  for (let j = 0; j < m; j++) {
+    const src = j < n ? j : Math.floor(pick() * n);
+    for (let t = 0; t < dim; t++) {
+      fake[j * dim + t] = j < n ? real[src * dim + t] : real[src * dim + t] + (pick() - 0.5) * 0.05;
+    }
+  }
+  for (const k of [1, 3, 5]) {
+    const want = naivePrdc(real, n, fake, m, dim, k);
+    for (const [engine, linalg] of ENGINES) {
+      assertSame(prdc(real, n, fake, m, dim, { k }, linalg), want, `${engine} k=${k}`);
+    }
   }
 });
 
@@ -94,19 +123,22 @@ Deno.test("float32 input matches the definitions on its float32 values", () => {
   const n = 90, m = 110, dim = 24;
   const real = Float32Array.from(features(n, dim, 4));
   const fake = Float32Array.from(features(m, dim, 5, 0.1));
-  assertSame(prdc(real, n, fake, m, dim), naivePrdc(real, n, fake, m, dim, 5));
+  const want = naivePrdc(real, n, fake, m, dim, 5);
+  for (const [engine, linalg] of ENGINES) assertSame(prdc(real, n, fake, m, dim, {}, linalg), want, engine);
 });
 
 Deno.test("identical real and fake sets: precision = recall = coverage = 1 and density = 1", () => {
   const n = 120, dim = 16;
   const real = features(n, dim, 6);
-  const got = prdc(real, n, real.slice(), n, dim, { k: 5 });
-  assert.equal(got.precision, 1);
-  assert.equal(got.recall, 1);
-  assert.equal(got.coverage, 1);
-  // Each point lies strictly inside its own ball and those of the reals it is among the k - 1 nearest of;
-  // summed over points that is k per ball (self + k - 1 strictly closer), so density is 1 without ties.
-  assert.ok(Math.abs(got.density - 1) <= 1e-12, `density ${got.density}`);
+  for (const [engine, linalg] of ENGINES) {
+    const got = prdc(real, n, real.slice(), n, dim, { k: 5 }, linalg);
+    assert.equal(got.precision, 1, engine);
+    assert.equal(got.recall, 1, engine);
+    assert.equal(got.coverage, 1, engine);
+    // Each point lies strictly inside its own ball and those of the reals it is among the k - 1 nearest of;
+    // summed over points that is k per ball (self + k - 1 strictly closer), so density is 1 without ties.
+    assert.ok(Math.abs(got.density - 1) <= 1e-12, `${engine} density ${got.density}`);
+  }
 });
 
 Deno.test("fakes collapsed onto one real point: recall 0 and coverage low, precision still 1", () => {
@@ -114,11 +146,13 @@ Deno.test("fakes collapsed onto one real point: recall 0 and coverage low, preci
   const real = features(n, dim, 7);
   const fake = new Float64Array(m * dim);
   for (let j = 0; j < m; j++) fake.set(real.subarray(0, dim), j * dim);
-  const got = prdc(real, n, fake, m, dim);
-  assertSame(got, naivePrdc(real, n, fake, m, dim, 5));
-  assert.equal(got.precision, 1); // every fake is real point 0, inside its own ball
-  assert.equal(got.recall, 0); // the fakes' k-NN radius is 0: no ball holds anything
-  assert.ok(got.coverage > 0 && got.coverage <= 0.1, `coverage ${got.coverage}`);
+  for (const [engine, linalg] of ENGINES) {
+    const got = prdc(real, n, fake, m, dim, {}, linalg);
+    assertSame(got, naivePrdc(real, n, fake, m, dim, 5), engine);
+    assert.equal(got.precision, 1); // every fake is real point 0, inside its own ball
+    assert.equal(got.recall, 0); // the fakes' k-NN radius is 0: no ball holds anything
+    assert.ok(got.coverage > 0 && got.coverage <= 0.1, `coverage ${got.coverage}`);
+  }
 });
 
 Deno.test("fakes jittered tightly around one real point: recall and coverage stay low", () => {
@@ -158,11 +192,13 @@ Deno.test("hand-worked 2-D example, k = 1: precision 2/3, recall 3/4, density 1,
   //   (2 + 1 + 0) / (k * 3) = 1.
   // Recall: R0, R1 within F0's 1.41 (1 < 1.41); R2 within F2's 8.06 (4 < 8.06); R3 in none -> 3/4.
   // Coverage: nearest fakes R0 1 < 2 yes; R1 1 < 2 yes; R2 4 < 4 NO (tie); R3 9 < 8 no -> 1/2.
-  const got = prdc(HAND_REAL, 4, HAND_FAKE, 3, 2, { k: 1 });
-  assert.equal(got.precision, 2 / 3);
-  assert.equal(got.recall, 3 / 4);
-  assert.ok(Math.abs(got.density - 1) <= 1e-15);
-  assert.equal(got.coverage, 1 / 2);
+  for (const [engine, linalg] of ENGINES) {
+    const got = prdc(HAND_REAL, 4, HAND_FAKE, 3, 2, { k: 1 }, linalg);
+    assert.equal(got.precision, 2 / 3, engine);
+    assert.equal(got.recall, 3 / 4, engine);
+    assert.ok(Math.abs(got.density - 1) <= 1e-15, engine);
+    assert.equal(got.coverage, 1 / 2, engine);
+  }
 });
 
 Deno.test("hand-worked 2-D example, k = 2: precision 1, recall 3/4, density 7/6, coverage 1", () => {
@@ -173,11 +209,13 @@ Deno.test("hand-worked 2-D example, k = 2: precision 1, recall 3/4, density 7/6,
   //   (4 + 2 + 1) / (2 * 3) = 7/6.
   // Recall: R0, R1, R2 within F0's 8.06 (1, 1, 4.12); R3: 9 > 8.06, 10.05 > 9, 12.81 > 9 -> 3/4.
   // Coverage: R0 1 < 4, R1 1 < 4.47, R2 4 < 4.47, R3 9 < 10 -> 1.
-  const got = prdc(HAND_REAL, 4, HAND_FAKE, 3, 2, { k: 2 });
-  assert.equal(got.precision, 1);
-  assert.equal(got.recall, 3 / 4);
-  assert.ok(Math.abs(got.density - 7 / 6) <= 1e-15);
-  assert.equal(got.coverage, 1);
+  for (const [engine, linalg] of ENGINES) {
+    const got = prdc(HAND_REAL, 4, HAND_FAKE, 3, 2, { k: 2 }, linalg);
+    assert.equal(got.precision, 1, engine);
+    assert.equal(got.recall, 3 / 4, engine);
+    assert.ok(Math.abs(got.density - 7 / 6) <= 1e-15, engine);
+    assert.equal(got.coverage, 1, engine);
+  }
 });
 
 Deno.test("above maxSamples each side uses the rows one RandomState(seed) picks, real side first", () => {
@@ -221,4 +259,43 @@ Deno.test("bad k, too few rows, mismatched shapes and non-finite features are re
   const bad = fake.slice();
   bad[4] = -Infinity;
   assert.throws(() => prdc(real, 10, bad, 10, 3), is(UnprocessableError, "features_not_finite"));
+});
+
+Deno.test("an engine whose products are off by as much as any summation order may be still gives the exact counts", () => {
+  // Every Gram entry pushed up or down by nearly the most a product of `dim` terms can differ from the
+  // feature-order sum: comparisons near a tie must fall back to the exact distance to come out right.
+  const inner = gramEngine({ backend: "ts" });
+  let nudged = 0;
+  const adversary: GramEngine = {
+    name: "adversary",
+    kidSubsetSums: inner.kidSubsetSums,
+    forEachPanel(a, na, b, nb, dim, rows, symmetric, visit) {
+      const norm = (m: Float64Array, i: number) => {
+        let s = 0;
+        for (let k = 0; k < dim; k++) s += m[i * dim + k] ** 2;
+        return s;
+      };
+      inner.forEachPanel(a, na, b, nb, dim, rows, symmetric, (i0, r, j0, cols, panel, ld) => {
+        for (let p = 0; p < r; p++) {
+          for (let c = 0; c < cols; c++) {
+            const bound = 0.9 * (dim + 4) * 2 ** -53 * (norm(a, i0 + p) + norm(b, j0 + c));
+            panel[p * ld + c] += (i0 + p + j0 + c) % 2 ? bound : -bound;
+            nudged++;
+          }
+        }
+        visit(i0, r, j0, cols, panel, ld);
+      });
+    },
+  };
+  const r = seededRandom(18);
+  const n = 40, m = 45, dim = 5;
+  // Integer coordinates (ties everywhere) plus exact duplicates of reals among the fakes.
+  const real = Float64Array.from({ length: n * dim }, () => Math.floor(r() * 3));
+  const fake = Float64Array.from({ length: m * dim }, (_, i) => i < 20 * dim ? real[i] : Math.floor(r() * 3));
+  for (const k of [1, 3]) {
+    const got = sampleMetrics({ x: fake, nx: m, y: real, ny: n, dim, prdc: { k } }, { engine: adversary })
+      .prdc!;
+    assertSame(got, naivePrdc(real, n, fake, m, dim, k), `k=${k}`);
+  }
+  assert.ok(nudged > 0);
 });

@@ -1,10 +1,11 @@
-// AssemblyScript source of the WebAssembly SIMD kernels behind the Frechet distance at large dimensions and
-// the per-batch co-moment of feature batches.
+// AssemblyScript source of the WebAssembly SIMD kernels behind the Frechet distance at large dimensions, the
+// Gram matrices of KID, PRDC and pairwise distances where OpenBLAS is absent, and the per-batch co-moment of
+// feature batches.
 //
 // Why WebAssembly: plain TypeScript reaches ~1 multiply-add per cycle on these loops; f64x2 SIMD with fused
 // multiply-add (relaxed SIMD) and register blocking runs them several times faster, which is what puts FID
-// at dimension 2048 under the target. The TypeScript versions (src/stats/householder_tridiagonal.ts,
-// triangular_congruence.ts) compute the same thing and stay the fallback and the test oracle.
+// at dimension 2048 under the target. The TypeScript versions (src/stats/pivoted_cholesky.ts, bidiagonal.ts,
+// frechet_core.ts trapezoidalProduct) compute the same thing and stay the fallback and the test oracle.
 //
 // Why the ".as" extension: AssemblyScript types (f64, v128, usize) are not TypeScript, so Deno's checker,
 // linter and formatter must not pick this file up. Build (reproducible, pinned compiler):
@@ -116,238 +117,6 @@ function micro4x4(a: usize, lda8: usize, b: usize, kc: i32, c: usize, ldc8: usiz
   c += ldc8;
   v128.store(c, f64x2.add(v128.load(c), c30));
   v128.store(c, f64x2.add(v128.load(c, 16), c31), 16);
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Householder tridiagonalization of the symmetric n x n matrix in the LOWER triangle of a (leading dimension
-// lda), eigenvalues only: the same algorithm as src/stats/householder_tridiagonal.ts (read its comments),
-// with step i+1's rank-2 update fused into step i's matrix-vector product, vectorized over each row.
-// The caller runs the steps i = n-1 .. 1 (one call each, for the tier-up reason above), swapping (v, w) with
-// (vNext, wNext) whenever a step returns 1, then finishes d[0].
-// ---------------------------------------------------------------------------------------------------------
-
-/**
- * Step i: brings row i up to date with the pending (v, w) when `pending`, writes d[i] and e[i] (e[i] couples
- * rows i-1 and i), forms the reflector vNext and its partner wNext, and applies the pending update to rows
- * 0..i-1 in the same pass. Returns 1 when (vNext, wNext) is a new pending update, 0 when the reflector is
- * the identity (nothing pending any more).
- */
-export function tridiagStep(
-  a: usize,
-  lda: i32,
-  i: i32,
-  d: usize,
-  e: usize,
-  v: usize,
-  w: usize,
-  vNext: usize,
-  wNext: usize,
-  pending: bool,
-): i32 {
-  const row = a + ((<usize>i * <usize>lda) << 3);
-  if (pending) {
-    const vi = load<f64>(v + (<usize>i << 3));
-    const wi = load<f64>(w + (<usize>i << 3));
-    for (let k = 0; k <= i; k++) {
-      const o = <usize>k << 3;
-      store<f64>(row + o, load<f64>(row + o) - (vi * load<f64>(w + o) + wi * load<f64>(v + o)));
-    }
-  }
-  store<f64>(d + (<usize>i << 3), load<f64>(row + (<usize>i << 3)));
-  // Householder vector from row i's prefix (see householderInRow in householder_tridiagonal.ts).
-  const len = i;
-  const alpha = load<f64>(row + (<usize>(len - 1) << 3));
-  let scale: f64 = 0;
-  for (let k = 0; k < len - 1; k++) scale = max(scale, abs(load<f64>(row + (<usize>k << 3))));
-  let tau: f64 = 0;
-  let beta = alpha;
-  if (scale != 0) {
-    let ss: f64 = 0;
-    for (let k = 0; k < len - 1; k++) {
-      const t = load<f64>(row + (<usize>k << 3)) / scale;
-      ss += t * t;
-    }
-    const xnorm = scale * sqrt(ss);
-    const norm = hypot(alpha, xnorm);
-    beta = alpha >= 0 ? -norm : norm;
-    tau = (beta - alpha) / beta;
-    const inv = 1 / (alpha - beta);
-    for (let k = 0; k < len - 1; k++) {
-      const o = <usize>k << 3;
-      store<f64>(row + o, load<f64>(row + o) * inv);
-    }
-    store<f64>(row + (<usize>(len - 1) << 3), 1);
-  }
-  store<f64>(e + (<usize>i << 3), beta);
-  memory.copy(vNext, row, <usize>i << 3);
-  const p = wNext;
-  memory.fill(p, 0, <usize>i << 3);
-  if (pending) fusedPassUpdate(a, lda, i, v, w, vNext, p);
-  else if (tau != 0) fusedPassPlain(a, lda, i, vNext, p);
-  if (tau == 0) return 0;
-  let vp: f64 = 0;
-  for (let k = 0; k < i; k++) vp += load<f64>(vNext + (<usize>k << 3)) * load<f64>(p + (<usize>k << 3));
-  const kfac = 0.5 * tau * tau * vp;
-  for (let k = 0; k < i; k++) {
-    const o = <usize>k << 3;
-    store<f64>(p + o, tau * load<f64>(p + o) - kfac * load<f64>(vNext + o));
-  }
-  return 1;
-}
-
-// Rows 0..i-1: a[j][k] -= v[j] w[k] + w[j] v[k], then p += A u using the fresh values (k <= j).
-// Two rows at a time with four independent dot-product accumulators: the loads of v, w, u and p are shared
-// by both rows, and no single fused multiply-add chain (4-cycle latency) sets the pace.
-function fusedPassUpdate(a: usize, lda: i32, i: i32, v: usize, w: usize, u: usize, p: usize): void {
-  let j = 0;
-  for (; j + 1 < i; j += 2) {
-    const r0 = a + ((<usize>j * <usize>lda) << 3);
-    const r1 = r0 + (<usize>lda << 3);
-    const oj = <usize>j << 3;
-    const pv0s = load<f64>(v + oj);
-    const pw0s = load<f64>(w + oj);
-    const u0s = load<f64>(u + oj);
-    const pv1s = load<f64>(v + oj, 8);
-    const pw1s = load<f64>(w + oj, 8);
-    const u1s = load<f64>(u + oj, 8);
-    const pv0 = f64x2.splat(pv0s);
-    const pw0 = f64x2.splat(pw0s);
-    const uu0 = f64x2.splat(u0s);
-    const pv1 = f64x2.splat(pv1s);
-    const pw1 = f64x2.splat(pw1s);
-    const uu1 = f64x2.splat(u1s);
-    let d0a = f64x2.splat(0);
-    let d0b = f64x2.splat(0);
-    let d1a = f64x2.splat(0);
-    let d1b = f64x2.splat(0);
-    let o: usize = 0;
-    // j is even, so columns 0..j-1 are whole pairs: 4 columns per iteration, then at most one pair.
-    while (o + 32 <= oj) {
-      const wa = v128.load(w + o);
-      const va = v128.load(v + o);
-      const ua = v128.load(u + o);
-      const wb = v128.load(w + o, 16);
-      const vb = v128.load(v + o, 16);
-      const ub = v128.load(u + o, 16);
-      let x0 = f64x2.relaxed_nmadd(pw0, va, f64x2.relaxed_nmadd(pv0, wa, v128.load(r0 + o)));
-      let x1 = f64x2.relaxed_nmadd(pw1, va, f64x2.relaxed_nmadd(pv1, wa, v128.load(r1 + o)));
-      v128.store(r0 + o, x0);
-      v128.store(r1 + o, x1);
-      d0a = f64x2.relaxed_madd(x0, ua, d0a);
-      d1a = f64x2.relaxed_madd(x1, ua, d1a);
-      v128.store(p + o, f64x2.relaxed_madd(x1, uu1, f64x2.relaxed_madd(x0, uu0, v128.load(p + o))));
-      x0 = f64x2.relaxed_nmadd(pw0, vb, f64x2.relaxed_nmadd(pv0, wb, v128.load(r0 + o, 16)));
-      x1 = f64x2.relaxed_nmadd(pw1, vb, f64x2.relaxed_nmadd(pv1, wb, v128.load(r1 + o, 16)));
-      v128.store(r0 + o, x0, 16);
-      v128.store(r1 + o, x1, 16);
-      d0b = f64x2.relaxed_madd(x0, ub, d0b);
-      d1b = f64x2.relaxed_madd(x1, ub, d1b);
-      v128.store(p + o, f64x2.relaxed_madd(x1, uu1, f64x2.relaxed_madd(x0, uu0, v128.load(p + o, 16))), 16);
-      o += 32;
-    }
-    if (o < oj) {
-      const wa = v128.load(w + o);
-      const va = v128.load(v + o);
-      const ua = v128.load(u + o);
-      const x0 = f64x2.relaxed_nmadd(pw0, va, f64x2.relaxed_nmadd(pv0, wa, v128.load(r0 + o)));
-      const x1 = f64x2.relaxed_nmadd(pw1, va, f64x2.relaxed_nmadd(pv1, wa, v128.load(r1 + o)));
-      v128.store(r0 + o, x0);
-      v128.store(r1 + o, x1);
-      d0a = f64x2.relaxed_madd(x0, ua, d0a);
-      d1a = f64x2.relaxed_madd(x1, ua, d1a);
-      v128.store(p + o, f64x2.relaxed_madd(x1, uu1, f64x2.relaxed_madd(x0, uu0, v128.load(p + o))));
-    }
-    const d0 = f64x2.add(d0a, d0b);
-    const d1 = f64x2.add(d1a, d1b);
-    let s0 = f64x2.extract_lane(d0, 0) + f64x2.extract_lane(d0, 1);
-    let s1 = f64x2.extract_lane(d1, 0) + f64x2.extract_lane(d1, 1);
-    // Row j+1, column j (strictly lower), then both diagonals.
-    const wj = load<f64>(w + oj);
-    const vj = load<f64>(v + oj);
-    const x10 = load<f64>(r1 + oj) - (pv1s * wj + pw1s * vj);
-    store<f64>(r1 + oj, x10);
-    s1 += x10 * u0s;
-    const a00 = load<f64>(r0 + oj) - 2 * pv0s * pw0s;
-    store<f64>(r0 + oj, a00);
-    const a11 = load<f64>(r1 + oj, 8) - 2 * pv1s * pw1s;
-    store<f64>(r1 + oj, a11, 8);
-    store<f64>(p + oj, load<f64>(p + oj) + x10 * u1s + s0 + a00 * u0s);
-    store<f64>(p + oj, load<f64>(p + oj, 8) + s1 + a11 * u1s, 8);
-  }
-  if (j < i) fusedRowUpdate(a, lda, j, v, w, u, p);
-}
-
-// One row j of fusedPassUpdate.
-function fusedRowUpdate(a: usize, lda: i32, j: i32, v: usize, w: usize, u: usize, p: usize): void {
-  const rj = a + ((<usize>j * <usize>lda) << 3);
-  const pvj = load<f64>(v + (<usize>j << 3));
-  const pwj = load<f64>(w + (<usize>j << 3));
-  const uj = load<f64>(u + (<usize>j << 3));
-  const pv = f64x2.splat(pvj);
-  const pw = f64x2.splat(pwj);
-  const uu = f64x2.splat(uj);
-  let dot = f64x2.splat(0);
-  const jEven = j & ~1;
-  let o: usize = 0;
-  const oEnd = <usize>jEven << 3;
-  while (o < oEnd) {
-    let x = v128.load(rj + o);
-    x = f64x2.relaxed_nmadd(pv, v128.load(w + o), x);
-    x = f64x2.relaxed_nmadd(pw, v128.load(v + o), x);
-    v128.store(rj + o, x);
-    dot = f64x2.relaxed_madd(x, v128.load(u + o), dot);
-    v128.store(p + o, f64x2.relaxed_madd(x, uu, v128.load(p + o)));
-    o += 16;
-  }
-  let s = f64x2.extract_lane(dot, 0) + f64x2.extract_lane(dot, 1);
-  for (let k = jEven; k < j; k++) {
-    const ok = <usize>k << 3;
-    const x = load<f64>(rj + ok) - (pvj * load<f64>(w + ok) + pwj * load<f64>(v + ok));
-    store<f64>(rj + ok, x);
-    s += x * load<f64>(u + ok);
-    store<f64>(p + ok, load<f64>(p + ok) + x * uj);
-  }
-  const oj = <usize>j << 3;
-  const ajj = load<f64>(rj + oj) - 2 * pvj * pwj;
-  store<f64>(rj + oj, ajj);
-  store<f64>(p + oj, load<f64>(p + oj) + s + ajj * uj);
-}
-
-// Rows 0..i-1: p += A u (no pending update).
-function fusedPassPlain(a: usize, lda: i32, i: i32, u: usize, p: usize): void {
-  for (let j = 0; j < i; j++) {
-    const rj = a + ((<usize>j * <usize>lda) << 3);
-    const uj = load<f64>(u + (<usize>j << 3));
-    const uu = f64x2.splat(uj);
-    let dot = f64x2.splat(0);
-    const jEven = j & ~1;
-    let o: usize = 0;
-    const oEnd = <usize>jEven << 3;
-    while (o < oEnd) {
-      const x = v128.load(rj + o);
-      dot = f64x2.relaxed_madd(x, v128.load(u + o), dot);
-      v128.store(p + o, f64x2.relaxed_madd(x, uu, v128.load(p + o)));
-      o += 16;
-    }
-    let s = f64x2.extract_lane(dot, 0) + f64x2.extract_lane(dot, 1);
-    for (let k = jEven; k < j; k++) {
-      const ok = <usize>k << 3;
-      const x = load<f64>(rj + ok);
-      s += x * load<f64>(u + ok);
-      store<f64>(p + ok, load<f64>(p + ok) + x * uj);
-    }
-    const oj = <usize>j << 3;
-    store<f64>(p + oj, load<f64>(p + oj) + s + load<f64>(rj + oj) * uj);
-  }
-}
-
-function hypot(x: f64, y: f64): f64 {
-  const ax = abs(x);
-  const ay = abs(y);
-  const big = max(ax, ay);
-  if (big == 0) return 0;
-  const small = min(ax, ay) / big;
-  return big * sqrt(1 + small * small);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -592,4 +361,166 @@ function putTileMasked(cm: usize, dim: i32, a0: i32, b0: i32, accumulate: bool):
 // a * dim - a (a + 1) / 2: the packed index of (a, 0) if row a were full (a (a + 1) is even, so exact).
 function packedRowOffset(a: i32, dim: i32): usize {
   return <usize>a * <usize>dim - ((<usize>a * <usize>(a + 1)) >> 1);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Golub-Kahan bidiagonalization (src/stats/bidiagonal.ts bidiagonalize: read its comments), the two passes
+// over the trailing block of each step, vectorized over each row and two rows at a time so the loads of the
+// shared vectors serve both. a is m x n row-major with leading dimension lda (a multiple of 4); u and z have m
+// entries, v and w lda entries, zero past n (so the vector loops may run over the padding columns, which stay
+// zero). The caller forms the Householder vectors and makes one call per pass (the tier-up reason above).
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Pass 1 of step k, rows k..m-1: a[i][j] -= tauR z[i] v[j] (the previous step's right reflector) when
+ * tauR != 0, then w[j] += u[i] a[i][j] when tauL != 0, for columns j in [k+1, n). w[k+1..n) must start zeroed.
+ */
+export function bidiagPass1(
+  a: usize,
+  lda: i32,
+  m: i32,
+  n: i32,
+  k: i32,
+  u: usize,
+  w: usize,
+  v: usize,
+  z: usize,
+  tauR: f64,
+  tauL: f64,
+): void {
+  const j0 = k + 1;
+  if (j0 >= n) return;
+  // Scalar first column when j0 is odd, then f64x2 pairs up to the even bound past n.
+  const jv = (j0 + 1) & ~1;
+  const jEnd = (n + 1) & ~1;
+  const ld8 = <usize>lda << 3;
+  const update = tauR != 0;
+  const accumulate = tauL != 0;
+  let i = k;
+  for (; i + 1 < m; i += 2) {
+    const r0 = a + <usize>i * ld8;
+    const r1 = r0 + ld8;
+    const z0 = update ? tauR * load<f64>(z + (<usize>i << 3)) : 0;
+    const z1 = update ? tauR * load<f64>(z + (<usize>i << 3), 8) : 0;
+    const u0 = load<f64>(u + (<usize>i << 3));
+    const u1 = load<f64>(u + (<usize>i << 3), 8);
+    if (jv > j0) {
+      const o = <usize>j0 << 3;
+      const vj = load<f64>(v + o);
+      const x0 = load<f64>(r0 + o) - z0 * vj;
+      const x1 = load<f64>(r1 + o) - z1 * vj;
+      store<f64>(r0 + o, x0);
+      store<f64>(r1 + o, x1);
+      if (accumulate) store<f64>(w + o, load<f64>(w + o) + u0 * x0 + u1 * x1);
+    }
+    const zz0 = f64x2.splat(z0);
+    const zz1 = f64x2.splat(z1);
+    const uu0 = f64x2.splat(u0);
+    const uu1 = f64x2.splat(u1);
+    const end = <usize>jEnd << 3;
+    let o = <usize>jv << 3;
+    if (update && accumulate) {
+      for (; o < end; o += 16) {
+        const vv = v128.load(v + o);
+        const x0 = f64x2.relaxed_nmadd(zz0, vv, v128.load(r0 + o));
+        const x1 = f64x2.relaxed_nmadd(zz1, vv, v128.load(r1 + o));
+        v128.store(r0 + o, x0);
+        v128.store(r1 + o, x1);
+        v128.store(w + o, f64x2.relaxed_madd(uu1, x1, f64x2.relaxed_madd(uu0, x0, v128.load(w + o))));
+      }
+    } else if (update) {
+      for (; o < end; o += 16) {
+        const vv = v128.load(v + o);
+        v128.store(r0 + o, f64x2.relaxed_nmadd(zz0, vv, v128.load(r0 + o)));
+        v128.store(r1 + o, f64x2.relaxed_nmadd(zz1, vv, v128.load(r1 + o)));
+      }
+    } else if (accumulate) {
+      for (; o < end; o += 16) {
+        const s = f64x2.relaxed_madd(uu0, v128.load(r0 + o), v128.load(w + o));
+        v128.store(w + o, f64x2.relaxed_madd(uu1, v128.load(r1 + o), s));
+      }
+    }
+  }
+  if (i < m) {
+    const r0 = a + <usize>i * ld8;
+    const z0 = update ? tauR * load<f64>(z + (<usize>i << 3)) : 0;
+    const u0 = load<f64>(u + (<usize>i << 3));
+    for (let j = j0; j < n; j++) {
+      const o = <usize>j << 3;
+      const x0 = load<f64>(r0 + o) - z0 * load<f64>(v + o);
+      store<f64>(r0 + o, x0);
+      if (accumulate) store<f64>(w + o, load<f64>(w + o) + u0 * x0);
+    }
+  }
+}
+
+/**
+ * Pass 2 of step k, rows k+1..m-1: a[i][j] -= tauL u[i] w[j] for columns j in [k+1, n), then
+ * z[i] = sum_j a[i][j] v[j] over the same columns from the fresh values.
+ */
+export function bidiagPass2(
+  a: usize,
+  lda: i32,
+  m: i32,
+  n: i32,
+  k: i32,
+  u: usize,
+  w: usize,
+  v: usize,
+  z: usize,
+  tauL: f64,
+): void {
+  const j0 = k + 1;
+  const jv = (j0 + 1) & ~1;
+  const jEnd = (n + 1) & ~1;
+  const ld8 = <usize>lda << 3;
+  let i = k + 1;
+  for (; i + 1 < m; i += 2) {
+    const r0 = a + <usize>i * ld8;
+    const r1 = r0 + ld8;
+    const t0 = tauL * load<f64>(u + (<usize>i << 3));
+    const t1 = tauL * load<f64>(u + (<usize>i << 3), 8);
+    let s0: f64 = 0;
+    let s1: f64 = 0;
+    if (jv > j0) {
+      const o = <usize>j0 << 3;
+      const wj = load<f64>(w + o);
+      const vj = load<f64>(v + o);
+      const x0 = load<f64>(r0 + o) - t0 * wj;
+      const x1 = load<f64>(r1 + o) - t1 * wj;
+      store<f64>(r0 + o, x0);
+      store<f64>(r1 + o, x1);
+      s0 = x0 * vj;
+      s1 = x1 * vj;
+    }
+    const tt0 = f64x2.splat(t0);
+    const tt1 = f64x2.splat(t1);
+    let d0 = f64x2.splat(0);
+    let d1 = f64x2.splat(0);
+    const end = <usize>jEnd << 3;
+    for (let o = <usize>jv << 3; o < end; o += 16) {
+      const ww = v128.load(w + o);
+      const vv = v128.load(v + o);
+      const x0 = f64x2.relaxed_nmadd(tt0, ww, v128.load(r0 + o));
+      const x1 = f64x2.relaxed_nmadd(tt1, ww, v128.load(r1 + o));
+      v128.store(r0 + o, x0);
+      v128.store(r1 + o, x1);
+      d0 = f64x2.relaxed_madd(x0, vv, d0);
+      d1 = f64x2.relaxed_madd(x1, vv, d1);
+    }
+    store<f64>(z + (<usize>i << 3), s0 + f64x2.extract_lane(d0, 0) + f64x2.extract_lane(d0, 1));
+    store<f64>(z + (<usize>i << 3), s1 + f64x2.extract_lane(d1, 0) + f64x2.extract_lane(d1, 1), 8);
+  }
+  if (i < m) {
+    const r0 = a + <usize>i * ld8;
+    const t0 = tauL * load<f64>(u + (<usize>i << 3));
+    let s0: f64 = 0;
+    for (let j = j0; j < n; j++) {
+      const o = <usize>j << 3;
+      const x0 = load<f64>(r0 + o) - t0 * load<f64>(w + o);
+      store<f64>(r0 + o, x0);
+      s0 += x0 * load<f64>(v + o);
+    }
+    store<f64>(z + (<usize>i << 3), s0);
+  }
 }

@@ -192,6 +192,21 @@ class ClientTest(unittest.TestCase):
         self.assertGreaterEqual(len(partial), 2, f"partial FID streamed: {seen}")
         self.assertEqual([e["n"] for e in partial], sorted({e["n"] for e in partial}), "no snapshot twice")
         self.assertTrue(all(isinstance(e["fid"], float) for e in partial))
+        self.assertEqual(set(kinds), {"metrics", "final"}, "finalize's progress only when asked")
+
+    def test_events_with_progress_show_finalize_phases_before_final(self) -> None:
+        run = self.fresh_run(config={"kid": False, "prdc": False})
+        run.upload(np.random.default_rng(7).standard_normal((40, D)).astype(np.float32))
+        seen: list = []
+        watcher = threading.Thread(target=lambda: seen.extend(run.events(progress=True)))
+        watcher.start()
+        time.sleep(0.5)
+        run.finalize()
+        watcher.join(60)
+        kinds = [e["event"] for e in seen]
+        self.assertEqual(kinds[-1], "final")
+        phases = [e["phase"] for e in seen if e["event"] == "progress"]
+        self.assertIn("fid", phases, f"progress events: {seen}")
 
     def test_reconstructions_and_latents(self) -> None:
         run = self.fresh_run()

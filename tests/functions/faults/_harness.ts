@@ -131,6 +131,20 @@ export function assertFinalMatchesOffline(
   );
 }
 
+/**
+ * The owner's stored moments once its checkpoint covers n samples: a finalized run that keeps its features is
+ * compacted in the background, just after finalize answers. Gives up (returning what is stored) after 10 s.
+ */
+export async function finalCheckpoint(database: Database, ownerId: string, n: number) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const [cp] = await database.db.select().from(checkpoints).where(eq(checkpoints.ownerId, ownerId));
+    const m = cp ? decodeMoments(cp.moments) : undefined;
+    if ((m && m.n === n) || Date.now() > deadline) return m;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Asserts the run's stored checkpoint decodes to the offline n, mean and covariance of `gen`. */
 export async function assertCheckpointMatchesOffline(
   database: Database,
@@ -138,10 +152,9 @@ export async function assertCheckpointMatchesOffline(
   gen: Float32Array,
   dim: number,
 ): Promise<void> {
-  const [cp] = await database.db.select().from(checkpoints).where(eq(checkpoints.ownerId, runId));
-  assert.ok(cp, "the finalized run has a checkpoint");
-  const m = decodeMoments(cp.moments);
   const n = gen.length / dim;
+  const m = await finalCheckpoint(database, runId, n);
+  assert.ok(m, "the finalized run has a checkpoint");
   assert.equal(m.n, n);
   const g = naiveMeanCov(gen, n, dim);
   const mu = momentsMean(m), cov = momentsCovariance(m);

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { openPostgres } from "../../../db/postgres/open.ts";
 import { randomFeatures } from "../../_support/arrays.ts";
+import { sseEvents } from "../../../cli/sse_events.ts";
 import { findPostgresBinDir, startPostgres } from "../../_support/postgres_server.ts";
 import {
   type Ack,
@@ -35,20 +36,8 @@ function watchEvents(url: string, runId: string) {
   const controller = new AbortController();
   const done = (async () => {
     const res = await fetch(`${url}/v1/runs/${runId}/events`, { signal: controller.signal });
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let cut;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const event = block.match(/^event: ?(.*)$/m)?.[1];
-        const data = block.match(/^data: ?(.*)$/m)?.[1];
-        if (event && data) seen.push({ event, n: JSON.parse(data).n, at: performance.now() });
-      }
+    for await (const e of sseEvents(res.body!)) {
+      if (e.data) seen.push({ event: e.event, n: JSON.parse(e.data).n, at: performance.now() });
     }
   })().catch(() => {});
   return { seen, close: () => (controller.abort(), done) };
