@@ -66,6 +66,11 @@ export interface NativeLinalg {
   /** Singular values, descending, of the m x n column-major matrix `a` (LAPACK dgesdd; `a` is destroyed). */
   singularValues(m: number, n: number, a: Float64Array, lda: number): Float64Array;
   /**
+   * Eigenvalues, ascending, of the symmetric n x n column-major matrix `a` whose lower triangle is read (LAPACK
+   * dsyevd, eigenvalues only; `a` is destroyed). A symmetric row-major matrix is the same buffer.
+   */
+  symmetricEigenvalues(n: number, a: Float64Array, lda: number): Float64Array;
+  /**
    * Runs fn with the library using `threads` threads, then goes back to one. OpenBLAS keeps this setting for the
    * whole process, so only code that owns the process's cores for a while (a finalize) should raise it.
    */

@@ -91,6 +91,7 @@ const SYMBOLS = {
   // Fortran LAPACK: every argument by reference, then the hidden lengths of the character arguments.
   dpstrf_: { parameters: fortranArgs(9, 1), result: "void", optional: true }, // uplo n a lda piv rank tol work info
   dgesdd_: { parameters: fortranArgs(14, 1), result: "void", optional: true }, // jobz m n a lda s u ldu vt ldvt work lwork iwork info
+  dsyevd_: { parameters: fortranArgs(11, 2), result: "void", optional: true }, // jobz uplo n a lda w work lwork iwork liwork info
 } as const;
 
 /** A loaded OpenBLAS: row-major float32 GEMM on addresses. */
@@ -231,11 +232,12 @@ function bindLinalg(sym: Symbols): NativeLinalg | null {
     cblas_dtrmm,
     dpstrf_,
     dgesdd_,
+    dsyevd_,
   } = sym;
   if (!cblas_dgemm || !cblas_sgemm_buffers || !cblas_dsyrk_buffers || !cblas_ssyrk || !cblas_dtrmm) {
     return null;
   }
-  if (!dpstrf_ || !dgesdd_) return null;
+  if (!dpstrf_ || !dgesdd_ || !dsyevd_) return null;
   const trans = (t: boolean) => (t ? CBLAS_TRANS : CBLAS_NO_TRANS);
   // Scalars LAPACK takes by reference.
   const int = (v: number) => Int32Array.of(v);
@@ -333,6 +335,34 @@ function bindLinalg(sym: Symbols): NativeLinalg | null {
       checkInfo("dgesdd", info);
       if (info[0] > 0) throw new Error(`dgesdd: the singular value iteration did not converge (${info[0]})`);
       return s;
+    },
+    symmetricEigenvalues(n, a, lda) {
+      const w = new Float64Array(n);
+      if (n === 0) return w;
+      const info = int(0), query = new Float64Array(1), iquery = new Int32Array(1);
+      const call = (work: Float64Array, lwork: number, iwork: Int32Array, liwork: number) =>
+        dsyevd_(
+          char("N"),
+          char("L"),
+          int(n),
+          a,
+          int(lda),
+          w,
+          work,
+          int(lwork),
+          iwork,
+          int(liwork),
+          info,
+          1n, // hidden lengths of the two character arguments
+          1n,
+        );
+      call(query, -1, iquery, -1); // workspace query
+      checkInfo("dsyevd", info);
+      const lwork = Math.ceil(query[0]), liwork = Math.max(1, iquery[0]);
+      call(new Float64Array(lwork), lwork, new Int32Array(liwork), liwork);
+      checkInfo("dsyevd", info);
+      if (info[0] > 0) throw new Error(`dsyevd: the eigenvalue iteration did not converge (${info[0]})`);
+      return w;
     },
     withThreads(threads, fn) {
       sym.openblas_set_num_threads(Math.max(1, threads));

@@ -210,12 +210,16 @@ function chaseColumn(d: Float64Array, e: Float64Array, lo: number, hi: number): 
   }
 }
 
+/** Singular values, ascending, of the row-major m x n matrix `a`, which is overwritten. */
+export function singularValues(a: Float64Array, m: number, n: number): Float64Array {
+  if (m === 0 || n === 0) return new Float64Array(0);
+  const tall = m >= n ? a : transposed(a, m, n);
+  return bidiagonalSingularValues(bidiagonalize(tall, Math.max(m, n), Math.min(m, n)));
+}
+
 /** Sum of the singular values (nuclear norm) of the row-major m x n matrix `a`, which is overwritten. */
 export function singularValueSum(a: Float64Array, m: number, n: number): number {
-  if (m === 0 || n === 0) return 0;
-  const tall = m >= n ? a : transposed(a, m, n);
-  const s = bidiagonalSingularValues(bidiagonalize(tall, Math.max(m, n), Math.min(m, n)));
-  return sumAscending(s);
+  return sumAscending(singularValues(a, m, n));
 }
 
 /** Sum of non-negative values taken smallest first (the accurate order for a decaying spectrum). */

@@ -26,6 +26,8 @@ export interface WasmLinalg {
   trapezoidalProduct(lt: Float64Array, r: number, rows: Float64Array, q: number, n: number): Float64Array;
   /** As gram_engine.ts GramEngine.forEachPanel: A B^T in panels of rows (B is copied in once). */
   gramPanels: GramEngine["forEachPanel"];
+  /** As bidiagonal.ts singularValues: the singular values, ascending, of the row-major m x n `a` (overwritten). */
+  singularValues(a: Float64Array, m: number, n: number): Float64Array;
   /** As bidiagonal.ts singularValueSum: the sum of the singular values of the row-major m x n `a` (overwritten). */
   singularValueSum(a: Float64Array, m: number, n: number): number;
 }
@@ -239,8 +241,12 @@ const WASM_LINALG: WasmLinalg = {
   },
 
   singularValueSum(a: Float64Array, m: number, n: number): number {
-    if (m === 0 || n === 0) return 0;
-    if (m < n) return WASM_LINALG.singularValueSum(transposed(a, m, n), n, m);
+    return sumAscending(WASM_LINALG.singularValues(a, m, n));
+  },
+
+  singularValues(a: Float64Array, m: number, n: number): Float64Array {
+    if (m === 0 || n === 0) return new Float64Array(0);
+    if (m < n) return WASM_LINALG.singularValues(transposed(a, m, n), n, m);
     const lda = pad4(n);
     const aBytes = align(m * lda * 8, 64), colBytes = align(m * 8, 64), rowBytes = align(lda * 8, 64);
     const { k, base } = instantiate(aBytes + 2 * colBytes + 2 * rowBytes);
@@ -268,7 +274,7 @@ const WASM_LINALG: WasmLinalg = {
       k.bidiagPass2(aOff, lda, m, n, c, uOff, wOff, vOff, zOff, tauL);
       tauR = tauRight;
     }
-    return sumAscending(bidiagonalSingularValues({ diagonal, superDiagonal }));
+    return bidiagonalSingularValues({ diagonal, superDiagonal });
   },
 
   packedComoment(c: Float64Array, n: number, dim: number): Float64Array {

@@ -12,6 +12,7 @@
  * Blocks are computed self-pairs first, so both sides' radii are known when the cross block arrives.
  */
 import { InvalidInputError, UnprocessableError } from "../errors.ts";
+import { cmmdFromSums, type CmmdOptions, type CmmdResult, kernelSumCollector } from "./cmmd.ts";
 import {
   centredRows,
   checkFeatureRows,
@@ -53,6 +54,8 @@ export interface SampleMetricsRequest {
   kid?: KidOptions | null;
   prdc?: PrdcOptions | null;
   pairwise?: MeanPairwiseDistanceOptions | null;
+  /** CMMD between x and y (src/stats/cmmd.ts). */
+  cmmd?: CmmdOptions | null;
 }
 
 /** The requested metrics. */
@@ -60,10 +63,14 @@ export interface SampleMetricsResult {
   kid?: KidResult;
   prdc?: PrdcResult;
   meanPairwiseDistance?: number;
+  cmmd?: CmmdResult;
 }
 
-/** Phases reported to onPhase: the shared products with every distance metric, then KID's sums. */
-export type SamplePhase = "distances" | "kid";
+/**
+ * Phases reported to onPhase: the shared products with every distance metric, then the products only CMMD needs
+ * (when its rows are not those of the other metrics), then KID's sums.
+ */
+export type SamplePhase = "distances" | "cmmd" | "kid";
 
 /** How to compute: the engine (GramOptions), progress, and the memory KID's Gram mode may take. */
 export interface SampleMetricsOptions extends GramOptions {
@@ -84,11 +91,12 @@ interface RowGroup {
   data?: CentredRows;
 }
 
-/** A Gram block and the readers of its panels (created when the block starts). */
+/** A Gram block, the readers of its panels (created when the block starts), and the phase it belongs to. */
 interface Block {
   a: RowGroup;
   b: RowGroup;
   readers: (() => GramPanelVisitor)[];
+  phase: "distances" | "cmmd";
 }
 
 /** Computes the requested metrics (see above); throws the typed errors of the single-metric functions. */
@@ -104,6 +112,7 @@ export function sampleMetrics(
     : null;
   const prdcPlan = req.prdc ? planPrdc(y, ny, x, nx, dim, req.prdc) : null;
   const pairPlan = req.pairwise ? planPairwise(x, nx, dim, req.pairwise) : null;
+  const cmmdPlan = req.cmmd ? planCmmd(x, nx, y, ny, dim, req.cmmd) : null;
 
   const groups: RowGroup[] = [];
   const group = (side: "x" | "y", idx: Uint32Array | null, n: number): RowGroup => {
@@ -114,17 +123,25 @@ export function sampleMetrics(
     return g;
   };
   const blocks: Block[] = [];
-  const block = (a: RowGroup, b: RowGroup, reader: () => GramPanelVisitor) => {
+  const block = (
+    a: RowGroup,
+    b: RowGroup,
+    reader: () => GramPanelVisitor,
+    phase: Block["phase"] = "distances",
+  ) => {
     let found = blocks.find((k) => k.a === a && k.b === b);
-    if (!found) blocks.push(found = { a, b, readers: [] });
+    if (!found) blocks.push(found = { a, b, readers: [], phase });
     found.readers.push(reader);
   };
 
-  // One translation for every block: the real side's PRDC centre, else the pairwise rows', else none.
+  // One translation for every block: the real side's PRDC centre, else the pairwise rows', else CMMD's
+  // reference rows', else none.
   const centre = prdcPlan
     ? distanceCentre(prdcPlan.real ? gatherRows(y, prdcPlan.real, dim) : y, prdcPlan.nReal, dim)
     : pairPlan
     ? distanceCentre(pairPlan.idx ? gatherRows(x, pairPlan.idx, dim) : x, pairPlan.n, dim)
+    : cmmdPlan
+    ? distanceCentre(cmmdPlan.y ? gatherRows(y, cmmdPlan.y, dim) : y, cmmdPlan.ny, dim)
     : new Float64Array(dim);
   const rowsOf = (g: RowGroup): CentredRows => {
     if (!g.data) {
@@ -177,11 +194,34 @@ export function sampleMetrics(
   const kernels = kidPlan?.mode === "gram"
     ? planKidKernels(kidPlan, group, block, rowsOf, dim, centre)
     : null;
+  if (cmmdPlan) {
+    const gx = group("x", cmmdPlan.x, cmmdPlan.nx), gy = group("y", cmmdPlan.y, cmmdPlan.ny);
+    const sums: (() => number)[] = [];
+    for (const [a, b] of [[gx, gx], [gy, gy], [gx, gy]]) {
+      block(a, b, () => {
+        const c = kernelSumCollector(rowsOf(a), rowsOf(b), a === b);
+        sums.push(c.sum);
+        return c.visit;
+      }, "cmmd");
+    }
+    finishers.push(() => {
+      const [kxx, kyy, kxy] = sums.map((sum) => sum());
+      result.cmmd = {
+        value: cmmdFromSums(kxx, kyy, kxy, gx.n, gy.n),
+        xSamples: gx.n,
+        ySamples: gy.n,
+      };
+    });
+  }
 
-  // Self blocks first: the radii they yield are what the cross block compares with.
-  const ordered = [...blocks.filter((k) => k.a === k.b), ...blocks.filter((k) => k.a !== k.b)];
-  if (ordered.length > 0) opts.onPhase?.("distances");
-  for (const k of ordered) runBlock(engine, k, rowsOf, dim);
+  // Self blocks first: the radii they yield are what the cross block compares with. Blocks only CMMD reads
+  // come last, as a phase of their own (with CMMD's default 10,000 rows a side they can take longest).
+  for (const phase of ["distances", "cmmd"] as const) {
+    const mine = blocks.filter((k) => k.phase === phase);
+    const ordered = [...mine.filter((k) => k.a === k.b), ...mine.filter((k) => k.a !== k.b)];
+    if (ordered.length > 0) opts.onPhase?.(phase);
+    for (const k of ordered) runBlock(engine, k, rowsOf, dim);
+  }
   for (const finish of finishers) finish();
   if (kidPlan) {
     opts.onPhase?.("kid");
@@ -350,6 +390,32 @@ function planPairwise(x: FeatureRows, n: number, dim: number, opts: MeanPairwise
   return n > maxSamples
     ? { idx: new RandomState(seed).choice(n, maxSamples, false), n: maxSamples }
     : { idx: null, n };
+}
+
+/** CMMD's rows: at most maxSamples per side, drawn by one RandomState(seed), generated side (x) first. */
+function planCmmd(
+  x: FeatureRows,
+  nx: number,
+  y: FeatureRows,
+  ny: number,
+  dim: number,
+  opts: CmmdOptions,
+) {
+  const maxSamples = opts.maxSamples ?? 10000;
+  const seed = opts.seed ?? 2020;
+  checkMaxSamples("cmmd", maxSamples);
+  checkFeatureRows("cmmd", "generated features", x, nx, dim);
+  checkFeatureRows("cmmd", "reference features", y, ny, dim);
+  if (nx < 1 || ny < 1) {
+    throw new UnprocessableError(
+      "cmmd_too_few_samples",
+      `CMMD needs at least 1 row a side, got ${nx} generated and ${ny} reference rows`,
+    );
+  }
+  const rng = new RandomState(seed);
+  const xi = nx > maxSamples ? rng.choice(nx, maxSamples, false) : null;
+  const yi = ny > maxSamples ? rng.choice(ny, maxSamples, false) : null;
+  return { x: xi, nx: Math.min(nx, maxSamples), y: yi, ny: Math.min(ny, maxSamples) };
 }
 
 /** Whether two row selections are the same rows in the same order (null: all rows). */
