@@ -5,6 +5,7 @@
 import type { Context } from "hono";
 import { appendBatch, type BatchReceipt, priorReceipt } from "../db/store/batches.ts";
 import { UnprocessableError } from "../src/errors.ts";
+import { declaredSpace } from "../src/features/declared_spaces.ts";
 import type { ImageBatch } from "../src/features/extractor.ts";
 import { imageBatchFromNdArray } from "../src/features/image_batch.ts";
 import { featuresToBytes } from "../src/tensors/feature_bytes.ts";
@@ -14,6 +15,7 @@ import { idempotencyKey, readBinaryBody, requestContentType, sha256Hex } from ".
 import { describeError } from "./error_log.ts";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
+import { imagesInDeclaredSpace } from "./pipeline/feature_service.ts";
 import { storeUploadGrid } from "./pipeline/upload_gallery.ts";
 import {
   decodeUploadedImages,
@@ -85,9 +87,11 @@ export async function uploadFeatures(
   dim?: number,
 ): Promise<FeatureMatrix> {
   let features: FeatureMatrix;
+  const declared = space ? declaredSpace(space) : null;
   if (upload.kind === "features") {
     features = upload.features;
   } else {
+    if (declared) throw imagesInDeclaredSpace(declared);
     if (!space) {
       throw new UnprocessableError(
         "no_feature_space",
@@ -97,6 +101,13 @@ export async function uploadFeatures(
     }
     const rows = await deps.features.extract(space, upload.images);
     features = featureMatrix({ dtype: "float32", shape: [rows.n, rows.dim], data: rows.data });
+  }
+  if (declared?.dim && features.dim !== declared.dim) {
+    throw new UnprocessableError(
+      "feature_dim_mismatch",
+      `features have D = ${features.dim} columns, but feature space ${declared.name} (${declared.embeddings}) ` +
+        `has D = ${declared.dim}`,
+    );
   }
   if (dim !== undefined && features.dim !== dim) {
     throw new UnprocessableError(

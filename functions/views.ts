@@ -1,5 +1,6 @@
 /** JSON shapes of stored rows, as the public API shows them. */
 import type { RunRow } from "../db/store/runs.ts";
+import { distanceName } from "../src/features/declared_spaces.ts";
 
 /** A run as the API returns it. */
 export function runView(run: RunRow) {
@@ -45,6 +46,7 @@ export function referenceView(ref: {
     dim: ref.dim,
     source: ref.source,
     features: ref.featureSpace ?? null,
+    distance: distanceName(ref.featureSpace),
     n: referenceSampleCount(ref),
     created_at: ref.createdAt.toISOString(),
     updated_at: ref.updatedAt.toISOString(),

@@ -22,7 +22,7 @@ import { readJsonObject, sha256Hex } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 import { storeFeatureUpload } from "../features_upload.ts";
 import { requireRun } from "../owned.ts";
-import { parseFeatureSpace } from "../pipeline/feature_service.ts";
+import { imagesInDeclaredSpace, resolveFeatureSpace } from "../pipeline/feature_service.ts";
 import { vaeRunnerFor } from "../vae/runner.ts";
 import { requireRunModel } from "../vae/stored_model.ts";
 
@@ -49,7 +49,8 @@ generate.post("/v1/runs/:id/generate", async (c) => {
         '"features": the space they were computed in, e.g. "mnist-lenet"',
     );
   }
-  parseFeatureSpace(space);
+  const resolved = resolveFeatureSpace(space);
+  if (resolved.declared) throw imagesInDeclaredSpace(resolved.declared);
   const decoder = await requireRunModel(deps, run.id, "decoder");
   const d = decoder.info.latentDim;
   const chunks = generateChunks(spec);

@@ -4,6 +4,7 @@
  * falling back to the local pool when every host is down, errs or times out, so a batch is never lost to a host.
  */
 import { UnprocessableError } from "../../src/errors.ts";
+import { type DeclaredSpace, declaredSpace, declaredSpacesText } from "../../src/features/declared_spaces.ts";
 import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import { encodeNpy, parseNpy } from "../../src/tensors/npy.ts";
 import { ExtractorPool } from "../../models/runtime/worker_pool.ts";
@@ -27,6 +28,37 @@ export function parseFeatureSpace(name: string): FeatureSpace {
   }
   checkOutput(m[1], m[2]); // also checks the extractor (a Map lookup: "constructor" is no space)
   return { extractor: m[1], output: m[2] };
+}
+
+/**
+ * A reference's named space: declared (embeddings computed elsewhere: its name fixes the dimension and the
+ * distance's name) or one this service extracts images in. Unknown names are a 422 naming both kinds.
+ */
+export type NamedSpace = { declared: DeclaredSpace } | { declared: null; extracted: FeatureSpace };
+
+/** Resolves a space name a client sends (?features=NAME): a declared space first, else a registered extractor. */
+export function resolveFeatureSpace(name: string): NamedSpace {
+  const declared = declaredSpace(name);
+  if (declared) return { declared };
+  try {
+    return { declared: null, extracted: parseFeatureSpace(name) };
+  } catch (e) {
+    if (!(e instanceof UnprocessableError)) throw e;
+    throw new UnprocessableError(
+      e.code,
+      `${e.message}; or a space of embeddings computed elsewhere: ${declaredSpacesText()}`,
+    );
+  }
+}
+
+/** The 422 for images sent to a declared space: its embeddings come from the client, images from nowhere. */
+export function imagesInDeclaredSpace(space: DeclaredSpace): UnprocessableError {
+  return new UnprocessableError(
+    "images_in_declared_space",
+    `feature space ${space.name} holds ${space.embeddings}, computed by the client: upload those ` +
+      `embeddings as an N x D .npy; images are extracted only in the spaces this service runs: ` +
+      knownSpaces().join(", "),
+  );
 }
 
 /** Extracts features; implementations may run off-thread or remotely. */

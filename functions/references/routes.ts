@@ -20,7 +20,7 @@ import {
   storeFeatureUpload,
   uploadFeatures,
 } from "../features_upload.ts";
-import { parseFeatureSpace } from "../pipeline/feature_service.ts";
+import { resolveFeatureSpace } from "../pipeline/feature_service.ts";
 import { referenceView } from "../views.ts";
 import { requireName } from "../names.ts";
 import { pageOf, pageRequest } from "../paging.ts";
@@ -90,15 +90,25 @@ references.post("/v1/references", async (c) => {
   const deps = c.get("deps");
   const name = requireName(c.req.query("name"), "query parameter name");
   const named = c.req.query("features");
-  if (named !== undefined) parseFeatureSpace(named);
+  const space = named === undefined ? null : resolveFeatureSpace(named);
   const key = idempotencyKey(c);
   const body = await readUploadBody(c, REFERENCE_TYPES);
   const id = crypto.randomUUID();
   const bytes = body.bytes;
   if (bytes && ZIP_MAGIC.every((b, i) => bytes[i] === b)) {
     const n = statsSampleCount(c.req.query("n"));
-    const ref = await withStatsUpload(deps, bytes, (stats) =>
-      insertReference(deps.db, {
+    const ref = await withStatsUpload(deps, bytes, (stats) => {
+      const fixed = space?.declared?.dim;
+      if (fixed && stats.dim !== fixed) {
+        throw new UnprocessableError(
+          "feature_dim_mismatch",
+          `the statistics have D = ${stats.dim}, but feature space ${named} (${
+            space!.declared!.embeddings
+          }) ` +
+            `has D = ${fixed}`,
+        );
+      }
+      return insertReference(deps.db, {
         id,
         projectId: c.get("principal").projectId,
         name,
@@ -108,7 +118,8 @@ references.post("/v1/references", async (c) => {
         n,
         mu: new Uint8Array(stats.mu.buffer),
         sigma: new Uint8Array(stats.sigmaPacked.buffer),
-      }));
+      });
+    });
     return c.json(referenceView(ref), 201);
   }
   if (bytes && bytes[0] !== 0x93) {
@@ -121,15 +132,15 @@ references.post("/v1/references", async (c) => {
   const sha256 = body.sha256;
   const upload = await parseUploadBody(c, body, key);
   // Images name their space (the default one unless ?features= says otherwise); features only when told.
-  const space = named ?? (upload.kind === "images" ? deps.config.defaultFeatureSpace : null);
-  const features = await uploadFeatures(deps, upload, space);
+  const spaceName = named ?? (upload.kind === "images" ? deps.config.defaultFeatureSpace : null);
+  const features = await uploadFeatures(deps, upload, spaceName);
   await insertReference(deps.db, {
     id,
     projectId: c.get("principal").projectId,
     name,
     dim: features.dim,
     source: "features",
-    featureSpace: space,
+    featureSpace: spaceName,
   });
   const receipt = await storeFeatureUpload(deps, { kind: "reference", id }, { key, sha256, features });
   const ref = (await findReference(deps.db, id))!;

@@ -30,6 +30,11 @@ testEachDatabase(
         "constructor",
         "__proto__",
         "toString",
+        "custom:",
+        "custom:__proto__",
+        "custom:../x",
+        "custom:a b",
+        "dinov2",
       ];
       for (const space of bad) {
         for (const [what, body] of [["images", imageNpy], ["features", features]] as const) {
@@ -38,6 +43,7 @@ testEachDatabase(
           assert.equal(res.status, 422, `${space} (${what}): ${JSON.stringify(reply)}`);
           assert.match(reply.error.code, /^(unknown_output|unknown_feature_space|bad_feature_space)$/);
           assert.match(reply.error.message, /mnist-lenet|features|logits/, "names what is known");
+          assert.match(reply.error.message, /dinov2-vitl14|features|logits/, "declared spaces too");
         }
       }
       assert.deepEqual((await (await s.request("/v1/references")).json()).references, []);
