@@ -100,6 +100,11 @@ export const checkpoints = pgTable("checkpoints", {
   version: integer("version").notNull(),
   n: bigint("n", { mode: "number" }).notNull(),
   moments: bytea("moments").notNull(),
+  /**
+   * Encoded moments of the same rows scaled to unit length (the Vendi score's running state). Null in
+   * checkpoints written before it was kept: those owners' Vendi score is unknown.
+   */
+  unitMoments: bytea("unit_moments"),
   updatedAt: updatedAt(),
 });
 

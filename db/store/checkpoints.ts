@@ -23,6 +23,11 @@ export interface Snapshot {
   n: number;
   /** Encoded moments, present unless the caller already holds this version. */
   moments?: Uint8Array;
+  /**
+   * Encoded moments of the unit rows, read with `moments`: null when this checkpoint predates them (or there is
+   * no checkpoint), undefined when `moments` was not read.
+   */
+  unitMoments?: Uint8Array | null;
   pending: PendingBatch[];
   /** Batches whose features were needed but left for a later read (over the byte budget). */
   deferred: number;
@@ -51,10 +56,12 @@ export async function readSnapshot(
       .where(eq(checkpoints.ownerId, ownerId));
     const version = cp?.version ?? 0;
     let moments: Uint8Array | undefined;
+    let unitMoments: Uint8Array | null | undefined;
     if (cp && cp.version !== known.version) {
-      const [row] = await tx.select({ moments: checkpoints.moments }).from(checkpoints)
-        .where(eq(checkpoints.ownerId, ownerId));
+      const [row] = await tx.select({ moments: checkpoints.moments, unitMoments: checkpoints.unitMoments })
+        .from(checkpoints).where(eq(checkpoints.ownerId, ownerId));
       moments = row.moments;
+      unitMoments = row.unitMoments;
     }
     const pending: PendingBatch[] = await tx.select({
       seq: batches.seq,
@@ -78,7 +85,7 @@ export async function readSnapshot(
       const bySeq = new Map(rows.map((r) => [r.seq, r.features ?? undefined]));
       for (const p of pending) if (bySeq.has(p.seq)) p.features = bySeq.get(p.seq);
     }
-    return { version, n: cp?.n ?? 0, moments, pending, deferred: wanted.length - need.length };
+    return { version, n: cp?.n ?? 0, moments, unitMoments, pending, deferred: wanted.length - need.length };
   }, { isolationLevel: "repeatable read", accessMode: "read only" });
 }
 
@@ -88,6 +95,8 @@ export interface FoldWrite {
   seqs: number[];
   n: number;
   moments: Uint8Array;
+  /** Encoded moments of the unit rows; null when unknown (an earlier checkpoint lacked them). */
+  unitMoments: Uint8Array | null;
   /** Drop the folded batches' feature bytes (statistics-only retention). */
   dropFeatures: boolean;
 }
@@ -113,10 +122,11 @@ export async function writeCheckpoint(db: Db, ownerId: string, fold: FoldWrite):
         if (marked.length !== fold.seqs.length) throw new LostRace();
       }
       const version = fold.expectedVersion + 1;
-      await tx.insert(checkpoints).values({ ownerId, version, n: fold.n, moments: fold.moments })
+      const blobs = { moments: fold.moments, unitMoments: fold.unitMoments };
+      await tx.insert(checkpoints).values({ ownerId, version, n: fold.n, ...blobs })
         .onConflictDoUpdate({
           target: checkpoints.ownerId,
-          set: { version, n: fold.n, moments: fold.moments, updatedAt: new Date() },
+          set: { version, n: fold.n, ...blobs, updatedAt: new Date() },
         });
       return version;
     });

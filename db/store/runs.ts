@@ -82,3 +82,26 @@ export async function completeFinalize(db: Db, id: string, final: Record<string,
     .where(eq(runs.id, id)).returning();
   return row;
 }
+
+/**
+ * Adds `values` (work finished after the finalize answered, e.g. FID-infinity) to a finalized run's final
+ * metrics, strikes `done` from its `pending` list and stamps `at`, under the run's row lock; returns the new
+ * final metrics (null when the run has none).
+ */
+export async function completePendingFinal(
+  db: Db,
+  id: string,
+  done: string,
+  values: Record<string, unknown>,
+  at: string,
+): Promise<Record<string, unknown> | null> {
+  return await db.transaction(async (tx) => {
+    const [row] = await tx.select({ final: runs.final }).from(runs).where(eq(runs.id, id)).for("update");
+    if (!row?.final) return null;
+    const { pending, ...rest } = row.final;
+    const left = (Array.isArray(pending) ? pending : []).filter((p) => p !== done);
+    const final = { ...rest, ...values, at, ...(left.length > 0 ? { pending: left } : {}) };
+    await tx.update(runs).set({ final, latest: final, updatedAt: new Date() }).where(eq(runs.id, id));
+    return final;
+  });
+}

@@ -1,6 +1,8 @@
 /**
  * GET /v1/runs/:id/events: Server-Sent Events. `metrics` each time new partial metrics exist, `progress` as each
- * phase of a finalize begins ({phase, elapsed_s, done}), `final` once.
+ * phase of a finalize begins ({phase, elapsed_s, done}), then `final`: once, or, while the final metrics list
+ * work still `pending` (FID-infinity runs after finalize answers), again when that work adds its numbers; the
+ * stream ends after a `final` with nothing pending.
  * A late client first gets the latest state. Wake-ups come from the database's notifications, so metrics computed
  * by any process reach every process's clients, and every `streamKeyRecheckMs` the stream re-reads the run anyway
  * (notifications are lost while the database restarts). Each event's id is its snapshot's `at`: a client
@@ -59,14 +61,20 @@ events.get("/v1/runs/:id/events", async (c) => {
         const run = await findRun(deps.db, id);
         if (!run) break;
         if (run.status === "finalized" && run.final) {
-          await stream.writeSSE({
-            event: "final",
-            data: JSON.stringify(run.final),
-            id: String(run.final.at),
-          });
-          break;
-        }
-        if (run.latest && run.latest.at !== lastAt) {
+          // The complete final always goes out (a client that reconnects after it gets it again and is done); one
+          // with work pending, once, and the stream waits for the update.
+          const more = Array.isArray(run.final.pending) && run.final.pending.length > 0;
+          if (!more || run.final.at !== lastAt) {
+            lastAt = run.final.at;
+            await stream.writeSSE({
+              event: "final",
+              data: JSON.stringify(run.final),
+              id: String(run.final.at),
+            });
+            lastWrite = Date.now();
+          }
+          if (!more) break;
+        } else if (run.latest && run.latest.at !== lastAt) {
           lastAt = run.latest.at;
           await stream.writeSSE({
             event: "metrics",

@@ -1,36 +1,50 @@
 /**
- * The heavy numerics (reference factor, Frechet distance, KID, PRDC: seconds at D=2048) behind one interface, so
- * they can run on a Worker thread while the request thread keeps accepting batches.
+ * The heavy numerics (reference factor, Frechet distance, Vendi, KID, PRDC, CMMD, FID-infinity: seconds at
+ * D=2048) behind one interface, so they can run on a Worker thread while the request thread keeps accepting
+ * batches.
  */
 import { FidstreamError } from "../../src/errors.ts";
 import * as errors from "../../src/errors.ts";
-import {
-  decodeReferenceFactor,
-  encodeReferenceFactor,
-  frechetDistanceFromFactor,
-  prepareReference,
-  type ReferenceFactor,
-} from "../../src/stats/frechet.ts";
 import type { NativeLinalg } from "../../src/native/native_linalg.ts";
-import { batchMoments, type Moments, type PackedComoment } from "../../src/stats/moments.ts";
-import {
-  sampleMetrics,
-  type SampleMetricsRequest,
-  type SampleMetricsResult,
-  type SamplePhase,
+import type { FeatureStatistics } from "../../src/stats/feature_statistics.ts";
+import type { Moments, PackedComoment } from "../../src/stats/moments.ts";
+import type {
+  SampleMetricsRequest,
+  SampleMetricsResult,
+  SamplePhase,
 } from "../../src/stats/sample_metrics.ts";
 import { type PackedStats, readStatsFile } from "../../src/stats/stats_file.ts";
 import { type ReducedSums, reduceSumsFile, type SampleSumsKind } from "../../src/stats/sample_sums_file.ts";
-import { bytesToFeatures, type FeatureDType } from "../../src/tensors/feature_bytes.ts";
+import type { FeatureDType } from "../../src/tensors/feature_bytes.ts";
+import { ThreadNumerics } from "./thread_numerics.ts";
 
 /** Heavy statistics, possibly off-thread. Arrays passed in may be transferred (do not reuse them). */
 export interface Compute {
-  /** Moments of one stored feature batch (little-endian bytes of `dtype`, n x dim). */
-  batchMoments(features: Uint8Array, dtype: FeatureDType, n: number, dim: number): Promise<Moments>;
+  /** Statistics (moments of the rows and of the unit rows) of one stored batch (little-endian `dtype`, n x dim). */
+  batchStatistics(
+    features: Uint8Array,
+    dtype: FeatureDType,
+    n: number,
+    dim: number,
+  ): Promise<FeatureStatistics>;
   /** Encoded Frechet factor of N(mu, sigma). */
   prepareReference(mu: Float64Array, sigma: Float64Array): Promise<Uint8Array>;
   /** FID against the reference whose encoded factor is `factor`, cached under `key`. */
   fid(key: string, factor: Uint8Array, mu: Float64Array, sigma: Float64Array): Promise<number>;
+  /** The Vendi score of the rows whose unit rows have these moments. */
+  vendi(unit: Moments): Promise<number>;
+  /**
+   * FID-infinity of a run of n rows, in steps (src/stats/fid_infinity.ts): start, add every row in stored order
+   * (chunks of one dtype), then `next` 15 times for (N_k, FID_k), then end. Steps of one session run in order;
+   * other work may run between them.
+   */
+  fidInfinityStart(session: string, n: number, dim: number): Promise<void>;
+  /** Adds the next `rows` rows of the session's run (little-endian `dtype`, transferred). */
+  fidInfinityAdd(session: string, features: Uint8Array, dtype: FeatureDType, rows: number): Promise<void>;
+  /** [N_k, FID_k] of the next prefix against the reference factor (key and bytes as for fid). */
+  fidInfinityNext(session: string, key: string, factor: Uint8Array): Promise<[number, number]>;
+  /** Forgets the session (also after a failure). */
+  fidInfinityEnd(session: string): Promise<void>;
   /**
    * KID, PRDC and the mean pairwise distance of a run's sample (x) against a reference sample (y), sharing
    * their products (src/stats/sample_metrics.ts); `onPhase` hears each phase as it starts.
@@ -47,52 +61,6 @@ export interface Compute {
   close(): void;
 }
 
-/** Decoded factors by key, bounded so many references do not pin memory (a 2048-d factor is 32 MB). */
-export class FactorCache {
-  #entries = new Map<string, ReferenceFactor>();
-  constructor(private capacity = 4) {}
-  /** The decoded factor for key, decoding `bytes` on a miss (undefined on a miss without bytes). */
-  get(key: string, bytes?: Uint8Array): ReferenceFactor | undefined {
-    let f = this.#entries.get(key);
-    if (f) {
-      this.#entries.delete(key);
-    } else {
-      if (!bytes) return undefined;
-      f = decodeReferenceFactor(bytes);
-      if (this.#entries.size >= this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
-    }
-    this.#entries.set(key, f);
-    return f;
-  }
-}
-
-/**
- * The last FID computed, with its inputs: a finalize right after the partial metrics caught up asks for the FID
- * of exactly the same statistics (seconds at D = 2048), so an identical request (same factor key, mu and sigma
- * equal element for element) gets the same value without computing it again.
- */
-export class FidMemo {
-  #last: { key: string; mu: Float64Array; sigma: Float64Array; value: number } | null = null;
-
-  /** The remembered value when key, mu and sigma are those of the last FID, else compute() (remembered). */
-  fid(key: string, mu: Float64Array, sigma: Float64Array, compute: () => number): number {
-    const last = this.#last;
-    if (last && last.key === key && sameValues(last.mu, mu) && sameValues(last.sigma, sigma)) {
-      return last.value;
-    }
-    const value = compute();
-    // Copies: a caller may reuse its arrays (a few ms next to the seconds an FID takes).
-    this.#last = { key, mu: mu.slice(), sigma: sigma.slice(), value };
-    return value;
-  }
-}
-
-function sameValues(a: Float64Array, b: Float64Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Runs everything on the calling thread (tests, small dimensions); `comoment`: a native co-moment kernel,
  * `native`: native BLAS/LAPACK for the rest (one thread: the caller's thread is not a compute worker).
@@ -100,36 +68,41 @@ function sameValues(a: Float64Array, b: Float64Array): boolean {
 export function inlineCompute(
   opts: { comoment?: PackedComoment; native?: NativeLinalg | null } = {},
 ): Compute {
-  const factors = new FactorCache();
-  const memo = new FidMemo();
-  const comoment = opts.comoment ?? "auto";
-  const linalg = { native: opts.native ?? null };
+  const t = new ThreadNumerics(opts.comoment ?? "auto", opts.native ?? null);
+  const now = <T>(fn: () => T) => {
+    try {
+      return Promise.resolve(fn());
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
   return {
-    batchMoments: (features, dtype, n, dim) =>
-      Promise.resolve(batchMoments(bytesToFeatures(features, dtype), n, dim, comoment)),
-    prepareReference: (mu, sigma) =>
-      Promise.resolve(encodeReferenceFactor(prepareReference(mu, sigma, linalg))),
-    fid: (key, factor, mu, sigma) =>
-      Promise.resolve(
-        memo.fid(
-          key,
-          mu,
-          sigma,
-          () => frechetDistanceFromFactor(factors.get(key, factor)!, mu, sigma, linalg),
-        ),
-      ),
-    sampleMetrics: (req, onPhase) => Promise.resolve(sampleMetrics(req, { ...linalg, onPhase })),
-    readStatsFile: (bytes, max) => Promise.resolve(readStatsFile(bytes, max)),
-    reduceSumsFile: (kind, bytes, max) => Promise.resolve(reduceSumsFile(kind, bytes, max)),
+    batchStatistics: (features, dtype, n, dim) => now(() => t.batchStatistics(features, dtype, n, dim)),
+    prepareReference: (mu, sigma) => now(() => t.prepareReference(mu, sigma)),
+    fid: (key, factor, mu, sigma) => now(() => t.fid(key, factor, mu, sigma)!),
+    vendi: (unit) => now(() => t.vendi(unit)),
+    fidInfinityStart: (session, n, dim) => now(() => t.fidInfinity.start(session, n, dim)),
+    fidInfinityAdd: (session, features, dtype, rows) =>
+      now(() => t.fidInfinity.add(session, features, dtype, rows)),
+    fidInfinityNext: (session, key, factor) => now(() => t.fidInfinity.next(session, key, factor)!),
+    fidInfinityEnd: (session) => now(() => t.fidInfinity.end(session)),
+    sampleMetrics: (req, onPhase) => now(() => t.sampleMetrics(req, onPhase)),
+    readStatsFile: (bytes, max) => now(() => readStatsFile(bytes, max)),
+    reduceSumsFile: (kind, bytes, max) => now(() => reduceSumsFile(kind, bytes, max)),
     close() {},
   };
 }
 
 /** An operation for the compute worker. */
 export type ComputeOp =
-  | { op: "batchMoments"; features: Uint8Array; dtype: FeatureDType; n: number; dim: number }
+  | { op: "batchStatistics"; features: Uint8Array; dtype: FeatureDType; n: number; dim: number }
   | { op: "prepareReference"; mu: Float64Array; sigma: Float64Array }
   | { op: "fid"; key: string; factor?: Uint8Array; mu: Float64Array; sigma: Float64Array }
+  | { op: "vendi"; unit: Moments }
+  | { op: "fidInfinityStart"; session: string; n: number; dim: number }
+  | { op: "fidInfinityAdd"; session: string; features: Uint8Array; dtype: FeatureDType; rows: number }
+  | { op: "fidInfinityNext"; session: string; key: string; factor?: Uint8Array }
+  | { op: "fidInfinityEnd"; session: string }
   | { op: "sampleMetrics"; req: SampleMetricsRequest }
   | { op: "readStatsFile"; bytes: Uint8Array; maxUncompressedBytes: number }
   | { op: "reduceSumsFile"; kind: SampleSumsKind; bytes: Uint8Array; maxUncompressedBytes: number };
@@ -151,20 +124,46 @@ export function workerCompute(): Compute {
   const moments = new WorkerLane();
   const stats = new WorkerLane();
   const sentFactors = new Set<string>();
+  /**
+   * Calls `op` without the factor's bytes when the worker was sent them before (it keeps a few decoded factors),
+   * and again with them when it answers null (evicted, or never sent).
+   */
+  const withFactor = async <T>(
+    key: string,
+    factor: Uint8Array,
+    op: (factor?: Uint8Array) => Promise<T | null>,
+  ): Promise<T> => {
+    if (sentFactors.has(key)) {
+      const value = await op();
+      if (value !== null) return value;
+    }
+    sentFactors.add(key);
+    return (await op(factor))!;
+  };
   return {
     // Copied, not transferred: a driver's buffer may be a view into memory it still uses.
-    batchMoments: (features, dtype, n, dim) => moments.call({ op: "batchMoments", features, dtype, n, dim }),
+    batchStatistics: (features, dtype, n, dim) =>
+      moments.call({ op: "batchStatistics", features, dtype, n, dim }),
     prepareReference: (mu, sigma) => stats.call({ op: "prepareReference", mu, sigma }, [sigma.buffer]),
-    async fid(key, factor, mu, sigma) {
-      // The worker keeps a few decoded factors: send the bytes only when it says it has none for this key.
-      if (sentFactors.has(key)) {
-        const value = await stats.call<number | null>({ op: "fid", key, mu, sigma }); // cloned: kept for a resend
-        if (value !== null) return value;
-      }
-      sentFactors.add(key);
-      const value = await stats.call<number | null>({ op: "fid", key, factor, mu, sigma }, [sigma.buffer]);
-      return value!;
-    },
+    // mu and sigma are cloned while a resend may still need them, then handed over.
+    fid: (key, factor, mu, sigma) =>
+      withFactor(
+        key,
+        factor,
+        (f) => stats.call<number | null>({ op: "fid", key, factor: f, mu, sigma }, f ? [sigma.buffer] : []),
+      ),
+    // Cloned: the moments belong to the owner's cached statistics.
+    vendi: (unit) => stats.call({ op: "vendi", unit }),
+    fidInfinityStart: (session, n, dim) => stats.call({ op: "fidInfinityStart", session, n, dim }),
+    fidInfinityAdd: (session, features, dtype, rows) =>
+      stats.call({ op: "fidInfinityAdd", session, features, dtype, rows }, [features.buffer]),
+    fidInfinityNext: (session, key, factor) =>
+      withFactor(
+        key,
+        factor,
+        (f) => stats.call<[number, number] | null>({ op: "fidInfinityNext", session, key, factor: f }),
+      ),
+    fidInfinityEnd: (session) => stats.call({ op: "fidInfinityEnd", session }),
     sampleMetrics: (req, onPhase) => stats.call({ op: "sampleMetrics", req }, [], onPhase),
     // On the moments lane: a stats upload is a small, quick job next to an evaluation.
     readStatsFile: (bytes, maxUncompressedBytes) =>

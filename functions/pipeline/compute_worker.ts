@@ -1,21 +1,11 @@
 /// <reference lib="deno.worker" />
 /** Worker thread of workerCompute(): runs the heavy numerics so the request thread never blocks on them. */
 import { FidstreamError } from "../../src/errors.ts";
-import {
-  encodeReferenceFactor,
-  frechetDistanceFromFactor,
-  prepareReference,
-} from "../../src/stats/frechet.ts";
 import { loadOpenBlas } from "../../src/native/openblas.ts";
-import { batchMoments } from "../../src/stats/moments.ts";
-import { bytesToFeatures } from "../../src/tensors/feature_bytes.ts";
 import { readStatsFile } from "../../src/stats/stats_file.ts";
 import { reduceSumsFile } from "../../src/stats/sample_sums_file.ts";
-import { sampleMetrics } from "../../src/stats/sample_metrics.ts";
-import { type ComputeReply, type ComputeRequest, FactorCache, FidMemo } from "./compute.ts";
-
-const factors = new FactorCache();
-const memo = new FidMemo();
+import type { ComputeReply, ComputeRequest } from "./compute.ts";
+import { ThreadNumerics } from "./thread_numerics.ts";
 
 self.onmessage = (e: MessageEvent<ComputeRequest>) => {
   const req = e.data;
@@ -33,27 +23,28 @@ self.onmessage = (e: MessageEvent<ComputeRequest>) => {
       },
     };
   }
-  // Hand big results (moments, statistics) over without copying.
-  const value = "value" in reply
-    ? reply.value as {
-      comoment?: Float64Array;
-      sum?: Float64Array;
-      mu?: Float64Array;
-      sigmaPacked?: Float64Array;
-    }
-    : undefined;
-  const transfer = [value?.comoment, value?.sum, value?.mu, value?.sigmaPacked]
-    .filter((a): a is Float64Array => a instanceof Float64Array)
-    .map((a) => a.buffer as ArrayBuffer);
-  self.postMessage(reply, transfer);
+  self.postMessage(reply, transferables(reply));
 };
 
+/** The big arrays of a result (statistics, moments), handed over without copying. */
+function transferables(reply: ComputeReply): ArrayBuffer[] {
+  if (!("value" in reply) || !reply.value || typeof reply.value !== "object") return [];
+  const v = reply.value as Record<string, unknown>;
+  const arrays = [v.mu, v.sigmaPacked];
+  for (const m of [v.moments, v.unit]) {
+    if (m && typeof m === "object") {
+      arrays.push((m as { sum?: unknown }).sum, (m as { comoment?: unknown }).comoment);
+    }
+  }
+  return arrays.filter((a): a is Float64Array => a instanceof Float64Array).map((a) =>
+    a.buffer as ArrayBuffer
+  );
+}
+
 // Batch co-moments on OpenBLAS's float64 dsyrk where it loads (~4x the WebAssembly kernel at D=2048), and its
-// LAPACK and level-3 BLAS for FID, KID, PRDC and pairwise distances.
+// LAPACK and level-3 BLAS for FID, Vendi, KID, PRDC, CMMD and pairwise distances.
 const blas = loadOpenBlas();
-const comoment = blas?.packedComoment ?? "auto";
 const native = blas?.linalg ?? null;
-const linalg = { native };
 const cores = navigator.hardwareConcurrency;
 
 /**
@@ -65,27 +56,29 @@ function onAllCores<T>(fn: () => T): T {
   return native ? native.withThreads(cores, fn) : fn();
 }
 
+const numerics = new ThreadNumerics(blas?.packedComoment ?? "auto", native, onAllCores);
+
 function run(req: ComputeRequest): unknown {
   switch (req.op) {
-    case "batchMoments":
-      return batchMoments(bytesToFeatures(req.features, req.dtype), req.n, req.dim, comoment);
+    case "batchStatistics":
+      return numerics.batchStatistics(req.features, req.dtype, req.n, req.dim);
     case "prepareReference":
-      return onAllCores(() => encodeReferenceFactor(prepareReference(req.mu, req.sigma, linalg)));
-    case "fid": {
+      return numerics.prepareReference(req.mu, req.sigma);
+    case "fid":
       // null asks the caller to resend with the factor bytes (evicted, or never sent).
-      const factor = factors.get(req.key, req.factor);
-      if (!factor) return null;
-      return memo.fid(
-        req.key,
-        req.mu,
-        req.sigma,
-        () => onAllCores(() => frechetDistanceFromFactor(factor, req.mu, req.sigma, linalg)),
-      );
-    }
+      return numerics.fid(req.key, req.factor, req.mu, req.sigma);
+    case "vendi":
+      return numerics.vendi(req.unit);
+    case "fidInfinityStart":
+      return numerics.fidInfinity.start(req.session, req.n, req.dim);
+    case "fidInfinityAdd":
+      return numerics.fidInfinity.add(req.session, req.features, req.dtype, req.rows);
+    case "fidInfinityNext":
+      return numerics.fidInfinity.next(req.session, req.key, req.factor);
+    case "fidInfinityEnd":
+      return numerics.fidInfinity.end(req.session);
     case "sampleMetrics":
-      return onAllCores(() =>
-        sampleMetrics(req.req, { native, onPhase: (phase) => self.postMessage({ id: req.id, phase }) })
-      );
+      return numerics.sampleMetrics(req.req, (phase) => self.postMessage({ id: req.id, phase }));
     case "readStatsFile":
       return readStatsFile(req.bytes, req.maxUncompressedBytes);
     case "reduceSumsFile":

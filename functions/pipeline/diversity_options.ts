@@ -4,6 +4,7 @@
  * finalize stays in seconds at D=2048 (cost grows with the square of max_samples); raise it for publication numbers.
  */
 import { UnprocessableError } from "../../src/errors.ts";
+import { configInt } from "./config_int.ts";
 
 /** Default rows per side for PRDC and the mean pairwise distance at finalize. */
 export const DEFAULT_DIVERSITY_SAMPLES = 2000;
@@ -26,16 +27,7 @@ export function diversityOptions(config: Record<string, unknown>): DiversityOpti
       'config.prdc must be false or {"k","max_samples","seed"}',
     );
   }
-  const int = (name: string, fallback: number, min: number, max: number) => {
-    const x = o[name] ?? fallback;
-    if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max) {
-      throw new UnprocessableError(
-        "bad_prdc_config",
-        `config.prdc.${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(x)}`,
-      );
-    }
-    return x;
-  };
+  const int = configInt("prdc", o);
   // Naeem et al.'s 10,000 rows per side is the most a finalize may spend (minutes at D=2048).
   return {
     k: int("k", 5, 1, 100),

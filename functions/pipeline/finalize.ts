@@ -1,7 +1,9 @@
 /**
- * Finalizing a run: close it to new batches, fold everything, compute the exact final metrics (FID, and KID,
- * PRDC and the mean pairwise distance when the features were kept), store and announce them, reporting each
- * phase as it begins (finalize_progress.ts). Safe to repeat and to run in several processes.
+ * Finalizing a run: close it to new batches, fold everything, compute the exact final metrics (FID, the Vendi
+ * score, and KID, PRDC, the mean pairwise distance and, in a CLIP space, CMMD when the features were kept),
+ * store and announce them, reporting each phase as it begins (finalize_progress.ts). FID-infinity follows
+ * after the answer (fid_infinity_job.ts: the final lists it in `pending` until then). Safe to repeat and to
+ * run in several processes.
  */
 import { ownerFeatures } from "../../db/store/batches.ts";
 import { insertMetrics, notifyRunProgress } from "../../db/store/metrics.ts";
@@ -16,6 +18,9 @@ import { diversityOptions } from "./diversity_options.ts";
 import { describeError } from "../error_log.ts";
 import { ProgressReporter } from "./finalize_progress.ts";
 import { kidOptions } from "./kid_options.ts";
+import { cmmdOptions } from "./cmmd_options.ts";
+import { FID_INFINITY, fidInfinityApplies, startFidInfinity } from "./fid_infinity_job.ts";
+import { declaredSpace } from "../../src/features/declared_spaces.ts";
 import { evaluateRun } from "./run_metrics.ts";
 
 /**
@@ -34,26 +39,42 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   const started = deps.clock().getTime();
   const run = await beginFinalize(deps.db, runId);
   if (!run) throw new NotFoundError("run_not_found", `run ${runId} does not exist`);
-  if (run.status === "finalized" && run.final) return run.final;
+  if (run.status === "finalized" && run.final) {
+    // FID-infinity still pending: the process that owed it may be gone (the lease keeps it to one job).
+    if (Array.isArray(run.final.pending) && run.final.pending.includes(FID_INFINITY)) {
+      startFidInfinity(deps, run.id);
+    }
+    return run.final;
+  }
   // Closing waits for batches still committing (and, on PGlite, for whatever else holds the connection).
   progress.phase("closing", started);
   progress.phase("statistics");
   // No batch can commit any more (beginFinalize waited for in-flight ones), so this sees all of them.
   // A statistics-only run drops its features in that fold, before it is final; a run that keeps them is folded
   // after the answer: its batches are durable already, and a 16 MB checkpoint takes seconds to write on PGlite.
-  const moments = run.retainFeatures
+  const stats = run.retainFeatures
     ? await deps.owners.current(run.id, run.dim)
     : await deps.owners.fold(run.id, run.dim, { retainFeatures: false, force: true });
-  if (moments.n !== run.n) {
-    throw new Error(`run ${run.id}: folded ${moments.n} samples but ${run.n} were accepted`);
+  if (stats.moments.n !== run.n) {
+    throw new Error(`run ${run.id}: folded ${stats.moments.n} samples but ${run.n} were accepted`);
   }
   progress.phase("fid");
-  const final: Record<string, unknown> = (await evaluateRun(deps, run, moments)).values;
+  const final: Record<string, unknown> =
+    (await evaluateRun(deps, run, stats, (phase) => progress.phase(phase))).values;
   const ref = await findReference(deps.db, run.referenceId);
   final.reference = { id: run.referenceId, n: ref ? referenceSampleCount(ref) : null };
+  if (ref?.source === "features") {
+    if (final.vendi === undefined) progress.phase("vendi");
+    const vendi = await deps.references.vendi(ref);
+    if (vendi !== null) (final.reference as Record<string, unknown>).vendi = vendi;
+  }
   const kid = kidOptions(run.config);
   const diversity = diversityOptions(run.config);
-  if (run.retainFeatures && (kid || diversity)) {
+  // CMMD only where the reference holds CLIP embeddings (a declared space that says so).
+  const cmmd = ref?.source === "features" && declaredSpace(ref.featureSpace ?? "")?.cmmd
+    ? cmmdOptions(run.config)
+    : null;
+  if (run.retainFeatures && (kid || diversity || cmmd)) {
     progress.phase("reading features");
     // Both sides at once: with PostgreSQL the server reads one side while this process decodes the other.
     const [x, y] = await Promise.all([
@@ -67,8 +88,9 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
       req.ny = y.n;
       if (kid && x.n >= 2 && y.n >= 2) req.kid = kid;
       if (diversity && x.n > diversity.k && y.n > diversity.k) req.prdc = diversity;
+      if (cmmd && x.n >= 1 && y.n >= 1) req.cmmd = cmmd;
     }
-    if (req.pairwise || req.kid || req.prdc) {
+    if (req.pairwise || req.kid || req.prdc || req.cmmd) {
       const r = await deps.compute.sampleMetrics(req, (phase) => progress.phase(phase));
       if (r.meanPairwiseDistance !== undefined) final.mean_pairwise_distance = r.meanPairwiseDistance;
       if (r.kid) {
@@ -90,8 +112,11 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
           fake_samples: r.prdc.fakeSamples,
         };
       }
+      if (r.cmmd) final.cmmd = r.cmmd.value;
     }
   }
+  const later = fidInfinityApplies(run);
+  if (later) final.pending = [FID_INFINITY];
   progress.phase("storing");
   await progress.settled(); // every progress event out before the run turns final
   final.at = deps.clock().toISOString();
@@ -106,5 +131,6 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
         ),
     );
   }
+  if (later) startFidInfinity(deps, run.id, progress);
   return final;
 }

@@ -4,7 +4,12 @@
  */
 import { readSnapshot, writeCheckpoint } from "../../db/store/checkpoints.ts";
 import type { Db } from "../../db/database.ts";
-import { cloneMoments, emptyMoments, mergeMomentsInto, type Moments } from "../../src/stats/moments.ts";
+import {
+  cloneStatistics,
+  emptyStatistics,
+  type FeatureStatistics,
+  mergeStatisticsInto,
+} from "../../src/stats/feature_statistics.ts";
 import { decodeMoments, encodeMoments } from "../../src/stats/moments_codec.ts";
 import type { FeatureDType } from "../../src/tensors/feature_bytes.ts";
 import type { Compute } from "./compute.ts";
@@ -68,9 +73,9 @@ export function stackBatches(batches: readonly FeatureBatch[], maxRows: number):
 
 interface Entry {
   version: number;
-  base: Moments;
+  base: FeatureStatistics;
   /** base + every held batch. */
-  merged: Moments;
+  merged: FeatureStatistics;
   held: Set<number>;
   /** Feature bytes of the held batches: what a reader would re-read and recompute without a fold. */
   heldBytes: number;
@@ -118,16 +123,21 @@ export class OwnerStats {
     }
   }
 
-  /** The owner's moments over every accepted batch visible now (a consistent snapshot). */
-  current(ownerId: string, dim: number): Promise<Moments> {
+  /** The owner's statistics over every accepted batch visible now (a consistent snapshot). */
+  current(ownerId: string, dim: number): Promise<FeatureStatistics> {
     return this.#locked(ownerId, async () => (await this.#refresh(ownerId, dim)).merged);
   }
 
   /**
    * Refreshes, then writes a checkpoint when the policy says so (or `force`), dropping feature bytes unless
-   * `retainFeatures`. Returns the moments. Losing a race to another process is fine: its checkpoint is as good.
+   * `retainFeatures`. Returns the statistics. Losing a race to another process is fine: its checkpoint is as
+   * good.
    */
-  fold(ownerId: string, dim: number, opts: { retainFeatures: boolean; force?: boolean }): Promise<Moments> {
+  fold(
+    ownerId: string,
+    dim: number,
+    opts: { retainFeatures: boolean; force?: boolean },
+  ): Promise<FeatureStatistics> {
     return this.#locked(ownerId, () => this.#fold(ownerId, dim, opts));
   }
 
@@ -135,18 +145,21 @@ export class OwnerStats {
     ownerId: string,
     dim: number,
     opts: { retainFeatures: boolean; force?: boolean },
-  ): Promise<Moments> {
+  ): Promise<FeatureStatistics> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const entry = await this.#refresh(ownerId, dim);
-      const checkpointBytes = entry.merged.comoment.byteLength;
+      // The features' co-moment alone: what re-reading the pending batches is weighed against, as before the
+      // unit rows' moments doubled the checkpoint (their cost per batch doubled too).
+      const checkpointBytes = entry.merged.moments.comoment.byteLength;
       const due = entry.held.size > 0 && (opts.force || entry.held.size >= this.policy.maxPending ||
         entry.heldBytes >= checkpointBytes || this.now() - entry.lastFoldAt >= this.policy.intervalMs);
       if (!due) return entry.merged;
       const version = await writeCheckpoint(this.db, ownerId, {
         expectedVersion: entry.version,
         seqs: [...entry.held],
-        n: entry.merged.n,
-        moments: encodeMoments(entry.merged),
+        n: entry.merged.moments.n,
+        moments: encodeMoments(entry.merged.moments),
+        unitMoments: entry.merged.unit && encodeMoments(entry.merged.unit),
         dropFeatures: !opts.retainFeatures,
       });
       if (version !== null) {
@@ -189,7 +202,12 @@ export class OwnerStats {
       this.#recentBytes -= mine.features.byteLength;
     }
     if (!entry || snap.version !== entry.version) {
-      const base = snap.moments ? decodeMoments(snap.moments) : emptyMoments(dim);
+      const base: FeatureStatistics = snap.moments
+        ? {
+          moments: decodeMoments(snap.moments),
+          unit: snap.unitMoments ? decodeMoments(snap.unitMoments) : null,
+        }
+        : emptyStatistics(dim);
       entry = {
         version: snap.version,
         base,
@@ -202,18 +220,18 @@ export class OwnerStats {
     const held = entry.held;
     const fresh = snap.pending.filter((b) => !held.has(b.seq) && b.features);
     if (fresh.length > 0) {
-      // Merged into a copy: moments handed out earlier stay valid.
-      const merged = cloneMoments(entry.merged);
-      // Moments of the new batches come from the compute worker, off this thread, a few stacks at a time: each
-      // is a D x D co-moment (16 MB at D = 2048), and a refresh after a burst may see hundreds of batches.
+      // Merged into a copy: statistics handed out earlier stay valid.
+      const merged = cloneStatistics(entry.merged);
+      // Statistics of the new batches come from the compute worker, off this thread, a few stacks at a time: each
+      // is two D x D co-moments (16 MB each at D = 2048), and a refresh after a burst may see hundreds of batches.
       const groups = stackBatches(fresh, MOMENTS_GROUP_ROWS);
       for (let i = 0; i < groups.length; i += MOMENTS_IN_FLIGHT) {
         const parts = await Promise.all(
           groups.slice(i, i + MOMENTS_IN_FLIGHT).map((g) =>
-            this.compute.batchMoments(g.features, g.dtype, g.n, g.dim)
+            this.compute.batchStatistics(g.features, g.dtype, g.n, g.dim)
           ),
         );
-        for (const part of parts) mergeMomentsInto(merged, part);
+        for (const part of parts) mergeStatisticsInto(merged, part);
       }
       entry.merged = merged;
       for (const b of fresh) {

@@ -25,6 +25,7 @@ export interface FactorHandle {
 /** Reads reference statistics and keeps their expensive factor cached in memory and in the database. */
 export class ReferenceStats {
   #factors = new Map<string, FactorHandle>();
+  #vendis = new Map<string, { n: number; value: number | null }>();
   #building = new Map<string, Promise<FactorHandle>>();
   constructor(private db: Db, private owners: OwnerStats, private compute: Compute) {}
 
@@ -57,8 +58,22 @@ export class ReferenceStats {
     return handle;
   }
 
-  #moments(ref: ReferenceRow): Promise<Moments> {
-    return this.owners.fold(ref.id, ref.dim, { retainFeatures: true });
+  /**
+   * The Vendi score of a features reference now (null for uploaded statistics, and where its unit rows are
+   * unknown), computed once per sample count.
+   */
+  async vendi(ref: ReferenceRow): Promise<number | null> {
+    if (ref.source === "stats") return null;
+    const { moments, unit } = await this.owners.fold(ref.id, ref.dim, { retainFeatures: true });
+    const cached = this.#vendis.get(ref.id);
+    if (cached && cached.n === moments.n) return cached.value;
+    const value = unit && unit.n > 0 ? await this.compute.vendi(unit) : null;
+    this.#vendis.set(ref.id, { n: moments.n, value });
+    return value;
+  }
+
+  async #moments(ref: ReferenceRow): Promise<Moments> {
+    return (await this.owners.fold(ref.id, ref.dim, { retainFeatures: true })).moments;
   }
 
   async #build(id: string, key: string, g: ReferenceGaussian): Promise<FactorHandle> {

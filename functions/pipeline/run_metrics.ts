@@ -3,6 +3,7 @@ import { insertMetrics } from "../../db/store/metrics.ts";
 import { findReference } from "../../db/store/references.ts";
 import { findRun, type RunRow, setLatestMetrics } from "../../db/store/runs.ts";
 import { UnprocessableError } from "../../src/errors.ts";
+import type { FeatureStatistics } from "../../src/stats/feature_statistics.ts";
 import { type Moments, momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
 import type { Deps } from "../deps.ts";
 import { evaluateExclusively, EVALUATION_LEASE_MS } from "./evaluation_lease.ts";
@@ -14,6 +15,8 @@ export interface RunMetrics extends Record<string, unknown> {
   n: number;
   fid: number | null;
   at: string;
+  /** The Vendi score of the samples (dgm-eval's linear kernel); null when unknown (see src/stats/vendi.ts). */
+  vendi?: number | null;
   /** Set while n <= dim: the covariance is rank deficient and FID is inflated. */
   rank_deficient?: boolean;
   /** Why fid is null, when it is. */
@@ -38,24 +41,42 @@ export async function updatePartialMetrics(deps: Deps, runId: string): Promise<J
 async function evaluatePartial(deps: Deps, runId: string): Promise<void> {
   const run = await findRun(deps.db, runId);
   if (!run || run.status !== "streaming") return;
-  const moments = await deps.owners.fold(run.id, run.dim, { retainFeatures: run.retainFeatures });
-  const { values, progress } = await evaluateRun(deps, run, moments);
+  const stats = await deps.owners.fold(run.id, run.dim, { retainFeatures: run.retainFeatures });
+  const { values, progress } = await evaluateRun(deps, run, stats);
   if (progress === 0) return;
   if (await setLatestMetrics(deps.db, run.id, values, progress)) {
     await insertMetrics(deps.db, run.id, "partial", values);
   }
 }
 
-/** Every metric of the run for the given feature moments; progress = all samples behind them. */
-export async function evaluateRun(deps: Deps, run: RunRow, moments: Moments) {
+/**
+ * Every metric of the run for the given statistics; progress = all samples behind them. `onPhase` hears when
+ * the Vendi score begins (after FID), for finalize's progress.
+ */
+export async function evaluateRun(
+  deps: Deps,
+  run: RunRow,
+  stats: FeatureStatistics,
+  onPhase?: (phase: "vendi") => void,
+) {
+  const { moments, unit } = stats;
   const values = moments.n > 0 ? await fidMetrics(deps, run.referenceId, moments) : {
     n: 0,
     fid: null,
     at: deps.clock().toISOString(),
   } as RunMetrics;
+  if (moments.n > 0) {
+    onPhase?.("vendi");
+    values.vendi = await vendiOf(deps, unit);
+  }
   const { samples, ...sums } = await sampleSumsMetrics(deps.db, run.id);
   Object.assign(values, sums);
   return { values, progress: moments.n + samples };
+}
+
+/** The Vendi score of an owner's unit rows, or null when they are unknown (folded before they were kept). */
+export async function vendiOf(deps: Deps, unit: Moments | null): Promise<number | null> {
+  return unit && unit.n > 0 ? await deps.compute.vendi(unit) : null;
 }
 
 /** FID of the given moments against the reference, with the notes a reader needs. */

@@ -161,5 +161,8 @@ references.get("/v1/references", async (c) => {
 });
 
 references.get("/v1/references/:id", async (c) => {
-  return c.json(referenceView(await requireReference(c)));
+  const ref = await requireReference(c);
+  // The Vendi score of its samples (null for statistics uploads): eigenvalues of a D x D matrix, cached per n.
+  const vendi = await c.get("deps").references.vendi(ref);
+  return c.json({ ...referenceView(ref), vendi });
 });

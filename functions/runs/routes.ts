@@ -10,6 +10,8 @@ import { pageOf, pageRequest } from "../paging.ts";
 import { requireRun } from "../owned.ts";
 import { diversityOptions } from "../pipeline/diversity_options.ts";
 import { kidOptions } from "../pipeline/kid_options.ts";
+import { cmmdOptions } from "../pipeline/cmmd_options.ts";
+import { fidInfinityEnabled } from "../pipeline/fid_infinity_job.ts";
 import { runView } from "../views.ts";
 import { referenceByIdOrName } from "./reference_lookup.ts";
 
@@ -48,6 +50,8 @@ runs.post("/v1/runs", async (c) => {
   }
   kidOptions(cfg);
   diversityOptions(cfg);
+  cmmdOptions(cfg);
+  fidInfinityEnabled(cfg);
   const retain = cfg.retain_features ?? true;
   if (typeof retain !== "boolean") {
     throw new UnprocessableError(

@@ -196,11 +196,12 @@ export function sampleMetrics(
     : null;
   if (cmmdPlan) {
     const gx = group("x", cmmdPlan.x, cmmdPlan.nx), gy = group("y", cmmdPlan.y, cmmdPlan.ny);
+    // By slot: blocks run in their own order (self blocks first, another metric's first), not this one.
     const sums: (() => number)[] = [];
-    for (const [a, b] of [[gx, gx], [gy, gy], [gx, gy]]) {
+    for (const [slot, [a, b]] of [[gx, gx], [gy, gy], [gx, gy]].entries()) {
       block(a, b, () => {
         const c = kernelSumCollector(rowsOf(a), rowsOf(b), a === b);
-        sums.push(c.sum);
+        sums[slot] = c.sum;
         return c.visit;
       }, "cmmd");
     }

@@ -52,6 +52,7 @@ Deno.test({
         "closing",
         "statistics",
         "fid",
+        "vendi",
         "reading features",
         "distances",
         "kid",

@@ -4,6 +4,7 @@ import { countBatches } from "../../db/store/batches.ts";
 import { frechetDistance } from "../../src/stats/frechet.ts";
 import { meanPairwiseDistance } from "../../src/stats/pairwise_distance.ts";
 import { prdc } from "../../src/stats/prdc.ts";
+import { batchUnitMoments, vendiScore } from "../../src/stats/vendi.ts";
 import { encodeNpy } from "../../src/tensors/npy.ts";
 import { encodeNpz } from "../../src/tensors/npz.ts";
 import { naiveMeanCov, npyOf, randomFeatures } from "../_support/arrays.ts";
@@ -77,9 +78,13 @@ testEachDatabase(
       assert.equal(final.kid.subsets, 5);
       assert.equal(final.kid.subset_size, 30);
       assert.ok(Number.isFinite(final.kid.mean) && final.kid.std >= 0);
-      assert.deepEqual(final.reference, { id: ref.id, n: 200 });
-      // Diversity: PRDC against the reference features and the mean pairwise distance, as the core computes them.
+      // Diversity: the Vendi score of both sides, PRDC against the reference features and the mean pairwise
+      // distance, as the core computes them.
       const gen = concat(batches), real = concat([ref1, ref2]);
+      const { vendi: refVendi, ...refView } = final.reference;
+      assert.deepEqual(refView, { id: ref.id, n: 200 });
+      close(refVendi, vendiScore(batchUnitMoments(real, 200, D)));
+      close(final.vendi, vendiScore(batchUnitMoments(gen, 100, D)));
       const expectedPrdc = prdc(real, 200, gen, 100, D, { k: 5, maxSamples: 2000, seed: 2020 });
       assert.deepEqual(final.prdc, {
         precision: expectedPrdc.precision,

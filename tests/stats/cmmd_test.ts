@@ -10,32 +10,11 @@ import { RandomState } from "../../src/stats/numpy_random.ts";
 import { sampleMetrics } from "../../src/stats/sample_metrics.ts";
 import { randomFeatures } from "../_support/arrays.ts";
 import { ENGINES } from "./_engines.ts";
-
-/** The published estimator, pair by pair in float64. */
-function cmmdOracle(x: ArrayLike<number>, nx: number, y: ArrayLike<number>, ny: number, d: number): number {
-  const meanK = (a: ArrayLike<number>, na: number, b: ArrayLike<number>, nb: number) => {
-    let s = 0;
-    for (let i = 0; i < na; i++) {
-      for (let j = 0; j < nb; j++) {
-        let d2 = 0;
-        for (let k = 0; k < d; k++) d2 += (a[i * d + k] - b[j * d + k]) ** 2;
-        s += Math.exp(-d2 / (2 * 10 ** 2));
-      }
-    }
-    return s / (na * nb);
-  };
-  return 1000 * (meanK(x, nx, x, nx) + meanK(y, ny, y, ny) - 2 * meanK(x, nx, y, ny));
-}
+import { cmmdOracle, unitEmbeddings } from "../_support/metric_oracles.ts";
 
 /** Unit-length rows, as CLIP embeddings are uploaded, scaled so that distances reach the kernel's width. */
 function embeddings(n: number, d: number, seed: number, shift: number, scale: number): Float32Array {
-  const x = randomFeatures(n, d, seed, shift);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += x[i * d + j] ** 2;
-    for (let j = 0; j < d; j++) x[i * d + j] *= scale / Math.sqrt(s);
-  }
-  return x;
+  return unitEmbeddings(randomFeatures, n, d, seed, shift, scale);
 }
 
 for (const [engine, linalg] of ENGINES) {
@@ -77,19 +56,31 @@ Deno.test("over maxSamples a side, CMMD takes RandomState(seed).choice rows: x's
   assert.throws(() => cmmd(x, 0, y, ny, d), UnprocessableError);
 });
 
-Deno.test("CMMD reads PRDC's products when its rows are PRDC's, and gets a phase of its own when they are not", () => {
-  const d = 8, n = 120;
-  const x = embeddings(n, d, 6, 0, 10), y = embeddings(n, d, 7, 0.1, 10);
-  const phases = (prdcMax: number) => {
+Deno.test("CMMD reads PRDC's and KID's products when its rows are theirs, and gets a phase of its own when not", () => {
+  // Unequal sides with unequal spreads: kxx and kyy swapped would show.
+  const d = 8, nx = 120, ny = 97;
+  const x = embeddings(nx, d, 6, 0, 14), y = embeddings(ny, d, 7, 0.1, 6);
+  const phases = (prdcMax: number, kid: boolean) => {
     const seen: string[] = [];
-    const r = sampleMetrics({ x, nx: n, y, ny: n, dim: d, prdc: { k: 3, maxSamples: prdcMax }, cmmd: {} }, {
-      onPhase: (p) => seen.push(p),
-    });
+    const r = sampleMetrics({
+      x,
+      nx,
+      y,
+      ny,
+      dim: d,
+      prdc: { k: 3, maxSamples: prdcMax },
+      kid: kid ? { subsets: 3, subsetSize: 50 } : null,
+      cmmd: {},
+    }, { onPhase: (p) => seen.push(p) });
     return { seen, r };
   };
-  const shared = phases(1000), apart = phases(100);
+  const shared = phases(1000, false), apart = phases(100, false), withKid = phases(1000, true);
   assert.deepEqual(shared.seen, ["distances"]);
   assert.deepEqual(apart.seen, ["distances", "cmmd"]);
-  const want = cmmdOracle(x, n, y, n, d);
-  for (const { r } of [shared, apart]) assert.ok(Math.abs(r.cmmd!.value - want) < 1e-9);
+  assert.deepEqual(withKid.seen, ["distances", "kid"]);
+  const want = cmmdOracle(x, nx, y, ny, d);
+  assert.ok(Math.abs(cmmd(x, nx, y, ny, d).value - want) < 1e-9);
+  for (const { r } of [shared, apart, withKid]) {
+    assert.ok(Math.abs(r.cmmd!.value - want) < 1e-9, `${r.cmmd!.value} vs ${want}`);
+  }
 });

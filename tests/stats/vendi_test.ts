@@ -9,24 +9,8 @@ import { emptyMoments, mergeMomentsInto } from "../../src/stats/moments.ts";
 import { batchUnitMoments, unitRows, vendiFromEigenvalues, vendiScore } from "../../src/stats/vendi.ts";
 import { randomFeatures } from "../_support/arrays.ts";
 import { ENGINES } from "./_engines.ts";
-import { jacobiEigenvalues, randomOrthogonal, relDiff } from "./linalg_oracles.ts";
-
-/** dgm-eval's compute_vendi_score(X, q=1, normalize=True, kernel="linear"), transcribed on the n x n side. */
-function vendiOracle(x: ArrayLike<number>, n: number, d: number): number {
-  const rows = Array.from({ length: n }, (_, i) => {
-    const r = Array.from({ length: d }, (_, j) => x[i * d + j]);
-    const norm = Math.sqrt(r.reduce((s, v) => s + v * v, 0));
-    return r.map((v) => (norm === 0 ? 0 : v / norm)); // sklearn keeps zero rows at zero
-  });
-  const k = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) k[i * n + j] = rows[i].reduce((s, v, t) => s + v * rows[j][t], 0) / n;
-  }
-  const w = jacobiEigenvalues(k, n);
-  let h = 0;
-  for (const v of w) if (v > 0) h -= v * Math.log(v);
-  return Math.exp(h);
-}
+import { randomOrthogonal, relDiff } from "./linalg_oracles.ts";
+import { vendiOracle } from "../_support/metric_oracles.ts";
 
 for (const [engine, linalg] of ENGINES) {
   Deno.test(`${engine}: Vendi equals dgm-eval's linear-kernel formula, with more rows than dimensions and fewer`, () => {

@@ -34,6 +34,7 @@ testEachDatabase(
       seqs,
       n: 2,
       moments: new Uint8Array([1]),
+      unitMoments: new Uint8Array([2]),
       dropFeatures: true,
     });
     assert.equal(v, 1);
@@ -42,8 +43,10 @@ testEachDatabase(
       snap.pending[2].seq,
     ]]);
     assert.deepEqual(after.moments, new Uint8Array([1]));
+    assert.deepEqual(after.unitMoments, new Uint8Array([2]), "the unit rows' moments come with the moments");
     const known = await readSnapshot(db, "run", { version: 1, seqs: [snap.pending[2].seq] });
     assert.equal(known.moments, undefined, "a caller holding this version gets no blob");
+    assert.equal(known.unitMoments, undefined);
     assert.equal(known.pending[0].features, undefined, "nor the batches it holds");
   },
 );
@@ -59,6 +62,7 @@ testEachDatabase(
         seqs: s,
         n: s.length,
         moments: new Uint8Array([9]),
+        unitMoments: null,
         dropFeatures: false,
       });
     const results = await Promise.all([write(0, seqs), write(0, seqs)]);
@@ -67,5 +71,6 @@ testEachDatabase(
     assert.equal(await write(1, seqs), null, "batches already folded");
     const snap = await readSnapshot(db, "run");
     assert.deepEqual([snap.version, snap.n, snap.pending.length], [1, 2, 0]);
+    assert.equal(snap.unitMoments, null, "a checkpoint without unit moments reads as null");
   },
 );

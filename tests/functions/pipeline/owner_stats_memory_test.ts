@@ -41,15 +41,15 @@ testEachDatabase(
     // The real computation, answered asynchronously like the worker's, counting calls not yet answered.
     const counting: Compute = {
       ...inline,
-      batchMoments: async (features, dtype, n, dim) => {
+      batchStatistics: async (features, dtype, n, dim) => {
         most = Math.max(most, ++inFlight);
         await new Promise((r) => setTimeout(r, 1));
         inFlight--;
-        return await inline.batchMoments(features, dtype, n, dim);
+        return await inline.batchStatistics(features, dtype, n, dim);
       },
     };
     const owners = new OwnerStats(db, { intervalMs: 60_000, maxPending: 1000 }, counting);
-    const m = await owners.current("run", D);
+    const m = (await owners.current("run", D)).moments;
     assert.ok(most <= 4, `${most} batch moments were in flight at once`);
     const flat = new Float32Array(BATCHES * 5 * D);
     rows.forEach((r, i) => flat.set(r, i * 5 * D));

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { eq } from "drizzle-orm";
+import { checkpoints } from "../../../db/schema.ts";
 import { appendBatch } from "../../../db/store/batches.ts";
 import { readSnapshot } from "../../../db/store/checkpoints.ts";
 import { insertReference } from "../../../db/store/references.ts";
@@ -7,6 +9,7 @@ import { inlineCompute, workerCompute } from "../../../functions/pipeline/comput
 import { OwnerStats, stackBatches } from "../../../functions/pipeline/owner_stats.ts";
 import { momentsCovariance, momentsMean } from "../../../src/stats/moments.ts";
 import { featuresToBytes } from "../../../src/tensors/feature_bytes.ts";
+import { unitRows as unitRowsOf } from "../../../src/stats/vendi.ts";
 import { naiveMeanCov, randomFeatures } from "../../_support/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 
@@ -42,22 +45,29 @@ testEachDatabase(
           owners.current("run", D),
           owners.fold("run", D, { retainFeatures: false, force: true }),
         ]);
-        for (const m of results) assert.equal(m.n, all.length * 6, `round ${round}`);
+        for (const s of results) {
+          assert.equal(s.moments.n, all.length * 6, `round ${round}`);
+          assert.equal(s.unit?.n, all.length * 6, `round ${round}: the unit rows' moments too`);
+        }
       }
-      const m = await owners.current("run", D);
+      const { moments: m, unit } = await owners.current("run", D);
       const flat = new Float32Array(all.length * 6 * D);
       all.forEach((p, i) => flat.set(p, i * 6 * D));
       const expected = naiveMeanCov(flat, all.length * 6, D);
       momentsMean(m).forEach((v, j) => assert.ok(Math.abs(v - expected.mu[j]) < 1e-12));
       momentsCovariance(m).forEach((v, j) => assert.ok(Math.abs(v - expected.cov[j]) < 1e-12));
+      const unitRows = naiveMeanCov(unitRowsOf(flat, all.length * 6, D), all.length * 6, D);
+      momentsMean(unit!).forEach((v, j) => assert.ok(Math.abs(v - unitRows.mu[j]) < 1e-12));
+      momentsCovariance(unit!).forEach((v, j) => assert.ok(Math.abs(v - unitRows.cov[j]) < 1e-12));
 
       // A second process (a fresh cache over the same database) sees the same statistics.
       const other = await new OwnerStats(db, { intervalMs: 0, maxPending: 1 }, inlineCompute()).current(
         "run",
         D,
       );
-      assert.equal(other.n, m.n);
-      assert.deepEqual(momentsMean(other), momentsMean(m));
+      assert.equal(other.moments.n, m.n);
+      assert.deepEqual(momentsMean(other.moments), momentsMean(m));
+      assert.deepEqual(momentsMean(other.unit!), momentsMean(unit!));
     } finally {
       compute.close();
     }
@@ -94,7 +104,7 @@ testEachDatabase(
     for (const pageBytes of [1, 200]) {
       let calls = 0, rows = 0;
       const compute = inlineCompute();
-      counting.batchMoments = (...args) => (calls++, rows += args[2], compute.batchMoments(...args));
+      counting.batchStatistics = (...args) => (calls++, rows += args[2], compute.batchStatistics(...args));
       const paged = new OwnerStats(
         db,
         { intervalMs: 60_000, maxPending: 100 },
@@ -102,12 +112,13 @@ testEachDatabase(
         Date.now,
         pageBytes,
       );
-      const m = await paged.current("run", D);
+      const m = (await paged.current("run", D)).moments;
       pages.push(calls);
-      assert.equal(rows, whole.n, "every row's moments computed once");
-      assert.equal(m.n, whole.n);
-      momentsMean(m).forEach((v, j) => assert.ok(Math.abs(v - momentsMean(whole)[j]) < 1e-12));
-      momentsCovariance(m).forEach((v, j) => assert.ok(Math.abs(v - momentsCovariance(whole)[j]) < 1e-12));
+      assert.equal(rows, whole.moments.n, "every row's moments computed once");
+      assert.equal(m.n, whole.moments.n);
+      const [mu, cov] = [momentsMean(whole.moments), momentsCovariance(whole.moments)];
+      momentsMean(m).forEach((v, j) => assert.ok(Math.abs(v - mu[j]) < 1e-12));
+      momentsCovariance(m).forEach((v, j) => assert.ok(Math.abs(v - cov[j]) < 1e-12));
     }
     // One page per batch: one call each; larger pages stack a page's batches into fewer calls.
     assert.equal(pages[0], 7);
@@ -115,7 +126,7 @@ testEachDatabase(
     // Folding after a paged refresh writes a checkpoint of all of it.
     const owners = new OwnerStats(db, { intervalMs: 60_000, maxPending: 100 }, inlineCompute(), Date.now, 1);
     const folded = await owners.fold("run", D, { retainFeatures: true, force: true });
-    assert.equal(folded.n, rows.reduce((s, r) => s + r.length / D, 0));
+    assert.equal(folded.moments.n, rows.reduce((s, r) => s + r.length / D, 0));
     assert.equal((await readSnapshot(db, "run")).pending.length, 0);
   },
 );
@@ -179,3 +190,34 @@ Deno.test("stackBatches stacks consecutive batches of one dtype and dim up to th
   assert.deepEqual([...groups[0].features], [...input[0].features, ...input[1].features]);
   assert.equal(groups.reduce((s, g) => s + g.n, 0), input.reduce((s, b) => s + b.n, 0));
 });
+
+testEachDatabase(
+  "a checkpoint written without the unit rows' moments leaves them unknown, through later batches and folds",
+  async ({ db }) => {
+    await insertReference(db, { id: "ref", name: "r", dim: D, source: "features" });
+    await insertRun(db, { id: "run", name: "x", referenceId: "ref", dim: D });
+    const add = async (key: string, seed: number) => {
+      const { dtype, bytes } = featuresToBytes(randomFeatures(5, D, seed));
+      await appendBatch(db, {
+        owner: { kind: "run", id: "run" },
+        idempotencyKey: key,
+        bodySha256: "s",
+        n: 5,
+        dim: D,
+        dtype,
+        features: bytes,
+      });
+    };
+    await add("a", 1);
+    const owners = new OwnerStats(db, { intervalMs: 60_000, maxPending: 100 }, inlineCompute());
+    const first = await owners.fold("run", D, { retainFeatures: true, force: true });
+    assert.equal(first.unit?.n, 5);
+    // As a version before the Vendi score wrote it: the same checkpoint without unit moments.
+    await db.update(checkpoints).set({ unitMoments: null }).where(eq(checkpoints.ownerId, "run"));
+    await add("b", 2);
+    const fresh = new OwnerStats(db, { intervalMs: 60_000, maxPending: 100 }, inlineCompute());
+    const later = await fresh.fold("run", D, { retainFeatures: true, force: true });
+    assert.deepEqual([later.moments.n, later.unit], [10, null]);
+    assert.equal((await readSnapshot(db, "run")).unitMoments, null, "the fold keeps them unknown");
+  },
+);
