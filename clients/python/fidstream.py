@@ -522,12 +522,14 @@ class Run:
     # -- metrics ---------------------------------------------------------------------------------------------
 
     def events(self, *, reconnect: bool = True, read_timeout: float = 60.0,
-               progress: bool = False) -> Iterator[Dict[str, Any]]:
+               progress: bool = False, complete: bool = False) -> Iterator[Dict[str, Any]]:
         """Iterates the run's metrics as they stream (Server-Sent Events): dicts with "event" ("metrics", then
         "final" last) and the snapshot's fields (n, fid, kid, ...); with progress=True also finalize's
         "progress" events (phase, elapsed_s, done). A dropped connection is reopened with the last event's id,
-        so nothing is repeated; the iterator ends after "final". A stream the server ends with an "error"
-        event (its key was revoked) raises FidstreamError."""
+        so nothing is repeated; the iterator ends after the first "final". Work finalize leaves for after its
+        answer (FID-infinity) is named in that final's "pending" list and arrives in a later "final" (and in
+        GET run); with complete=True the iterator goes on to that one and ends after the final with nothing
+        pending. A stream the server ends with an "error" event (its key was revoked) raises FidstreamError."""
         last_id: Optional[str] = None
         attempt = 0
         while True:
@@ -569,7 +571,7 @@ class Run:
                             if event == "final":
                                 self.info.update(status="finalized", final=payload)
                             yield out
-                            if event == "final":
+                            if event == "final" and not (complete and payload.get("pending")):
                                 return
                         event, data, event_id = "message", [], None
             except FidstreamConnectionError:
@@ -581,10 +583,16 @@ class Run:
             time.sleep(self.client._delay(attempt))
             attempt += 1
 
-    def finalize(self) -> Dict[str, Any]:
-        """Waits for queued uploads, closes the run and returns its exact final metrics (n, fid, kid, ...)."""
+    def finalize(self, complete: bool = False) -> Dict[str, Any]:
+        """Waits for queued uploads, closes the run and returns its exact final metrics (n, fid, kid, ...) as
+        soon as the server answers; their "pending" list names what follows (FID-infinity). With
+        complete=True it also waits for that, over the event stream, and returns the completed final."""
         self.flush()
         final = self.client.request("POST", f"/v1/runs/{self.id}/finalize")
+        if complete and final.get("pending"):
+            for event in self.events(complete=True):
+                if event["event"] == "final" and not event.get("pending"):
+                    final = {k: v for k, v in event.items() if k != "event"}
         self.info.update(status="finalized", final=final, n=final.get("n"))
         return final
 
@@ -672,7 +680,7 @@ def _cli(argv: Optional[Sequence[str]] = None) -> int:
     up.add_argument("--key-prefix", default=None,
                     help="Idempotency-Key prefix (default: from the files' content; a re-run replays)")
     up.add_argument("files", nargs="+", help=".npy arrays of features or images")
-    watch = commands.add_parser("watch", help="print the run's metrics as JSON lines until it is finalized")
+    watch = commands.add_parser("watch", help="print the run's metrics as JSON lines until its final is complete")
     watch.add_argument("--run", required=True, help="run id (or unique name)")
     fin = commands.add_parser("finalize", help="finalize the run and print its final metrics")
     fin.add_argument("--run", required=True, help="run id (or unique name)")
@@ -696,7 +704,7 @@ def _cli(argv: Optional[Sequence[str]] = None) -> int:
                     batches += 1
             print(json.dumps({"run": run.id, "files": len(arrays), "batches": batches, "n": answer.get("n")}))
         elif args.command == "watch":
-            for event in client.run(args.run).events():
+            for event in client.run(args.run).events(complete=True):
                 print(json.dumps(event), flush=True)
         else:
             print(json.dumps(client.run(args.run).finalize()))

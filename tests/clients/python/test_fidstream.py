@@ -208,6 +208,36 @@ class ClientTest(unittest.TestCase):
         phases = [e["phase"] for e in seen if e["event"] == "progress"]
         self.assertIn("fid", phases, f"progress events: {seen}")
 
+    def test_fid_infinity_follows_finalize_in_a_second_final_event(self) -> None:
+        run = self.fresh_run(config={"kid": False, "prdc": False})
+        run.upload(np.random.default_rng(8).standard_normal((300, D)).astype(np.float32))
+        first: list = []
+        whole: list = []
+        watchers = [threading.Thread(target=lambda: first.extend(run.events())),
+                    threading.Thread(target=lambda: whole.extend(run.events(complete=True)))]
+        for w in watchers:
+            w.start()
+        time.sleep(0.5)
+        answer = run.finalize()
+        self.assertEqual(answer["pending"], ["fid_infinity"], "finalize answers before FID-infinity")
+        for w in watchers:
+            w.join(60)
+        self.assertEqual([e["event"] for e in first][-1], "final")
+        self.assertEqual(first[-1]["pending"], ["fid_infinity"], "by default the iterator ends at the first final")
+        finals = [e for e in whole if e["event"] == "final"]
+        self.assertEqual([f.get("pending") for f in finals], [["fid_infinity"], None])
+        fi = finals[-1]["fid_infinity"]
+        self.assertEqual(len(fi["points"]), 15)
+        self.assertEqual([p[0] for p in fi["points"]], np.linspace(30, 300, 15).astype(np.int32).tolist())
+        self.assertEqual(run.refresh()["final"]["fid_infinity"], fi)
+        # finalize(complete=True) on the finalized run answers the completed final.
+        self.assertEqual(run.finalize(complete=True)["fid_infinity"], fi)
+        other = self.fresh_run(config={"kid": False, "prdc": False})
+        other.upload(np.random.default_rng(9).standard_normal((200, D)).astype(np.float32))
+        done = other.finalize(complete=True)
+        self.assertNotIn("pending", done)
+        self.assertEqual(len(done["fid_infinity"]["points"]), 15)
+
     def test_reconstructions_and_latents(self) -> None:
         run = self.fresh_run()
         rng = np.random.default_rng(7)
