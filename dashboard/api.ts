@@ -8,6 +8,8 @@ export interface MetricPoint extends Record<string, unknown> {
   kind?: "partial" | "final";
   rank_deficient?: boolean;
   note?: string;
+  /** Work finalize answered before (FID-infinity): a later `final` adds it. */
+  pending?: string[];
 }
 
 /** A run as GET /v1/runs answers it. */
@@ -34,6 +36,10 @@ export interface Reference {
   name: string;
   dim: number;
   source: string;
+  /** Its feature space's name ("dinov2-vitl14", "mnist-lenet", ...); null for features of an unnamed space. */
+  features: string | null;
+  /** The displayed name of the Frechet distance in that space ("FID", "FD_DINOv2", ...). */
+  distance: string;
   /** Samples behind it; null for a stats .npz uploaded without ?n= (mu and sigma do not say). */
   n: number | null;
   created_at: string;

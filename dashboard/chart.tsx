@@ -23,6 +23,8 @@ export interface ChartSeries {
   /** A stable id (a run id), carried into exports. */
   id?: string;
   color: string;
+  /** "points": markers only (measured values); "line": a line without markers (a fitted curve). */
+  style?: "points" | "line";
 }
 
 /** What to draw. `x` is ascending; each `ys[i]` is aligned with it (null = no point there). */
@@ -87,7 +89,8 @@ export function Chart(props: ChartProps) {
     }
   };
   const scheme = useScheme();
-  const seriesKey = series.map((s) => `${s.id ?? ""}\u0000${s.label}\u0000${s.color}`).join("\u0001");
+  const seriesKey = series.map((s) => `${s.id ?? ""}\u0000${s.label}\u0000${s.color}\u0000${s.style ?? ""}`)
+    .join("\u0001");
 
   const data = (): uPlot.AlignedData => [latest.current.x, ...latest.current.ys] as uPlot.AlignedData;
 
@@ -127,6 +130,8 @@ export function Chart(props: ChartProps) {
           show: !hidden.current.has(s.label),
           value: (_u, v) => formatMetric(v),
           points: { size: 5 },
+          ...(s.style === "points" ? { paths: () => null, points: { show: true, size: 8 } } : {}),
+          ...(s.style === "line" ? { points: { show: false } } : {}),
         })),
       ],
       cursor: { drag: { x: true, y: false, setScale: true }, focus: { prox: 24 } },

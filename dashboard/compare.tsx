@@ -1,6 +1,7 @@
 /**
- * Comparing runs: the chosen metric of every selected run overlaid on one chart (live), and runs grouped by tag
- * (e.g. every seed of one model) with the mean and standard deviation of each group's final (or latest) value.
+ * Comparing runs: the chosen metric of every selected run overlaid on one chart per feature space (live; numbers
+ * of different spaces never share an axis, and each chart names its space), and runs grouped by tag (e.g. every
+ * seed of one model) with the mean and standard deviation of each group's final (or latest) value, per space.
  *
  * Live data: at most MAX_STREAMS selected streaming runs get their own SSE stream (a browser allows ~6
  * connections per origin); the others take their newest point from the polled runs list.
@@ -8,6 +9,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { alignSeries } from "./align.ts";
 import type { Run } from "./api.ts";
+import { groupBySpace } from "./feature_space.ts";
 import { Chart } from "./chart.tsx";
 import { type FollowedRun, followRun } from "./follow_run.ts";
 import { formatMetric } from "./format.ts";
@@ -17,7 +19,7 @@ import { metricLabel, orderMetricKeys } from "./metric_values.ts";
 import { TagList } from "./tag_list.tsx";
 import { seriesColor, useScheme } from "./theme.ts";
 import { markFirstRender } from "./timing.ts";
-import { useRuns } from "./use_runs.ts";
+import { useReferences, useRuns } from "./use_runs.ts";
 import { useFrameVersion } from "./use_throttled.ts";
 import { patchView, useView } from "./use_view.ts";
 
@@ -33,6 +35,7 @@ export function Compare() {
   const view = useView();
   const scheme = useScheme();
   const runs = useRuns();
+  const references = useReferences(5000);
   const [version, bump] = useFrameVersion();
   const followed = useRef(new Map<string, Followed>());
   const [pickerFilter, setPickerFilter] = useState("");
@@ -77,20 +80,26 @@ export function Compare() {
   }, [version, selected.join(",")]);
   const metric = view.metric;
 
-  const chart = useMemo(() => {
-    const shown = selected.filter((id) => followed.current.has(id));
-    const parts = shown.map((id) => {
-      const s = followed.current.get(id)!.run.series;
-      return { x: s.n, y: s.columns.get(metric) ?? new Array(s.n.length).fill(null) };
+  // One chart per feature space: an FID in Inception space and an FD_DINOv2 never share an axis.
+  const charts = useMemo(() => {
+    const shown = selected.filter((id) => followed.current.has(id) && byId.has(id)).map((id) =>
+      byId.get(id)!
+    );
+    return groupBySpace(shown, references.data).map(({ space, runs: members }) => {
+      const parts = members.map((r) => {
+        const s = followed.current.get(r.id)!.run.series;
+        return { x: s.n, y: s.columns.get(metric) ?? new Array(s.n.length).fill(null) };
+      });
+      const [x, ...ys] = alignSeries(parts);
+      const series = members.map((r) => ({
+        id: r.id,
+        label: r.name,
+        color: seriesColor(view.runs.indexOf(r.id), scheme),
+      }));
+      return { space, x, ys, series };
     });
-    const [x, ...ys] = alignSeries(parts);
-    const series = shown.map((id) => ({
-      id,
-      label: byId.get(id)?.name ?? id.slice(0, 8),
-      color: seriesColor(view.runs.indexOf(id), scheme),
-    }));
-    return { x, ys, series };
-  }, [version, selected.join(","), metric, scheme, byId]);
+  }, [version, selected.join(","), metric, scheme, byId, references.data]);
+  const oneSpace = charts.length === 1 ? charts[0].space : null;
 
   useEffect(() => {
     if (runs.data) markFirstRender();
@@ -102,12 +111,17 @@ export function Compare() {
   const groupPool: Run[] = selected.length
     ? selected.map((id) => byId.get(id)).filter((r): r is Run => !!r)
     : (runs.data ?? []);
-  const groups = spec ? summarizeGroups(groupPool, spec, metric) : [];
+  const groupsBySpace = spec
+    ? groupBySpace(groupPool, references.data)
+      .map(({ space, runs: members }) => ({ space, groups: summarizeGroups(members, spec, metric) }))
+      .filter((g) => g.groups.length > 0)
+    : [];
+  const groups = groupsBySpace.flatMap((g) => g.groups);
+  const distance = oneSpace?.distance ?? groupsBySpace[0]?.space.distance ?? "FID";
   const suggestions = suggestGroupSpecs((runs.data ?? []).map((r) => r.tags));
-  const barMax = Math.max(
-    1e-12,
-    ...groups.map((g) => g.mean + (Number.isFinite(g.std) ? g.std : 0)).filter(Number.isFinite),
-  );
+  // Bars scale within a space: values of two spaces are not comparable.
+  const barMaxOf = (gs: typeof groups) =>
+    Math.max(1e-12, ...gs.map((g) => g.mean + (Number.isFinite(g.std) ? g.std : 0)).filter(Number.isFinite));
   const pickable = (runs.data ?? []).filter((r) => {
     const q = pickerFilter.trim().toLowerCase();
     return !q || [r.name, ...r.tags].some((s) => s.toLowerCase().includes(q));
@@ -127,7 +141,7 @@ export function Compare() {
             >
               {(metricsAvailable.includes(metric) ? metricsAvailable : [metric, ...metricsAvailable]).map((
                 k,
-              ) => <option key={k} value={k}>{metricLabel(k)}</option>)}
+              ) => <option key={k} value={k}>{metricLabel(k, oneSpace?.distance)}</option>)}
             </select>
           </label>
         </div>
@@ -166,25 +180,37 @@ export function Compare() {
         <div class="compare-main">
           {selected.length === 0
             ? <p class="muted empty">Tick runs on the left (or on the runs page) to overlay them here.</p>
-            : (
-              <Chart
-                title={`${metricLabel(metric)} · ${selected.length} runs`}
-                xLabel="samples seen"
-                yLabel={metricLabel(metric)}
-                x={chart.x}
-                ys={chart.ys}
-                series={chart.series}
-                zoom={view.zoom}
-                onZoom={(zoom) => patchView({ zoom })}
-                height={340}
-              />
-            )}
+            : charts.map((c) => (
+              <div key={c.space.key} class="space-chart" data-space={c.space.key}>
+                <Chart
+                  title={`${
+                    metricLabel(metric, c.space.distance)
+                  } · ${c.space.label} · ${c.series.length} runs`}
+                  xLabel="samples seen"
+                  yLabel={metricLabel(metric, c.space.distance)}
+                  x={c.x}
+                  ys={c.ys}
+                  series={c.series}
+                  zoom={view.zoom}
+                  onZoom={(zoom) => patchView({ zoom })}
+                  height={charts.length > 1 ? 260 : 340}
+                />
+              </div>
+            ))}
+          {charts.length > 1 && (
+            <p class="muted small" data-testid="spaces-note">
+              The selected runs live in {charts.length}{" "}
+              feature spaces: one chart each, since their numbers are not comparable.
+            </p>
+          )}
           <section class="panel groups" aria-labelledby="groups-title">
             <div class="panel-head">
               <h2 id="groups-title">
                 Groups{" "}
                 <span class="muted small">
-                  {metricLabel(metric)}, mean ± std over {selected.length ? "the selected" : "all"} runs
+                  {metricLabel(metric, distance)}, mean ± std over {selected.length ? "the selected" : "all"}
+                  {" "}
+                  runs, per feature space
                 </span>
               </h2>
               <label class="field">
@@ -211,11 +237,16 @@ export function Compare() {
             {groups.length === 0
               ? (
                 <p class="muted">
-                  No group: no run has both a matching tag and a {metricLabel(metric)} value.
+                  No group: no run has both a matching tag and a {metricLabel(metric, distance)} value.
                 </p>
               )
-              : (
-                <table class="groups-table">
+              : groupsBySpace.map(({ space, groups }) => ({ space, groups, barMax: barMaxOf(groups) })).map((
+                { space, groups, barMax },
+              ) => (
+                <table class="groups-table" key={space.key} data-space={space.key}>
+                  {groupsBySpace.length > 1 && (
+                    <caption>{metricLabel(metric, space.distance)} in {space.label}</caption>
+                  )}
                   <thead>
                     <tr>
                       <th scope="col">Group</th>
@@ -262,7 +293,7 @@ export function Compare() {
                     ))}
                   </tbody>
                 </table>
-              )}
+              ))}
           </section>
         </div>
       </div>

@@ -44,3 +44,27 @@ export function chartToJson(t: ChartTable): string {
     2,
   );
 }
+
+/**
+ * A run's final (or latest) metrics as rows of (metric, value): nested objects flattened with dotted names
+ * (kid.mean, prdc.precision, fid_infinity.value, reference.vendi), FID-infinity's points as
+ * fid_infinity.points.N rows, lists other than points left out (pending).
+ */
+export function metricsRows(point: Record<string, unknown>, prefix = ""): [string, number | string][] {
+  const rows: [string, number | string][] = [];
+  for (const [key, v] of Object.entries(point)) {
+    const name = prefix + key;
+    if (typeof v === "number" || typeof v === "string") rows.push([name, v]);
+    else if (key === "points" && Array.isArray(v)) {
+      for (const p of v) if (Array.isArray(p) && p.length === 2) rows.push([`${name}.${p[0]}`, p[1]]);
+    } else if (v && typeof v === "object" && !Array.isArray(v)) {
+      rows.push(...metricsRows(v as Record<string, unknown>, `${name}.`));
+    }
+  }
+  return rows;
+}
+
+/** A run's final metrics as CSV: metric,value. */
+export function metricsToCsv(point: Record<string, unknown>): string {
+  return toCsv(["metric", "value"], metricsRows(point));
+}

@@ -57,8 +57,10 @@ export function followRun(id: string, handlers: FollowHandlers, live: boolean): 
         },
         final: (data) => {
           take("final")(data);
-          // The server ends the stream after `final`; closing first keeps the browser from reconnecting.
-          stream?.close();
+          // The server ends the stream after a final with nothing pending (FID-infinity follows finalize's
+          // answer in a second final); closing first keeps the browser from reconnecting.
+          const pending = (data as MetricPoint | null)?.pending;
+          if (!Array.isArray(pending) || pending.length === 0) stream?.close();
         },
       },
       onOpen: loadHistory,

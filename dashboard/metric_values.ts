@@ -12,13 +12,17 @@ export function isMetricKey(key: string): boolean {
   return !NOT_METRICS.has(key) && !key.endsWith("_n");
 }
 
-/** A metric's number in a metrics object: plain numbers, or the `mean` of {mean, std} objects (final KID). */
+/**
+ * A metric's number in a metrics object: plain numbers, the `mean` of {mean, std} objects (final KID), or the
+ * `value` of {value, ...} objects (FID-infinity: {value, slope, points}).
+ */
 export function metricValue(point: Record<string, unknown> | null | undefined, key: string): number | null {
   const v = point?.[key];
   if (typeof v === "number" && Number.isFinite(v)) return v;
   if (v && typeof v === "object" && !Array.isArray(v)) {
-    const mean = (v as Record<string, unknown>).mean;
-    if (typeof mean === "number" && Number.isFinite(mean)) return mean;
+    const o = v as Record<string, unknown>;
+    const inner = o.mean ?? o.value;
+    if (typeof inner === "number" && Number.isFinite(inner)) return inner;
   }
   return null;
 }
@@ -58,17 +62,35 @@ export function withPrdcFlattened<T extends Record<string, unknown>>(point: T): 
 
 /** FID first, then the well-known metrics, then anything else alphabetically: a stable order for charts. */
 export function orderMetricKeys(keys: Iterable<string>): string[] {
-  const known = ["fid", "kid", "is", ...PRDC_KEYS, "mean_pairwise_distance", "recon_bce", "recon_mse", "kl"];
+  const known = [
+    "fid",
+    "fid_infinity",
+    "cmmd",
+    "kid",
+    "is",
+    "vendi",
+    ...PRDC_KEYS,
+    "mean_pairwise_distance",
+    "recon_bce",
+    "recon_mse",
+    "kl",
+  ];
   const set = new Set(keys);
   const first = known.filter((k) => set.has(k));
   const rest = [...set].filter((k) => !known.includes(k)).sort();
   return [...first, ...rest];
 }
 
-/** A human label for a metric key. */
-export function metricLabel(key: string): string {
+/**
+ * A human label for a metric key; `distance` names the Frechet distance of the run's feature space ("FD_DINOv2"
+ * for dinov2-vitl14 embeddings: see the reference's `distance`), FID by default.
+ */
+export function metricLabel(key: string, distance = "FID"): string {
+  if (key === "fid") return distance;
+  if (key === "fid_infinity") return `${distance}∞`;
   const labels: Record<string, string> = {
-    fid: "FID",
+    cmmd: "CMMD",
+    vendi: "Vendi",
     kid: "KID",
     is: "IS",
     recon_bce: "Recon. BCE",

@@ -26,6 +26,10 @@ import { TagList } from "./tag_list.tsx";
 import { seriesColor, useScheme } from "./theme.ts";
 import { markFirstRender } from "./timing.ts";
 import { useReferences } from "./use_runs.ts";
+import { spaceOf } from "./feature_space.ts";
+import { asFidInfinity, FidInfinityChart } from "./fid_infinity_chart.tsx";
+import { metricsToCsv } from "./csv.ts";
+import { downloadText, fileSlug } from "./download.ts";
 import { useFrameVersion } from "./use_throttled.ts";
 import { patchView, useView } from "./use_view.ts";
 
@@ -73,10 +77,10 @@ export function RunPage({ id }: RunPageProps) {
             refreshRun();
           }
         },
-      }, r.status !== "finalized");
+      }, r.status !== "finalized" || (r.final?.pending?.length ?? 0) > 0);
       follow = f;
       setSeries(f.series);
-      if (r.status === "finalized") setStream({ state: "closed" });
+      if (r.status === "finalized" && !r.final?.pending?.length) setStream({ state: "closed" });
     }, (e) => !stopped && setError(e instanceof Error ? e.message : String(e)));
     return () => {
       stopped = true;
@@ -113,6 +117,9 @@ export function RunPage({ id }: RunPageProps) {
   if (!run) return <p class="muted">Loading run…</p>;
 
   const ref = (references.data ?? []).find((r) => r.id === run.reference);
+  const space = spaceOf(run, references.data);
+  const fidInfinity = asFidInfinity(run.final?.fid_infinity);
+  const pending = run.final?.pending ?? [];
   const last = series?.last() ?? run.latest ?? undefined;
   const rankDeficient = (run.final ?? last)?.rank_deficient === true;
   const note = (run.final ?? last)?.note;
@@ -135,7 +142,7 @@ export function RunPage({ id }: RunPageProps) {
             <dd data-testid="run-samples">{formatCount(run.n)}</dd>
           </div>
           <div>
-            <dt>{run.final ? "Final FID" : "Latest FID"}</dt>
+            <dt>{run.final ? `Final ${space.distance}` : `Latest ${space.distance}`}</dt>
             <dd data-testid="run-fid">{formatMetric(metricValue(run.final ?? run.latest, "fid"))}</dd>
           </div>
           <div>
@@ -166,22 +173,41 @@ export function RunPage({ id }: RunPageProps) {
         {charts.map((c, i) => (
           <Chart
             key={c.key}
-            title={`${metricLabel(c.key)} · ${run.name}`}
+            title={`${metricLabel(c.key, space.distance)} · ${space.label} · ${run.name}`}
             xLabel="samples seen"
-            yLabel={metricLabel(c.key)}
+            yLabel={metricLabel(c.key, space.distance)}
             x={c.x}
             ys={[c.y]}
-            series={[{ label: metricLabel(c.key), id: run.id, color: seriesColor(i, scheme) }]}
+            series={[{
+              label: metricLabel(c.key, space.distance),
+              id: run.id,
+              color: seriesColor(i, scheme),
+            }]}
             version={version}
             zoom={view.zoom}
             onZoom={(zoom) => patchView({ zoom })}
           />
         ))}
       </div>
+      {pending.includes("fid_infinity") && (
+        <p class="note" role="status" data-testid="fid-infinity-pending">
+          <strong>{metricLabel("fid_infinity", space.distance)}:</strong>{" "}
+          computing from the run's stored samples (15 subsets, after the final numbers); it appears here when
+          done.
+        </p>
+      )}
+      {fidInfinity && (
+        <FidInfinityChart
+          fit={fidInfinity}
+          distance={space.distance}
+          space={space.label}
+          runName={run.name}
+        />
+      )}
 
       <div class="two-col">
-        <FinalTable run={run} />
-        <RunConfig run={run} reference={ref} />
+        <FinalTable run={run} distance={space.distance} />
+        <RunConfig run={run} reference={ref} space={space.label} distance={space.distance} />
       </div>
       <Gallery runId={run.id} refreshKey={`${last?.n ?? 0}:${run.status}`} />
     </section>
@@ -219,15 +245,31 @@ function StreamState({ status, finalized }: { status: StreamStatus; finalized: b
   }
 }
 
-/** The final numbers (or, before finalize, the latest partial ones). */
-function FinalTable({ run }: { run: Run }) {
+/** The final numbers (or, before finalize, the latest partial ones), exportable as CSV or JSON. */
+function FinalTable({ run, distance }: { run: Run; distance: string }) {
   const raw = run.final ?? run.latest;
   const point = raw && withPrdcFlattened(raw);
   const prdc = raw?.prdc as { k?: number; real_samples?: number; fake_samples?: number } | undefined;
   const keys = orderMetricKeys(metricKeys(point));
+  const refVendi = metricValue(raw?.reference as Record<string, unknown> | undefined, "vendi");
+  const slope = asFidInfinity(raw?.fid_infinity)?.slope;
+  const exportAs = (kind: "csv" | "json") => {
+    if (!raw) return;
+    const name = `${fileSlug(`${run.name} ${run.final ? "final" : "latest"} metrics`)}.${kind}`;
+    if (kind === "csv") downloadText(name, metricsToCsv(raw), "text/csv");
+    else downloadText(name, JSON.stringify(raw, null, 2), "application/json");
+  };
   return (
     <section class="panel" aria-labelledby="final-title">
-      <h2 id="final-title">{run.final ? "Final metrics" : "Latest partial metrics"}</h2>
+      <div class="panel-head">
+        <h2 id="final-title">{run.final ? "Final metrics" : "Latest partial metrics"}</h2>
+        {raw && (
+          <span class="chart-tools" role="toolbar" aria-label="Export these metrics">
+            <button type="button" class="export-final-csv" onClick={() => exportAs("csv")}>CSV</button>
+            <button type="button" class="export-final-json" onClick={() => exportAs("json")}>JSON</button>
+          </span>
+        )}
+      </div>
       {!point && <p class="muted">Nothing computed yet.</p>}
       {point && (
         <table class="kv final-table">
@@ -243,7 +285,7 @@ function FinalTable({ run }: { run: Run }) {
                 : null;
               return (
                 <tr key={k} data-metric={k}>
-                  <th scope="row">{metricLabel(k)}</th>
+                  <th scope="row">{metricLabel(k, distance)}</th>
                   <td class="num">
                     {formatMetric(metricValue(point, k))}
                     {std !== null && <span class="muted">{" ± "}{formatMetric(std)}</span>}
@@ -251,6 +293,9 @@ function FinalTable({ run }: { run: Run }) {
                       <span class="muted small">
                         {` (${extra.subsets} subsets of ${String(extra.subset_size)})`}
                       </span>
+                    )}
+                    {k === "fid_infinity" && slope !== undefined && (
+                      <span class="muted small">{` (+ ${formatMetric(slope)} / N)`}</span>
                     )}
                     {k === "precision" && prdc?.k !== undefined && (
                       <span class="muted small">
@@ -263,6 +308,12 @@ function FinalTable({ run }: { run: Run }) {
                 </tr>
               );
             })}
+            {refVendi !== null && (
+              <tr data-metric="reference_vendi">
+                <th scope="row">Vendi of the reference</th>
+                <td class="num">{formatMetric(refVendi)}</td>
+              </tr>
+            )}
             {point.at && (
               <tr>
                 <th scope="row">computed</th>
@@ -277,7 +328,9 @@ function FinalTable({ run }: { run: Run }) {
 }
 
 /** The run's configuration and identity. */
-function RunConfig({ run, reference }: { run: Run; reference?: Reference }) {
+function RunConfig(
+  { run, reference, space, distance }: { run: Run; reference?: Reference; space: string; distance: string },
+) {
   return (
     <section class="panel" aria-labelledby="config-title">
       <h2 id="config-title">Run</h2>
@@ -300,6 +353,12 @@ function RunConfig({ run, reference }: { run: Run; reference?: Reference }) {
                     : ` (${formatCount(reference.n)} samples, ${reference.source})`}
                 </span>
               )}
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">feature space</th>
+            <td data-testid="run-space">
+              {space} <span class="muted small">({distance})</span>
             </td>
           </tr>
           <tr>

@@ -86,11 +86,6 @@ export function fitFidInfinity(points: readonly (readonly [number, number])[]): 
   return { value: my - slope * mx, slope };
 }
 
-/** Samples at which FID comes within 1 of its limit: value + slope / N <= value + 1, i.e. N >= slope. */
-export function samplesWithinOne(fit: FidInfinityFit): number {
-  return fit.slope > 0 ? Math.ceil(fit.slope) : 0;
-}
-
 /**
  * For each row index r (stream order), the first prefix k whose rows p[:N_k] include r, i.e. the smallest k with
  * position(r) < N_k where position is r's place in the permutation.

@@ -1,6 +1,6 @@
 /** Chart export: CSV quoting, every plotted value at full precision, JSON points per series. */
 import assert from "node:assert/strict";
-import { chartToCsv, chartToJson, csvField, toCsv } from "../../dashboard/csv.ts";
+import { chartToCsv, chartToJson, csvField, metricsToCsv, toCsv } from "../../dashboard/csv.ts";
 
 Deno.test("fields with commas, quotes or newlines are quoted, quotes doubled", () => {
   assert.equal(csvField('vae "big", seed 1'), '"vae ""big"", seed 1"');
@@ -28,4 +28,36 @@ Deno.test("chart JSON lists each series' own points only", () => {
     series: [{ label: "a", id: "r1", y: [5, null, 7] }],
   }));
   assert.deepEqual(json, { x: "n", series: [{ label: "a", id: "r1", points: [[1, 5], [3, 7]] }] });
+});
+
+Deno.test("a final's export flattens nested numbers and lists FID-infinity's points by N", () => {
+  const final = {
+    n: 300,
+    fid: 2.5,
+    at: "2026-01-01T00:00:00Z",
+    vendi: 7.25,
+    reference: { id: "r", n: 500, vendi: 9.5 },
+    kid: { mean: 0.01, std: 0.002 },
+    cmmd: 0.125,
+    fid_infinity: { value: 1.75, slope: 240, points: [[30, 9.75], [300, 2.5]] },
+    pending: ["x"],
+  };
+  const csv = metricsToCsv(final);
+  assert.deepEqual(csv.trimEnd().split("\r\n"), [
+    "metric,value",
+    "n,300",
+    "fid,2.5",
+    "at,2026-01-01T00:00:00Z",
+    "vendi,7.25",
+    "reference.id,r",
+    "reference.n,500",
+    "reference.vendi,9.5",
+    "kid.mean,0.01",
+    "kid.std,0.002",
+    "cmmd,0.125",
+    "fid_infinity.value,1.75",
+    "fid_infinity.slope,240",
+    "fid_infinity.points.30,9.75",
+    "fid_infinity.points.300,2.5",
+  ]);
 });

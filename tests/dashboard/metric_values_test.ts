@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {
   metricKeys,
+  metricLabel,
   metricStd,
   metricValue,
   orderMetricKeys,
@@ -65,4 +66,15 @@ Deno.test("finalize's nested prdc becomes four metrics of their own, ordered aft
   ]);
   assert.deepEqual([flat.precision, flat.recall, flat.density, flat.coverage], [0.75, 0.5, 0.9, 0.6]);
   assert.equal(withPrdcFlattened({ n: 1, fid: 2 }).fid, 2, "a point without prdc is unchanged");
+});
+
+Deno.test("FID-infinity's {value, slope, points} reads as its value; labels follow the space's distance", () => {
+  const p = { n: 10, fid: 3, fid_infinity: { value: 1.5, slope: 20, points: [[1, 2]] }, cmmd: 0.5, vendi: 4 };
+  assert.equal(metricValue(p, "fid_infinity"), 1.5);
+  assert.deepEqual(orderMetricKeys(metricKeys(p)), ["fid", "fid_infinity", "cmmd", "vendi"]);
+  assert.deepEqual(
+    ["fid", "fid_infinity", "cmmd", "vendi"].map((k) => metricLabel(k, "FD_DINOv2")),
+    ["FD_DINOv2", "FD_DINOv2∞", "CMMD", "Vendi"],
+  );
+  assert.equal(metricLabel("fid"), "FID");
 });

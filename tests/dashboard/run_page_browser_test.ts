@@ -70,7 +70,8 @@ browserSuite("run page in Chromium", async ({ server, step }) => {
       assert.equal(page.url(), url.toString(), "the shareable URL still holds the zoom");
 
       // A dragged zoom survives too; Reset follows the stream again.
-      const box = (await page.locator(".chart-plot .u-over").boundingBox())!;
+      // The first chart is FID's (a Vendi chart follows it).
+      const box = (await page.locator(".chart-plot .u-over").first().boundingBox())!;
       await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
       await page.mouse.down();
       await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
