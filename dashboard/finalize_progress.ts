@@ -14,10 +14,14 @@ const LABELS: Record<string, string> = {
   closing: "closing the run",
   statistics: "folding statistics",
   fid: "FID",
+  vendi: "Vendi score",
   "reading features": "reading stored features",
   distances: "Gram products: PRDC, pairwise distances",
+  cmmd: "CMMD's Gram products",
   kid: "KID",
   storing: "storing the results",
+  fid_infinity: "FID-infinity (15 subsets)",
+  "storing fid_infinity": "storing FID-infinity",
 };
 
 /** A human label for a phase name. */

@@ -74,7 +74,11 @@ export const openapiDocument = {
             in: "query",
             required: false,
             description:
-              "feature space of the reference (images are extracted in it), e.g. mnist-lenet, fid-inception",
+              "feature space of the reference. A space this service extracts images in (mnist-lenet, " +
+              "fid-inception, fid-inception:768, ...), or a declared space of embeddings computed elsewhere, " +
+              "whose name fixes D and the distance's name: inception-2048 (D = 2048, FID), dinov2-vitl14 " +
+              "(1024, FD_DINOv2), clip-vitl14-336 (768, FD_CLIP; finalize adds CMMD), custom:NAME (any D, FD). " +
+              "A batch of another D is a 422 naming the space; images are refused in declared spaces",
             schema: { type: "string" },
           },
           {
@@ -110,9 +114,17 @@ export const openapiDocument = {
     },
     "/v1/references/{id}": {
       get: {
-        summary: "A reference",
+        summary: "A reference, with the Vendi score of its samples (`vendi`; null for a stats .npz)",
         parameters: [id],
-        responses: { 200: json({ $ref: "#/components/schemas/Reference" }), 404: error },
+        responses: {
+          200: json({
+            allOf: [
+              { $ref: "#/components/schemas/Reference" },
+              { type: "object", properties: { vendi: { type: ["number", "null"] } } },
+            ],
+          }),
+          404: error,
+        },
       },
     },
     "/v1/references/{id}/batches": {
@@ -160,6 +172,31 @@ export const openapiDocument = {
                         seed: { type: "integer" },
                       },
                     }],
+                  },
+                  prdc: {
+                    oneOf: [{ type: "boolean" }, {
+                      type: "object",
+                      properties: {
+                        k: { type: "integer" },
+                        max_samples: { type: "integer" },
+                        seed: { type: "integer" },
+                      },
+                    }],
+                  },
+                  cmmd: {
+                    description: "CMMD at finalize, where the reference is in a CLIP space (clip-vitl14-336)",
+                    oneOf: [{ type: "boolean" }, {
+                      type: "object",
+                      properties: {
+                        max_samples: { type: "integer", maximum: 10000, default: 10000 },
+                        seed: { type: "integer", default: 2020 },
+                      },
+                    }],
+                  },
+                  fid_infinity: {
+                    type: "boolean",
+                    default: true,
+                    description: "FID-infinity after finalize (runs that keep features, n >= 150)",
                   },
                 },
               },
@@ -359,7 +396,9 @@ export const openapiDocument = {
     "/v1/runs/{id}/events": {
       get: {
         summary: "Server-Sent Events: `metrics` (partial), `progress` as each finalize phase begins " +
-          "({phase, elapsed_s, done: [{phase, seconds}]}) and `final`; a late client first gets the latest state",
+          "({phase, elapsed_s, done: [{phase, seconds}]}) and `final`; a late client first gets the latest state. " +
+          "A `final` whose `pending` lists work (fid_infinity) is followed by another `final` carrying it; the " +
+          "stream ends after the final with nothing pending",
         parameters: [id],
         responses: {
           200: {
@@ -372,7 +411,10 @@ export const openapiDocument = {
     },
     "/v1/runs/{id}/finalize": {
       post: {
-        summary: "Finalize: no more batches; exact FID (and KID when features are kept). Idempotent.",
+        summary:
+          "Finalize: no more batches; exact FID and Vendi (and KID, PRDC, the mean pairwise distance and, in a " +
+          "CLIP space, CMMD when features are kept). Answers before FID-infinity, listed in `pending` until a later " +
+          "`final` (GET run, events) adds it. Idempotent.",
         parameters: [id],
         responses: { 200: json({ $ref: "#/components/schemas/Metrics" }), 404: error },
       },
@@ -408,6 +450,11 @@ export const openapiDocument = {
           dim: { type: "integer" },
           n: { type: ["integer", "null"], description: "null: a stats .npz uploaded without ?n= (unknown)" },
           source: { enum: ["stats", "features"] },
+          features: { type: ["string", "null"], description: "its feature space's name, when it has one" },
+          distance: {
+            type: "string",
+            description: "the Frechet distance's name in that space: FID, FD_DINOv2, FD_CLIP, FD",
+          },
         },
       },
       BatchReceipt: {
@@ -419,7 +466,48 @@ export const openapiDocument = {
         properties: {
           n: { type: "integer" },
           fid: { type: ["number", "null"] },
+          vendi: {
+            type: ["number", "null"],
+            description:
+              "Vendi score (Friedman & Dieng 2023; dgm-eval's linear kernel, q = 1) of the samples so far; " +
+              "null when unknown (statistics folded before it was kept)",
+          },
           kid: { type: "object", properties: { mean: { type: "number" }, std: { type: "number" } } },
+          cmmd: {
+            type: "number",
+            description:
+              "final only, CLIP spaces: CMMD (Jayasumana et al. 2024): 1000 x MMD^2, Gaussian kernel sigma 10, " +
+              "every pair i = j included, on up to 10,000 rows a side",
+          },
+          fid_infinity: {
+            type: ["object", "null"],
+            description:
+              "final only, after `pending`: FID-infinity (Chong & Forsyth 2020), the intercept of the least-squares " +
+              "line FID = value + slope / N through FIDs of RandomState(0).permutation(N)[:N_k], N_k = " +
+              "linspace(N // 10, N, 15); null (with fid_infinity_note) when it could not be computed",
+            properties: {
+              value: { type: "number" },
+              slope: { type: "number" },
+              points: {
+                type: "array",
+                items: { type: "array", prefixItems: [{ type: "integer" }, { type: "number" }] },
+              },
+            },
+          },
+          pending: {
+            type: "array",
+            items: { enum: ["fid_infinity"] },
+            description: "work finalize answered before; a later final adds it and drops this list",
+          },
+          reference: {
+            type: "object",
+            description: "final only: the reference's id, sample count and Vendi score",
+            properties: {
+              id: { type: "string" },
+              n: { type: ["integer", "null"] },
+              vendi: { type: "number" },
+            },
+          },
           at: { type: "string", format: "date-time" },
         },
       },

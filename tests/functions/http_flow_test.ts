@@ -347,6 +347,14 @@ testEachDatabase("the OpenAPI document describes every public route", async (db)
         "/v1/runs/{id}/finalize",
       ]
     ) assert.ok(doc.paths[path], path);
+    // The metrics beyond FID are documented with their shapes.
+    const metrics = doc.components.schemas.Metrics.properties;
+    assert.deepEqual(Object.keys(metrics.fid_infinity.properties), ["value", "slope", "points"]);
+    for (const key of ["vendi", "cmmd", "pending"]) assert.ok(metrics[key]?.description, key);
+    assert.ok(
+      doc.paths["/v1/runs"].post.requestBody.content["application/json"].schema.properties.config
+        .properties.fid_infinity,
+    );
     const missing = await s.request("/v1/nothing");
     assert.equal(missing.status, 404);
     assert.equal((await missing.json()).error.code, "route_not_found");
