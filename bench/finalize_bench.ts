@@ -15,14 +15,16 @@
 import { parseArgs } from "node:util";
 import { sseEvents } from "../cli/sse_events.ts";
 import type { Database } from "../db/database.ts";
-import { openPglite } from "../db/pglite/open.ts";
-import { openPostgres } from "../db/postgres/open.ts";
 import { createApp } from "../functions/app.ts";
 import { createDeps, disposeDeps } from "../functions/deps.ts";
 import { loadOpenBlas } from "../src/native/openblas.ts";
-import { encodeNpy } from "../src/tensors/npy.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
-import { startPostgres } from "../tests/_support/postgres_server.ts";
+import {
+  npy as npyOf,
+  poolLike as poolLikeOf,
+  post,
+  upload as uploadOf,
+  withDatabase,
+} from "./service_helpers.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -34,60 +36,14 @@ const { values: args } = parseArgs({
 });
 const D = Number(args.dim);
 const BATCH = 2000;
-
-/**
- * n x D float32 pool-like features: relu(0.3 + shift + z W + noise) with 16 shared factors W and decaying
- * noise scales, the same W for every call (one distribution, shifted), z and noise seeded per call.
- */
-function poolLike(n: number, seed: number, shift: number): Float32Array {
-  const K = 16;
-  const normalFrom = (r: () => number) => () =>
-    Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const g = normalFrom(seededRandom(1));
-  const w = Float64Array.from({ length: K * D }, (_, i) => 0.25 * g() * ((i % D) + 1) ** -0.3);
-  const scale = Float64Array.from({ length: D }, (_, j) => 0.1 * (j + 1) ** -0.4);
-  const normal = normalFrom(seededRandom(seed));
-  const out = new Float32Array(n * D);
-  const z = new Float64Array(K);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < K; k++) z[k] = normal();
-    for (let j = 0; j < D; j++) {
-      let v = 0.3 + shift + scale[j] * normal();
-      for (let k = 0; k < K; k++) v += z[k] * w[k * D + j];
-      out[i * D + j] = v > 0 ? v : 0;
-    }
-  }
-  return out;
-}
-
-function npy(data: Float32Array, rows: number): Uint8Array {
-  return encodeNpy({ dtype: "float32", shape: [rows, D], data });
-}
-
-async function post(url: string, body: BodyInit, type = "application/x-npy", key?: string) {
-  const headers: Record<string, string> = { "content-type": type };
-  if (key) headers["idempotency-key"] = key;
-  const res = await fetch(url, { method: "POST", body, headers });
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-  return await res.json();
-}
-
-/** Uploads the rows in batches: the first creates the reference (or goes to `batchUrl`), the rest follow. */
-async function upload(
+const poolLike = (n: number, seed: number, shift: number) => poolLikeOf(n, D, seed, shift);
+const npy = (data: Float32Array, rows: number) => npyOf(data, rows, D);
+const upload = (
   data: Float32Array,
   n: number,
   firstUrl: string,
   batchUrl: (first: { id: string }) => string,
-) {
-  let first: { id: string } | null = null;
-  for (let start = 0; start < n; start += BATCH) {
-    const rows = Math.min(BATCH, n - start);
-    const body = npy(data.subarray(start * D, (start + rows) * D), rows) as BodyInit;
-    if (!first) first = await post(firstUrl, body, "application/x-npy", `b${start}`);
-    else await post(batchUrl(first), body, "application/x-npy", `b${start}`);
-  }
-  return first!;
-}
+) => uploadOf(data, n, D, BATCH, firstUrl, batchUrl);
 
 interface Progress {
   phase: string;
@@ -155,32 +111,6 @@ async function python(runPath: string, refPath: string): Promise<Record<string, 
     return null;
   }
   return JSON.parse(new TextDecoder().decode(out.stdout));
-}
-
-async function withDatabase<T>(kind: string, fn: (db: Database) => Promise<T>): Promise<T | null> {
-  if (kind === "pglite") {
-    const dir = await Deno.makeTempDir({ prefix: "fidstream-bench-" });
-    const database = await openPglite(dir);
-    try {
-      return await fn(database);
-    } finally {
-      await database.close();
-      await Deno.remove(dir, { recursive: true });
-    }
-  }
-  const pg = Deno.env.get("DATABASE_URL") ? null : await startPostgres();
-  const url = Deno.env.get("DATABASE_URL") ?? pg?.url;
-  if (!url) {
-    console.error("no PostgreSQL: set DATABASE_URL or install the server binaries; skipping");
-    return null;
-  }
-  const database = await openPostgres(url, { maxConnections: 20 });
-  try {
-    return await fn(database);
-  } finally {
-    await database.close();
-    await pg?.stop();
-  }
 }
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
