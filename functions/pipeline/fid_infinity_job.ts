@@ -49,11 +49,13 @@ export function fidInfinityApplies(run: RunRow): boolean {
 export function startFidInfinity(deps: Deps, runId: string, progress?: ProgressReporter): void {
   deps.background.start(
     () => completeFidInfinity(deps, runId, progress),
-    (e) =>
-      deps.log(
-        `FID-infinity of run ${runId} failed (a repeated finalize tries again): ${describeError(e)}`,
-      ),
+    (e) => logFidInfinityFailure(deps, runId, e),
   );
+}
+
+/** Logs a failed FID-infinity job: it stays pending, and a repeated finalize starts it again. */
+export function logFidInfinityFailure(deps: Deps, runId: string, e: unknown): void {
+  deps.log(`FID-infinity of run ${runId} failed (a repeated finalize tries again): ${describeError(e)}`);
 }
 
 /**

@@ -19,7 +19,13 @@ import { describeError } from "../error_log.ts";
 import { ProgressReporter } from "./finalize_progress.ts";
 import { kidOptions } from "./kid_options.ts";
 import { cmmdOptions } from "./cmmd_options.ts";
-import { FID_INFINITY, fidInfinityApplies, startFidInfinity } from "./fid_infinity_job.ts";
+import {
+  completeFidInfinity,
+  FID_INFINITY,
+  fidInfinityApplies,
+  logFidInfinityFailure,
+  startFidInfinity,
+} from "./fid_infinity_job.ts";
 import { declaredSpace } from "../../src/features/declared_spaces.ts";
 import { evaluateRun } from "./run_metrics.ts";
 
@@ -123,14 +129,22 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   await completeFinalize(deps.db, run.id, final);
   await insertMetrics(deps.db, run.id, "final", final as Record<string, unknown> & { n: number });
   if (run.retainFeatures) {
+    // FID-infinity first: on PGlite the checkpoint's write holds the database for seconds, and nobody waits
+    // for the compaction of a finalized run.
     deps.background.start(
-      () => deps.owners.fold(run.id, run.dim, { retainFeatures: true, force: true }),
+      async () => {
+        if (later) {
+          await completeFidInfinity(deps, run.id, progress).catch((e) =>
+            logFidInfinityFailure(deps, run.id, e)
+          );
+        }
+        await deps.owners.fold(run.id, run.dim, { retainFeatures: true, force: true });
+      },
       (e) =>
         deps.log(
           `compacting finalized run ${run.id} failed (its batches stay unfolded): ${describeError(e)}`,
         ),
     );
   }
-  if (later) startFidInfinity(deps, run.id, progress);
   return final;
 }
