@@ -45,9 +45,9 @@ import { type BackendName, initBackend } from "../models/runtime/backend.ts";
 import { loadOpenBlas, openBlasUnavailableReason } from "../src/native/openblas.ts";
 import { ExtractorPool } from "../models/runtime/worker_pool.ts";
 import type { FeatureExtractor, ImageBatch } from "../src/features/extractor.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
-import { randomWeights } from "../tests/models/fid-inception/_reference.ts";
-import { writeSyntheticFolded } from "../tests/models/fid-inception/_synthetic_weights.ts";
+import { seededRandom } from "../tools/arrays.ts";
+import { randomWeights } from "../tools/fid_inception_reference.ts";
+import { writeSyntheticFolded } from "../tools/synthetic_fid_weights.ts";
 
 const SIDE = 299;
 const PER_IMAGE = SIDE * SIDE * 3;

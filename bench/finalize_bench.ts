@@ -21,8 +21,8 @@ import { createApp } from "../functions/app.ts";
 import { createDeps, disposeDeps } from "../functions/deps.ts";
 import { loadOpenBlas } from "../src/native/openblas.ts";
 import { encodeNpy } from "../src/tensors/npy.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
-import { startPostgres } from "../tests/_support/postgres_server.ts";
+import { seededRandom } from "../tools/arrays.ts";
+import { startPostgres } from "../tools/postgres_server.ts";
 
 const { values: args } = parseArgs({
   options: {

@@ -24,10 +24,10 @@ import { ExtractorPool } from "../models/runtime/worker_pool.ts";
 import type { FeatureExtractor, ImageBatch } from "../src/features/extractor.ts";
 import type { PixelBatch } from "../src/features/pixel_batch.ts";
 import { encodeNpy } from "../src/tensors/npy.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
-import { startServerProcess } from "../tests/_support/server_process.ts";
-import { randomWeights } from "../tests/models/fid-inception/_reference.ts";
-import { writeSyntheticFolded } from "../tests/models/fid-inception/_synthetic_weights.ts";
+import { seededRandom } from "../tools/arrays.ts";
+import { startServerProcess } from "../tools/server_process.ts";
+import { randomWeights } from "../tools/fid_inception_reference.ts";
+import { writeSyntheticFolded } from "../tools/synthetic_fid_weights.ts";
 
 const SIDE = 299;
 const PER_IMAGE = SIDE * SIDE * 3;

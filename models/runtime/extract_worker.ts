@@ -7,7 +7,7 @@
 /// <reference lib="deno.worker" />
 import { FidstreamError } from "../../src/errors.ts";
 import type { FeatureExtractor, FeatureRows } from "../../src/features/extractor.ts";
-import { decodeImageFiles } from "../../src/features/png_jpeg.ts";
+import { decodeImageFiles } from "../../src/images/png_jpeg.ts";
 import type { BackendName } from "./backend.ts";
 import { type ExtractorSource, loadExtractor, registerExtractor } from "./registry.ts";
 import type { WorkerReply, WorkerRequest } from "./worker_protocol.ts";

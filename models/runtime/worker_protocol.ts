@@ -15,7 +15,7 @@ export type WorkerRequest =
     images: ImageBatch;
   }
   | {
-    /** PNG/JPEG files already checked from their headers (src/features/png_jpeg.ts checkImageFiles). */
+    /** PNG/JPEG files already checked from their headers (src/images/png_jpeg.ts checkImageFiles). */
     type: "decode";
     id: number;
     files: Uint8Array[];

@@ -1,12 +1,12 @@
 /** `deno task cli features`: images (folder or .npy) -> one feature row per image, on the worker pool. */
 import assert from "node:assert/strict";
 import { encode as encodeJpeg } from "jpeg-js";
-import { decodeImage } from "../../src/features/png_jpeg.ts";
+import { decodeImage } from "../../src/images/png_jpeg.ts";
 import { loadOpenBlas } from "../../src/native/openblas.ts";
 import { parseNpy } from "../../src/tensors/npy.ts";
 import { digitImages } from "../_support/digits.ts";
-import { randomWeights } from "../models/fid-inception/_reference.ts";
-import { writeSyntheticFolded } from "../models/fid-inception/_synthetic_weights.ts";
+import { randomWeights } from "../../tools/fid_inception_reference.ts";
+import { writeSyntheticFolded } from "../../tools/synthetic_fid_weights.ts";
 import { runCli, tempFiles } from "./_cli.ts";
 import { digitImage, featuresInThread, type TestImage, writePng } from "./_images.ts";
 

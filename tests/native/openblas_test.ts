@@ -6,7 +6,7 @@ import {
   OPENBLAS_ENV,
   openBlasUnavailableReason,
 } from "../../src/native/openblas.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 import { withEnv } from "../_support/env.ts";
 
 const blas = loadOpenBlas();

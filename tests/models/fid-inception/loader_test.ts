@@ -18,10 +18,10 @@ import { loadExtractor } from "../../../models/runtime/registry.ts";
 import { ExtractorPool } from "../../../models/runtime/worker_pool.ts";
 import { InvalidInputError, NotFoundError, UnprocessableError } from "../../../src/errors.ts";
 import type { ImageBatch } from "../../../src/features/extractor.ts";
-import { randomImg, randomWeights, relErr, useBackend } from "./_reference.ts";
+import { randomImg, randomWeights, relErr, useBackend } from "../../../tools/fid_inception_reference.ts";
 import { loadOpenBlas, OPENBLAS_ENV } from "../../../src/native/openblas.ts";
 import { withEnv } from "../../_support/env.ts";
-import { syntheticCheckpoint, writeSyntheticFolded } from "./_synthetic_weights.ts";
+import { syntheticCheckpoint, writeSyntheticFolded } from "../../../tools/synthetic_fid_weights.ts";
 import { requestAdapter } from "../../../models/fid-inception/wgsl/gpu.ts";
 
 const WEIGHTS = randomWeights(31);

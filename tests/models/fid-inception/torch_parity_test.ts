@@ -17,9 +17,9 @@ import { requestAdapter } from "../../../models/fid-inception/wgsl/gpu.ts";
 import type { FeatureExtractor, ImageBatch } from "../../../src/features/extractor.ts";
 import type { WgslFidInceptionExtractor } from "../../../models/fid-inception/wgsl/extractor.ts";
 import { parseNpz } from "../../../src/tensors/npz.ts";
-import { seededRandom } from "../../_support/arrays.ts";
+import { seededRandom } from "../../../tools/arrays.ts";
 import { withEnv } from "../../_support/env.ts";
-import { legacyStateDict } from "./_synthetic_weights.ts";
+import { legacyStateDict } from "../../../tools/synthetic_fid_weights.ts";
 
 /** The acceptance bound: features within 1e-4 absolute of pytorch-fid's for the same weights and input. */
 const TOLERANCE = 1e-4;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { InvalidInputError, UnprocessableError } from "../../../src/errors.ts";
-import { decodeImageFiles } from "../../../src/features/png_jpeg.ts";
+import { decodeImageFiles } from "../../../src/images/png_jpeg.ts";
 import { encode as encodePng } from "fast-png";
-import { seededRandom } from "../../_support/arrays.ts";
+import { seededRandom } from "../../../tools/arrays.ts";
 import type { ImageBatch } from "../../../src/features/extractor.ts";
 import { initBackend } from "../../../models/runtime/backend.ts";
 import { loadExtractor, registerExtractor } from "../../../models/runtime/registry.ts";
