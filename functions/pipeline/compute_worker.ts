@@ -12,12 +12,21 @@ import { bytesToFeatures } from "../../src/tensors/feature_bytes.ts";
 import { readStatsFile } from "../../src/stats/stats_file.ts";
 import { reduceSumsFile } from "../../src/stats/sample_sums_file.ts";
 import { sampleMetrics } from "../../src/stats/sample_metrics.ts";
-import { type ComputeReply, type ComputeRequest, FactorCache, FidMemo } from "./compute.ts";
+import type { NativeLinalg } from "../../src/native/native_linalg.ts";
+import type { PackedComoment } from "../../src/stats/moments.ts";
+import {
+  type ComputeReply,
+  type ComputeRequest,
+  type ComputeSetup,
+  FactorCache,
+  FidMemo,
+} from "./compute.ts";
 
 const factors = new FactorCache();
 const memo = new FidMemo();
 
-self.onmessage = (e: MessageEvent<ComputeRequest>) => {
+self.onmessage = (e: MessageEvent<ComputeRequest | ComputeSetup>) => {
+  if ("setup" in e.data) return setUp(e.data);
   const req = e.data;
   let reply: ComputeReply;
   try {
@@ -49,11 +58,19 @@ self.onmessage = (e: MessageEvent<ComputeRequest>) => {
 };
 
 // Batch co-moments on OpenBLAS's float64 dsyrk where it loads (~4x the WebAssembly kernel at D=2048), and its
-// LAPACK and level-3 BLAS for FID, KID, PRDC and pairwise distances.
-const blas = loadOpenBlas();
-const comoment = blas?.packedComoment ?? "auto";
-const native = blas?.linalg ?? null;
-const linalg = { native };
+// LAPACK and level-3 BLAS for FID, KID, PRDC and pairwise distances. The library is the configured one, named
+// by the setup message that comes before any request.
+let comoment: PackedComoment | "auto" = "auto";
+let native: NativeLinalg | null = null;
+let linalg: { native: NativeLinalg | null } = { native };
+
+function setUp(setup: ComputeSetup): void {
+  const blas = loadOpenBlas(setup.openblasLibrary);
+  comoment = blas?.packedComoment ?? "auto";
+  native = blas?.linalg ?? null;
+  linalg = { native };
+}
+
 const cores = navigator.hardwareConcurrency;
 
 /**

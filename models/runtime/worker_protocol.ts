@@ -1,11 +1,11 @@
 /** Messages between the extractor pool (worker_pool.ts) and its workers (extract_worker.ts). */
 import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
-import type { BackendName } from "./backend.ts";
+import type { ExtractionSettings } from "./extraction_settings.ts";
 import type { ExtractorSource } from "./registry.ts";
 
 /** Pool -> worker. */
 export type WorkerRequest =
-  | { type: "config"; backend?: BackendName }
+  | { type: "config"; settings: ExtractionSettings }
   | {
     type: "extract";
     id: number;

@@ -208,9 +208,7 @@ Deno.test({
     };
     const hosts = await Promise.all([startServerProcess(env, GPU_HOST), startServerProcess(env, GPU_HOST)]);
     // This process's own pool (the local fallback) reads the same weights.
-    const savedDataDir = Deno.env.get("FIDSTREAM_DATA_DIR");
-    Deno.env.set("FIDSTREAM_DATA_DIR", dataDir);
-    const pool = new ExtractorPool({ workers: 1, backend: "wasm" });
+    const pool = new ExtractorPool({ workers: 1, backend: "wasm", settings: { dataDir } });
     const local = countingLocal(pool);
     const logs: string[] = [];
     try {
@@ -260,8 +258,6 @@ Deno.test({
     } finally {
       for (const h of hosts) await h.stop("SIGKILL");
       await pool.close();
-      if (savedDataDir === undefined) Deno.env.delete("FIDSTREAM_DATA_DIR");
-      else Deno.env.set("FIDSTREAM_DATA_DIR", savedDataDir);
       await Deno.remove(dataDir, { recursive: true });
     }
   },
