@@ -10,7 +10,7 @@
  * reported as such (the bench stops it after a time limit).
  */
 import { parseArgs } from "node:util";
-import { startServerProcess } from "../tests/_support/server_process.ts";
+import { startServerProcess } from "../tools/server_process.ts";
 import {
   claimedBodies,
   createTarget,

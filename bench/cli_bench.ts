@@ -15,7 +15,7 @@ import { batchMoments, momentsCovariance, momentsMean } from "../src/stats/momen
 import { encodeNpy } from "../src/tensors/npy.ts";
 import { encodeNpz } from "../src/tensors/npz.ts";
 import { loadOpenBlas } from "../src/native/openblas.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
+import { seededRandom } from "../tools/arrays.ts";
 
 const { values: args } = parseArgs({
   options: {

@@ -31,11 +31,7 @@
  * may share this machine: compare figures of one run only. The default run takes about 5 minutes (webgpu on
  * llvmpipe runs batch 1 only: a batch of 8 took ~1 minute).
  */
-import {
-  FID_INCEPTION_DEFAULT_BATCH,
-  INCEPTION_ENGINE_ENV,
-  loadFidInception,
-} from "../models/fid-inception/loader.ts";
+import { FID_INCEPTION_DEFAULT_BATCH, loadFidInception } from "../models/fid-inception/loader.ts";
 import { largestActivationBytesPerImage } from "../models/fid-inception/network.ts";
 import { splitDigits } from "../models/mnist-lenet/digits.ts";
 import { requestAdapter } from "../models/fid-inception/wgsl/gpu.ts";
@@ -45,9 +41,10 @@ import { type BackendName, initBackend } from "../models/runtime/backend.ts";
 import { loadOpenBlas, openBlasUnavailableReason } from "../src/native/openblas.ts";
 import { ExtractorPool } from "../models/runtime/worker_pool.ts";
 import type { FeatureExtractor, ImageBatch } from "../src/features/extractor.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
-import { randomWeights } from "../tests/models/fid-inception/_reference.ts";
-import { writeSyntheticFolded } from "../tests/models/fid-inception/_synthetic_weights.ts";
+import { seededRandom } from "../tools/arrays.ts";
+import { randomWeights } from "../tools/fid_inception_reference.ts";
+import { writeSyntheticFolded } from "../tools/synthetic_fid_weights.ts";
+import type { ExtractionSettings, InceptionEngine } from "../models/runtime/extraction_settings.ts";
 
 const SIDE = 299;
 const PER_IMAGE = SIDE * SIDE * 3;
@@ -107,13 +104,19 @@ async function seconds(run: () => Promise<unknown>): Promise<number> {
 /** In-thread extraction on one backend: warm-up, then each batch `runs` times. */
 async function inThread(
   backend: BackendName,
+  engine: InceptionEngine | undefined,
   images: ImageBatch,
   plan: { batch: number; runs: number }[],
   label: string = backend,
   note?: string,
 ): Promise<void> {
   await initBackend(backend);
-  const ex: FeatureExtractor = await loadFidInception({ backend, batchSize: 32 });
+  const ex: FeatureExtractor = await loadFidInception({
+    ...settings,
+    backend,
+    inceptionEngine: engine,
+    batchSize: 32,
+  });
   try {
     const warm = await seconds(() => ex.extract(slice(images, 1)));
     console.error(`  ${label}: first call (kernel/shader setup) ${warm.toFixed(1)} s`);
@@ -187,7 +190,7 @@ async function torchBaseline(quick: boolean): Promise<void> {
 async function rssChild(n: number): Promise<void> {
   const status = () => Deno.readTextFileSync("/proc/self/status");
   const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status())?.[1] ?? NaN);
-  const pool = new ExtractorPool({ workers: 1, backend: "wasm" });
+  const pool = new ExtractorPool({ workers: 1, backend: "wasm", settings });
   const images = randomImages(n, 9);
   await pool.extract("fid-inception", slice(images, 1)); // loads the model in the worker
   const before = kib("VmRSS");
@@ -197,10 +200,15 @@ async function rssChild(n: number): Promise<void> {
   console.log(JSON.stringify({ n, seconds: t, rssBeforeMiB: before / 1024, peakMiB: peak / 1024 }));
 }
 
+/** Where the bench's random weights live (a child process is told by its parent): every extractor reads them. */
+const settings: ExtractionSettings = {
+  dataDir: Deno.args[0] === "--rss-child"
+    ? Deno.args[2]
+    : await Deno.makeTempDir({ prefix: "fidstream_bench_" }),
+};
+
 async function main(): Promise<void> {
-  const dataDir = await Deno.makeTempDir({ prefix: "fidstream_bench_" });
-  Deno.env.set("FIDSTREAM_DATA_DIR", dataDir);
-  Deno.env.delete("FIDSTREAM_FID_WEIGHTS");
+  const dataDir = settings.dataDir!;
   await writeRandomWeights(`${dataDir}/models/fid-inception`);
   const images = randomImages(32, 2);
   console.error(
@@ -213,21 +221,24 @@ async function main(): Promise<void> {
       { batch: 8, runs: 1 },
       { batch: 32, runs: 1 },
     ];
-    Deno.env.set(INCEPTION_ENGINE_ENV, "tfjs");
-    await inThread("wasm", images, plan, "wasm 1 thread", "tfjs-backend-wasm (XNNPACK)");
+    await inThread("wasm", "tfjs", images, plan, "wasm 1 thread", "tfjs-backend-wasm (XNNPACK)");
     // 1b. The same network on this project's WebAssembly SIMD kernels (the CPU default without OpenBLAS).
-    Deno.env.set(INCEPTION_ENGINE_ENV, "simd");
-    await inThread("wasm", images, plan, "simd 1 thread", "wasm_network.ts kernels");
+    await inThread("wasm", "simd", images, plan, "simd 1 thread", "wasm_network.ts kernels");
     // 1c. The same with OpenBLAS's sgemm (the default on CPU backends where it loads).
     if (loadOpenBlas()) {
-      Deno.env.set(INCEPTION_ENGINE_ENV, "blas");
-      await inThread("wasm", images, plan, "blas 1 thread", `OpenBLAS ${loadOpenBlas()!.core}, 1 thread`);
+      await inThread(
+        "wasm",
+        "blas",
+        images,
+        plan,
+        "blas 1 thread",
+        `OpenBLAS ${loadOpenBlas()!.core}, 1 thread`,
+      );
     } else {
       console.error(`  blas skipped: ${openBlasUnavailableReason()}`);
     }
-    Deno.env.set(INCEPTION_ENGINE_ENV, "tfjs");
     // 2. cpu: ~0.1 img/s, one image.
-    if (runCpu) await inThread("cpu", images, [{ batch: 1, runs: 1 }], "cpu 1 thread");
+    if (runCpu) await inThread("cpu", "tfjs", images, [{ batch: 1, runs: 1 }], "cpu 1 thread");
     // 3. webgpu on whatever adapter there is (llvmpipe here).
     if (runWebgpu) {
       try {
@@ -238,15 +249,14 @@ async function main(): Promise<void> {
           `${(info.maxBufferBytes ?? 0) / MiB} MiB/tensor -> <= ${
             Math.min(FID_INCEPTION_DEFAULT_BATCH, perCall)
           } img/call`;
-        await inThread("webgpu", images, [{ batch: 1, runs: 2 }], "tfjs-webgpu", note);
+        await inThread("webgpu", "tfjs", images, [{ batch: 1, runs: 2 }], "tfjs-webgpu", note);
       } catch (e) {
         console.error(`  webgpu skipped: ${e instanceof Error ? e.message : e}`);
       }
     }
-    // 4. The worker pool, 1 then 2 workers, on the default CPU engine (the SIMD kernels).
-    Deno.env.delete(INCEPTION_ENGINE_ENV);
+    // 4. The worker pool, 1 then 2 workers, on the default CPU engine (blas where OpenBLAS loads, else simd).
     for (const workers of [1, 2]) {
-      const pool = new ExtractorPool({ workers, backend: "wasm" });
+      const pool = new ExtractorPool({ workers, backend: "wasm", settings });
       try {
         const how = `pool ${workers} worker${workers > 1 ? "s" : ""}`;
         await Promise.all(
@@ -260,14 +270,16 @@ async function main(): Promise<void> {
       }
     }
     if (loadOpenBlas()) {
-      Deno.env.set(INCEPTION_ENGINE_ENV, "simd");
-      const pool = new ExtractorPool({ workers: 2, backend: "wasm" });
+      const pool = new ExtractorPool({
+        workers: 2,
+        backend: "wasm",
+        settings: { ...settings, inceptionEngine: "simd" },
+      });
       try {
         await Promise.all([0, 1].map((i) => pool.extract("fid-inception", slice(images, 1, i))));
         await onPool(pool, images, { batch: 8, calls: 1, rounds: quick ? 1 : 3 }, "pool 2 workers simd");
       } finally {
         await pool.close();
-        Deno.env.delete(INCEPTION_ENGINE_ENV);
       }
     }
     // 4b. torch on the same cores, in this session.
@@ -300,8 +312,7 @@ async function main(): Promise<void> {
     // 6. Peak RSS in a fresh process.
     console.error(`  peak RSS: one worker extracting ${memImages} images (child process) ...`);
     const child = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL(import.meta.url).pathname, "--rss-child", String(memImages)],
-      env: { FIDSTREAM_DATA_DIR: dataDir },
+      args: ["run", "-A", new URL(import.meta.url).pathname, "--rss-child", String(memImages), dataDir],
       stdout: "piped",
       stderr: "inherit",
     }).output();

@@ -15,7 +15,7 @@ import { frechetDistanceFromFactor, prepareReference } from "../src/stats/freche
 import { factorCovariance, factorProductTraceNorm, type FrechetLinalg } from "../src/stats/frechet_core.ts";
 import { wasmLinalg } from "../src/stats/linalg_wasm.ts";
 import { loadOpenBlas } from "../src/native/openblas.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
+import { seededRandom } from "../tools/arrays.ts";
 
 function argValue(name: string, fallback: number): number {
   const i = Deno.args.indexOf(name);

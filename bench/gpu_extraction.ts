@@ -13,7 +13,7 @@
  * for a GPU. On the GPU machine, from the project root after ../shared/device/pack.sh:
  *   bash .device/run.sh deno run -A bench/extraction_bench.ts --gpu --profile
  */
-import { INCEPTION_ENGINE_ENV, loadFidInception } from "../models/fid-inception/loader.ts";
+import { loadFidInception } from "../models/fid-inception/loader.ts";
 import { WgslFidInceptionExtractor } from "../models/fid-inception/wgsl/extractor.ts";
 import type { ConvTile } from "../models/fid-inception/wgsl/conv_kernel.ts";
 import { loadFolded } from "../models/fid-inception/weights_format.ts";
@@ -24,10 +24,10 @@ import { ExtractorPool } from "../models/runtime/worker_pool.ts";
 import type { FeatureExtractor, ImageBatch } from "../src/features/extractor.ts";
 import type { PixelBatch } from "../src/features/pixel_batch.ts";
 import { encodeNpy } from "../src/tensors/npy.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
-import { startServerProcess } from "../tests/_support/server_process.ts";
-import { randomWeights } from "../tests/models/fid-inception/_reference.ts";
-import { writeSyntheticFolded } from "../tests/models/fid-inception/_synthetic_weights.ts";
+import { seededRandom } from "../tools/arrays.ts";
+import { startServerProcess } from "../tools/server_process.ts";
+import { randomWeights } from "../tools/fid_inception_reference.ts";
+import { writeSyntheticFolded } from "../tools/synthetic_fid_weights.ts";
 
 const SIDE = 299;
 const PER_IMAGE = SIDE * SIDE * 3;
@@ -143,8 +143,6 @@ export async function gpuBench(opts: GpuBenchOptions): Promise<void> {
       `${navigator.hardwareConcurrency} cores, batches ${batches.join(", ")}`,
   );
   const dataDir = await Deno.makeTempDir({ prefix: "fidstream_gpu_bench_" });
-  Deno.env.set("FIDSTREAM_DATA_DIR", dataDir);
-  Deno.env.delete("FIDSTREAM_FID_WEIGHTS");
   await writeSyntheticFolded(`${dataDir}/models/fid-inception`, randomWeights(1));
   const rows: Row[] = [];
   const record = (row: Row) => {
@@ -159,7 +157,6 @@ export async function gpuBench(opts: GpuBenchOptions): Promise<void> {
   let memory: { batch: number; bytes: number; planned256: number } | null = null;
   try {
     // 1. The WGSL engine in this process.
-    Deno.env.set(INCEPTION_ENGINE_ENV, "wgsl");
     const t0 = performance.now();
     // The user's path (the loader), unless a tile or concurrency is forced for tuning.
     const wgsl = opts.tile || opts.concurrency
@@ -168,7 +165,11 @@ export async function gpuBench(opts: GpuBenchOptions): Promise<void> {
         tile: opts.tile,
         concurrency: opts.concurrency,
       })
-      : await loadFidInception({ batchSize: Math.max(...batches) }) as WgslFidInceptionExtractor;
+      : await loadFidInception({
+        dataDir,
+        inceptionEngine: "wgsl",
+        batchSize: Math.max(...batches),
+      }) as WgslFidInceptionExtractor;
     const net = wgsl.network;
     console.error(
       `  wgsl: load ${((performance.now() - t0) / 1000).toFixed(1)} s, up to ${
@@ -191,10 +192,14 @@ export async function gpuBench(opts: GpuBenchOptions): Promise<void> {
     wgsl.dispose();
 
     // 2. tfjs-backend-webgpu in this process.
-    Deno.env.set(INCEPTION_ENGINE_ENV, "tfjs");
     try {
       await initBackend("webgpu");
-      const tfjs = await loadFidInception({ backend: "webgpu", batchSize: 32 });
+      const tfjs = await loadFidInception({
+        dataDir,
+        backend: "webgpu",
+        inceptionEngine: "tfjs",
+        batchSize: 32,
+      });
       for (const batch of software ? [1] : batches.filter((b) => b <= 32)) {
         const images = asImages(slice(batch));
         record({ ...(await timed(batch, minSeconds, () => tfjs.extract(images))), how: "tfjs-webgpu" });
@@ -205,16 +210,15 @@ export async function gpuBench(opts: GpuBenchOptions): Promise<void> {
     }
 
     // 3. The CPU engine: one thread, then the pool on every core.
-    Deno.env.delete(INCEPTION_ENGINE_ENV);
     await initBackend("wasm");
-    const cpu: FeatureExtractor = await loadFidInception({ backend: "wasm", batchSize: 16 });
+    const cpu: FeatureExtractor = await loadFidInception({ dataDir, backend: "wasm", batchSize: 16 });
     for (const batch of opts.quick ? [1] : [1, 8]) {
       const images = asImages(slice(batch));
       record({ ...(await timed(batch, minSeconds, () => cpu.extract(images))), how: "cpu 1 thread" });
     }
     cpu.dispose();
     if (!opts.quick) {
-      const pool = new ExtractorPool({ backend: "wasm" });
+      const pool = new ExtractorPool({ backend: "wasm", settings: { dataDir } });
       const batch = Math.max(8, 2 * pool.size);
       const images = asImages(slice(Math.min(batch, input.n)));
       record({
@@ -230,7 +234,6 @@ export async function gpuBench(opts: GpuBenchOptions): Promise<void> {
     // 5. The GPU host over HTTP.
     await httpBench(dataDir, software, opts.http, slice, record);
   } finally {
-    Deno.env.delete(INCEPTION_ENGINE_ENV);
     await Deno.remove(dataDir, { recursive: true });
   }
   printTable(rows, adapter.info.description, memory);

@@ -11,8 +11,8 @@ import { encode as encodePng } from "fast-png";
 import { encode as encodeJpeg } from "jpeg-js";
 import { parseArgs } from "node:util";
 import { ExtractorPool } from "../models/runtime/worker_pool.ts";
-import { checkImageFiles, decodeImageFiles, DEFAULT_MAX_PIXELS } from "../src/features/png_jpeg.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
+import { checkImageFiles, decodeImageFiles, DEFAULT_MAX_PIXELS } from "../src/images/png_jpeg.ts";
+import { seededRandom } from "../tools/arrays.ts";
 import { measureStall } from "../tools/event_loop_stall.ts";
 
 const { values: args } = parseArgs({

@@ -19,7 +19,7 @@ import {
   type FoldedWeights,
 } from "../models/fid-inception/network.ts";
 import { preprocessForFidInception } from "../models/fid-inception/preprocess.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
+import { seededRandom } from "../tools/arrays.ts";
 
 const TORCH_IMG_PER_S: Record<number, number> = { 1: 8, 8: 8, 32: 5 };
 const quick = Deno.args.includes("--quick");

@@ -15,8 +15,8 @@ import { openPostgres } from "../db/postgres/open.ts";
 import { batches } from "../db/schema.ts";
 import { createApp } from "../functions/app.ts";
 import { createDeps, disposeDeps } from "../functions/deps.ts";
-import { npyOf, randomFeatures } from "../tests/_support/arrays.ts";
-import { startPostgres } from "../tests/_support/postgres_server.ts";
+import { npyOf, randomFeatures } from "../tools/arrays.ts";
+import { startPostgres } from "../tools/postgres_server.ts";
 
 const { values: args } = parseArgs({
   options: {

@@ -5,7 +5,7 @@
  *     [--setups pglite,postgres,postgres-x3] [--requests-per-minute 0] [--ref-rows N]
  *
  * Setups: one server on embedded PGlite, one server on PostgreSQL, three servers on one PostgreSQL (uploaders
- * spread over them). PostgreSQL is a throwaway server (tests/_support/postgres_server.ts). For --seconds, N
+ * spread over them). PostgreSQL is a throwaway server (tools/postgres_server.ts). For --seconds, N
  * uploaders send batches of --rows rows with fresh idempotency keys, retrying 5xx/429/network errors. Reported:
  * accepted samples/s, p50/p99 latency of accepted requests, every non-200 answer (429s only with a rate limit
  * set), each server's RSS (VmRSS sampled every second: first, max, last, and the slope over the second half
@@ -14,10 +14,10 @@
  */
 import { parseArgs } from "node:util";
 import { frechetDistance } from "../src/stats/frechet.ts";
-import { npyOf, randomFeatures } from "../tests/_support/arrays.ts";
-import { startPostgres } from "../tests/_support/postgres_server.ts";
-import { postUntilAccepted, StatusLog } from "../tests/_support/retrying_uploader.ts";
-import { type ServerProcess, startServerProcess } from "../tests/_support/server_process.ts";
+import { npyOf, randomFeatures } from "../tools/arrays.ts";
+import { startPostgres } from "../tools/postgres_server.ts";
+import { postUntilAccepted, StatusLog } from "../tools/retrying_uploader.ts";
+import { type ServerProcess, startServerProcess } from "../tools/server_process.ts";
 
 const { values: args } = parseArgs({
   options: {

@@ -17,7 +17,8 @@ for (const file of chosen) {
 }
 for (const file of chosen) {
   console.log(`\n=== ${file}`);
-  const { code } = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", `${dir}${file}`, ...extra] }).spawn()
+  const { code } = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", `${dir}${file}`, ...extra] })
+    .spawn()
     .status;
   if (code !== 0) Deno.exit(code);
 }

@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { batchMoments, emptyMoments, mergeMomentsInto, packedIndex } from "../src/stats/moments.ts";
 import { wasmLinalg } from "../src/stats/linalg_wasm.ts";
 import { loadOpenBlas } from "../src/native/openblas.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
+import { seededRandom } from "../tools/arrays.ts";
 
 const { values: args } = parseArgs({
   options: {

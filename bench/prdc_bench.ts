@@ -15,7 +15,7 @@ import { prdc } from "../src/stats/prdc.ts";
 import { meanPairwiseDistance } from "../src/stats/pairwise_distance.ts";
 import type { GramOptions } from "../src/stats/gram_engine.ts";
 import { loadOpenBlas } from "../src/native/openblas.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
+import { seededRandom } from "../tools/arrays.ts";
 
 function argValue(name: string, fallback: number): number {
   const i = Deno.args.indexOf(name);

@@ -6,8 +6,8 @@ import type { Database } from "../db/database.ts";
 import { openPglite } from "../db/pglite/open.ts";
 import { openPostgres } from "../db/postgres/open.ts";
 import { encodeNpy } from "../src/tensors/npy.ts";
-import { seededRandom } from "../tests/_support/arrays.ts";
-import { startPostgres } from "../tests/_support/postgres_server.ts";
+import { seededRandom } from "../tools/arrays.ts";
+import { startPostgres } from "../tools/postgres_server.ts";
 
 /**
  * n x dim float32 pool-like features: relu(0.3 + shift + z W + noise) with 16 shared factors W and decaying

@@ -15,6 +15,7 @@ import {
 } from "./image_extraction.ts";
 import { openImageSource } from "./image_inputs.ts";
 import { NpyRowWriter } from "./npy_row_writer.ts";
+import type { ProcessConfig } from "../functions/config.ts";
 
 /** Usage line of the command. */
 export const FEATURES_USAGE = "features IMAGES --model fid-inception|mnist-lenet --out FEATS.npy " +
@@ -33,12 +34,12 @@ export interface FeaturesResult {
 }
 
 /** Run `features` and return its result object. */
-export async function featuresCommand(argv: string[]): Promise<FeaturesResult> {
+export async function featuresCommand(argv: string[], config: ProcessConfig): Promise<FeaturesResult> {
   const args = parseArgs(argv, { ...EXTRACTION_FLAGS, out: "string" });
   const [input] = expectPositionals(args, 1, "one image input: features IMAGES --model M --out FEATS.npy");
   const out = args.flags.get("out") as string | undefined;
   if (!out) throw new UsageError("--out FEATS.npy is required");
-  const opts = extractionOptions(args);
+  const opts = extractionOptions(args, config.extraction);
   const source = await openImageSource(input);
   for (const file of source.skipped) console.error(`skipped ${file}: only PNG and JPEG are decoded`);
   const ex = await startExtraction(opts);

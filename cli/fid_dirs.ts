@@ -11,7 +11,8 @@
 import { FidstreamError, UnprocessableError } from "../src/errors.ts";
 import type { FeatureRows } from "../src/features/extractor.ts";
 import { frechetDistance } from "../src/stats/frechet.ts";
-import { cliLinalg, onAllCores } from "./native.ts";
+import { configFromEnv, type ProcessConfig } from "../functions/config.ts";
+import { cliNative } from "./native.ts";
 import {
   batchMoments,
   emptyMoments,
@@ -125,7 +126,10 @@ async function inputStats(path: string, extraction: () => Promise<Extraction>): 
 }
 
 /** Run the command; returns its result object. */
-export async function fidDirsCommand(argv: string[]): Promise<Record<string, unknown>> {
+export async function fidDirsCommand(
+  argv: string[],
+  config: ProcessConfig,
+): Promise<Record<string, unknown>> {
   const args = parseArgs(argv, { ...EXTRACTION_FLAGS, "save-stats": "bool" });
   const saveStats = args.flags.get("save-stats") === true;
   const [a, b] = expectPositionals(
@@ -133,7 +137,8 @@ export async function fidDirsCommand(argv: string[]): Promise<Record<string, unk
     2,
     saveStats ? "an input and an output: --save-stats IMAGES OUT.npz" : "two inputs: fid A B",
   );
-  const opts = extractionOptions(args, "fid-inception");
+  const opts = extractionOptions(args, config.extraction, "fid-inception");
+  const native = cliNative(config.extraction.openblasLibrary);
   const model = opts.model;
   let ex: Extraction | undefined;
   const extraction = async () => (ex ??= await startExtraction(opts));
@@ -154,7 +159,9 @@ export async function fidDirsCommand(argv: string[]): Promise<Record<string, unk
       );
     }
     return {
-      fid: onAllCores(() => frechetDistance(sa.mu, sa.sigma, sb.mu, sb.sigma, { native: cliLinalg() })),
+      fid: native.onAllCores(() =>
+        frechetDistance(sa.mu, sa.sigma, sb.mu, sb.sigma, { native: native.linalg })
+      ),
       n_a: sa.n,
       n_b: sb.n,
       model,
@@ -166,13 +173,13 @@ export async function fidDirsCommand(argv: string[]): Promise<Record<string, unk
 }
 
 /** Runs the command with `argv`; returns the exit code (0, 1 for errors, 2 for usage errors). */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], config: ProcessConfig = configFromEnv()): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
     console.error(`usage: ${FID_DIRS_USAGE}`);
     return 0;
   }
   try {
-    console.log(JSON.stringify(await fidDirsCommand(argv)));
+    console.log(JSON.stringify(await fidDirsCommand(argv, config)));
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -6,6 +6,7 @@
 import { parseArgs, UsageError } from "./args.ts";
 import { describeError } from "./batch_client.ts";
 import { sseEvents } from "./sse_events.ts";
+import type { ProcessConfig } from "../functions/config.ts";
 
 /** Usage line of the command. */
 export const FINALIZE_USAGE = "finalize --server URL --run ID\n" +
@@ -24,6 +25,7 @@ const TRAILING_EVENTS_MS = 2000;
 /** Run `finalize` and return its result object; progress lines go to `log` (stderr). */
 export async function finalizeCommand(
   argv: string[],
+  config: ProcessConfig,
   log: (line: string) => void = (line) => console.error(line),
 ): Promise<
   {
@@ -45,7 +47,7 @@ export async function finalizeCommand(
   } catch {
     throw new UsageError(`--server must be a URL such as http://127.0.0.1:8000, got '${server}'`);
   }
-  const apiKey = Deno.env.get("FIDSTREAM_API_KEY");
+  const apiKey = config.client.apiKey;
   const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
   const runPath = `v1/runs/${encodeURIComponent(runId)}`;
 

@@ -4,18 +4,14 @@
  * this thread reads and decodes the next chunk, delivering rows in input order.
  */
 
+import { type BackendName, chooseAutoBackend, probeGpuAdapter } from "../models/runtime/backend.ts";
+import { inceptionEngine, resolveFidInceptionWeights } from "../models/fid-inception/loader.ts";
+import type { ExtractionConfig } from "../functions/config.ts";
 import {
-  backendFromEnv,
-  type BackendName,
-  chooseAutoBackend,
-  probeGpuAdapter,
-} from "../models/runtime/backend.ts";
-import {
-  FID_WEIGHTS_ENV,
+  BACKEND_NAMES,
+  type ExtractionSettings,
   type InceptionEngine,
-  inceptionEngine,
-  resolveFidInceptionWeights,
-} from "../models/fid-inception/loader.ts";
+} from "../models/runtime/extraction_settings.ts";
 import { knownSpaces } from "../models/runtime/registry.ts";
 import { defaultPoolSize, ExtractorPool } from "../models/runtime/worker_pool.ts";
 import type { FeatureRows } from "../src/features/extractor.ts";
@@ -37,17 +33,15 @@ export const EXTRACTION_FLAGS: Record<string, FlagKind> = {
 export const EXTRACTION_USAGE =
   "[--dims OUTPUT] [--weights FILE.pth] [--backend webgpu|wasm|cpu] [--workers N] [--batch-size N]";
 
-const BACKENDS: readonly BackendName[] = ["webgpu", "wasm", "cpu"];
+const BACKENDS = BACKEND_NAMES;
 
-/** The validated extraction flags. */
+/** The validated extraction flags, over the configured settings. */
 export interface ExtractionOptions {
   model: string;
   /** Output name (--dims), or undefined for the model's default. */
   output?: string;
-  /** --backend, when given (else each worker picks like initBackend). */
-  backend?: BackendName;
-  /** --weights, a .pth or converted folder for fid-inception. */
-  weights?: string;
+  /** How the workers extract: the configuration's settings, with --backend and --weights over them. */
+  settings: ExtractionSettings;
   workers: number;
   /** Images read per chunk (split across the workers). */
   batchSize: number;
@@ -63,8 +57,15 @@ export interface Extraction extends ExtractionOptions {
   close(): Promise<void>;
 }
 
-/** Reads and checks the shared flags (UsageError on a bad one) without starting anything. */
-export function extractionOptions(args: ParsedArgs, defaultModel?: string): ExtractionOptions {
+/**
+ * Reads and checks the shared flags (UsageError on a bad one) over the configured `defaults`, without starting
+ * anything.
+ */
+export function extractionOptions(
+  args: ParsedArgs,
+  defaults: ExtractionConfig,
+  defaultModel?: string,
+): ExtractionOptions {
   const model = (args.flags.get("model") as string | undefined) ?? defaultModel;
   if (model === undefined) throw new UsageError(`--model is required (one of ${knownSpaces().join(", ")})`);
   if (!knownSpaces().includes(model)) {
@@ -80,13 +81,17 @@ export function extractionOptions(args: ParsedArgs, defaultModel?: string): Extr
   if (weights !== undefined && model !== "fid-inception") {
     throw new UsageError(`--weights is for --model fid-inception (pytorch-fid's .pth), not ${model}`);
   }
-  const workers = intFlag(args, "workers", defaultPoolSize(), 1);
+  const workers = intFlag(args, "workers", defaults.workers ?? defaultPoolSize(), 1);
   const perWorker = model === "fid-inception" ? 16 : 256;
+  const { workers: _, ...configured } = defaults;
   return {
     model,
     output: args.flags.get("dims") as string | undefined,
-    backend: backend as BackendName | undefined,
-    weights,
+    settings: {
+      ...configured,
+      backend: (backend as BackendName | undefined) ?? configured.backend,
+      fidWeights: weights ?? configured.fidWeights,
+    },
     workers,
     batchSize: intFlag(args, "batch-size", perWorker * workers, 1),
   };
@@ -94,16 +99,16 @@ export function extractionOptions(args: ParsedArgs, defaultModel?: string): Extr
 
 /** Resolves fid-inception weights once (not in every worker) and starts the pool. */
 export async function startExtraction(opts: ExtractionOptions): Promise<Extraction> {
-  if (opts.model === "fid-inception") {
+  let settings = opts.settings;
+  if (opts.model === "fid-inception" && settings.fidWeights !== undefined) {
     // Converting a .pth here, once, spares every worker from doing it; they then load the converted folder.
-    const dir = await resolveFidInceptionWeights({ weights: opts.weights });
-    if (opts.weights !== undefined || Deno.env.get(FID_WEIGHTS_ENV)) Deno.env.set(FID_WEIGHTS_ENV, dir);
+    settings = { ...settings, fidWeights: await resolveFidInceptionWeights(settings) };
   }
-  // The workers make the same choice (initBackend): forced, else FIDSTREAM_BACKEND, else the auto policy.
-  const backend = opts.backend ?? backendFromEnv() ?? chooseAutoBackend(await probeGpuAdapter(), true);
-  const pool = new ExtractorPool({ workers: opts.workers, backend: opts.backend });
-  const engine = opts.model === "fid-inception" ? inceptionEngine(backend) : "tfjs";
-  return { ...opts, backend, engine, pool, close: () => pool.close() };
+  // The workers make the same choice (initBackend): the configured backend, else the auto policy.
+  const backend = settings.backend ?? chooseAutoBackend(await probeGpuAdapter(), true);
+  const pool = new ExtractorPool({ workers: opts.workers, settings });
+  const engine = opts.model === "fid-inception" ? inceptionEngine(backend, settings) : "tfjs";
+  return { ...opts, settings, backend, engine, pool, close: () => pool.close() };
 }
 
 /**

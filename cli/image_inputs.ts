@@ -11,7 +11,7 @@
 import { UnprocessableError } from "../src/errors.ts";
 import type { ImageBatch } from "../src/features/extractor.ts";
 import { imageBatchFromNdArray } from "../src/features/image_batch.ts";
-import { type DecodedImage, decodeImage, imageBatchFromImages } from "../src/features/png_jpeg.ts";
+import { type DecodedImage, decodeImage, imageBatchFromImages } from "../src/images/png_jpeg.ts";
 import type { NdArray } from "../src/tensors/ndarray.ts";
 import { parseNpy } from "../src/tensors/npy.ts";
 import { isZip, readInput } from "./inputs.ts";

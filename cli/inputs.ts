@@ -6,7 +6,7 @@ import { type GaussianStats, readStatsArrays } from "../src/stats/stats_file.ts"
 import { type FeatureMatrix, featureMatrix } from "../src/tensors/feature_matrix.ts";
 import { parseNpy } from "../src/tensors/npy.ts";
 import { parseNpz } from "../src/tensors/npz.ts";
-import { cliComoment, onAllCores } from "./native.ts";
+import type { CliNative } from "./native.ts";
 
 /** Read a file, naming it when it cannot be read. */
 export async function readInput(path: string): Promise<Uint8Array<ArrayBuffer>> {
@@ -39,17 +39,17 @@ export function parseFeatures(path: string, bytes: Uint8Array): FeatureMatrix {
 }
 
 /** Mean and covariance (ddof 1) of a feature matrix. */
-export function featureStats(f: FeatureMatrix): GaussianStats {
-  const m = onAllCores(() => batchMoments(f.data, f.n, f.dim, cliComoment()));
+export function featureStats(f: FeatureMatrix, native: CliNative): GaussianStats {
+  const m = native.onAllCores(() => batchMoments(f.data, f.n, f.dim, native.comoment));
   return { dim: f.dim, mu: momentsMean(m), sigma: momentsCovariance(m) };
 }
 
 /** Gaussian statistics from features (.npy, N x D) or a stats file (.npz with mu and sigma). */
-export async function readStats(path: string): Promise<GaussianStats> {
+export async function readStats(path: string, native: CliNative): Promise<GaussianStats> {
   const bytes = await readInput(path);
   if (isZip(bytes)) return withPath(path, () => readStatsArrays(parseNpz(bytes)));
   const features = withPath(path, () => featureMatrix(parseNpy(bytes)));
-  return withPath(path, () => featureStats(features));
+  return withPath(path, () => featureStats(features, native));
 }
 
 /** Run `fn`, prefixing the message of any error with the file it concerns. */

@@ -9,7 +9,7 @@ import { openDatabase } from "../db/open.ts";
 import { listApiKeys, revokeApiKey } from "../db/store/api_keys.ts";
 import { createApiKey, parseProject, parseScope, type Scope } from "../functions/auth/api_key.ts";
 import { type OperatorFile, PROJECT_HEADER, readOperatorFile } from "../functions/auth/operator.ts";
-import { configFromEnv } from "../functions/config.ts";
+import type { ProcessConfig } from "../functions/config.ts";
 import { FidstreamError, NotFoundError } from "../src/errors.ts";
 import { parseArgs, UsageError } from "./args.ts";
 
@@ -27,7 +27,7 @@ interface KeyStore {
   close(): Promise<void>;
 }
 
-async function databaseStore(config: ReturnType<typeof configFromEnv>): Promise<KeyStore> {
+async function databaseStore(config: ProcessConfig): Promise<KeyStore> {
   const database = await openDatabase(config.database);
   return {
     create: (project, scope) => createApiKey(database.db, project, scope),
@@ -94,7 +94,7 @@ async function runningServer(dataDir: string): Promise<OperatorFile | undefined>
 }
 
 /** Run `keys` and return its result object. */
-export async function keysCommand(argv: string[]): Promise<object> {
+export async function keysCommand(argv: string[], config: ProcessConfig): Promise<object> {
   const args = parseArgs(argv, { project: "string", scope: "string" });
   const [action, ...rest] = args.positionals;
   const project = parseProject(args.flags.get("project") ?? "default");
@@ -103,7 +103,6 @@ export async function keysCommand(argv: string[]): Promise<object> {
   }
   if (action === "revoke" && rest.length !== 1) throw new UsageError("keys revoke needs the key id");
   const scope = parseScope(args.flags.get("scope") ?? "write");
-  const config = configFromEnv((n) => n === "FIDSTREAM_AUTH" ? "on" : Deno.env.get(n));
   const server = config.database.dataDir ? await runningServer(config.database.dataDir) : undefined;
   const store = server ? serverStore(server) : await databaseStore(config);
   try {

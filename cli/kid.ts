@@ -8,7 +8,8 @@ import { UnprocessableError } from "../src/errors.ts";
 import { kernelInceptionDistance } from "../src/stats/kid.ts";
 import { intFlag, parseArgs, UsageError } from "./args.ts";
 import { readFeatures } from "./inputs.ts";
-import { cliLinalg, onAllCores } from "./native.ts";
+import type { ProcessConfig } from "../functions/config.ts";
+import { cliNative } from "./native.ts";
 
 /** Usage line of the command. */
 export const KID_USAGE =
@@ -30,7 +31,10 @@ function fakeAndReal(positionals: string[], fake?: string, real?: string): [stri
 }
 
 /** Run `kid` and return its result object. */
-export async function kidCommand(argv: string[]): Promise<{ kid_mean: number; kid_std: number }> {
+export async function kidCommand(
+  argv: string[],
+  config: ProcessConfig,
+): Promise<{ kid_mean: number; kid_std: number }> {
   const args = parseArgs(argv, {
     subsets: "int",
     "subset-size": "int",
@@ -51,9 +55,11 @@ export async function kidCommand(argv: string[]): Promise<{ kid_mean: number; ki
   if (x.dim !== y.dim) {
     throw new UnprocessableError("feature_dim_mismatch", `${a} has D = ${x.dim} but ${b} has D = ${y.dim}`);
   }
-  const native = cliLinalg();
-  const r = onAllCores(() =>
-    kernelInceptionDistance(x.data, x.n, y.data, y.n, x.dim, { subsets, subsetSize, seed }, { native })
+  const native = cliNative(config.extraction.openblasLibrary);
+  const r = native.onAllCores(() =>
+    kernelInceptionDistance(x.data, x.n, y.data, y.n, x.dim, { subsets, subsetSize, seed }, {
+      native: native.linalg,
+    })
   );
   return { kid_mean: r.mean, kid_std: r.std };
 }

@@ -14,14 +14,15 @@ import { KEYS_USAGE, keysCommand } from "./keys.ts";
 import { KID_USAGE, kidCommand } from "./kid.ts";
 import { STATS_USAGE, statsCommand } from "./stats.ts";
 import { UPLOAD_USAGE, uploadCommand } from "./upload.ts";
+import { configFromEnv, type ProcessConfig } from "../functions/config.ts";
 
-const COMMANDS: Record<string, [(argv: string[]) => Promise<object>, string]> = {
+const COMMANDS: Record<string, [(argv: string[], config: ProcessConfig) => Promise<object>, string]> = {
   fid: [fidCommand, FID_USAGE],
   kid: [kidCommand, KID_USAGE],
   is: [isCommand, IS_USAGE],
   stats: [statsCommand, STATS_USAGE],
   upload: [uploadCommand, UPLOAD_USAGE],
-  finalize: [(argv) => finalizeCommand(argv), FINALIZE_USAGE],
+  finalize: [(argv, config) => finalizeCommand(argv, config), FINALIZE_USAGE],
   keys: [keysCommand, KEYS_USAGE],
   features: [featuresCommand, FEATURES_USAGE],
 };
@@ -32,8 +33,16 @@ export function usage(): string {
   return ["usage: deno task cli <command> [args]", "", "commands:", ...lines, ""].join("\n");
 }
 
+/**
+ * The CLI's configuration, read once from the environment. The CLI serves nothing, so FIDSTREAM_AUTH (and the
+ * loopback rule that comes with it) is not its concern.
+ */
+export function cliConfig(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): ProcessConfig {
+  return configFromEnv((n) => n === "FIDSTREAM_AUTH" ? "on" : env(n));
+}
+
 /** Run the CLI with `argv`; returns the process exit code. Output goes to stdout/stderr. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], config: ProcessConfig = cliConfig()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     console.error(usage());
@@ -50,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const result = await command[0](rest);
+    const result = await command[0](rest, config);
     console.log(JSON.stringify(result));
     return 0;
   } catch (e) {

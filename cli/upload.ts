@@ -12,6 +12,7 @@ import { parseFeatures, readInput } from "./inputs.ts";
 import { Progress } from "./progress.ts";
 import type { RetryPolicy } from "./retry.ts";
 import { chunkCount, rowChunks } from "./row_chunks.ts";
+import type { ProcessConfig } from "../functions/config.ts";
 
 /** Usage line of the command. */
 export const UPLOAD_USAGE =
@@ -42,6 +43,7 @@ interface UploadFile {
 /** Run `upload` and return its result object. */
 export async function uploadCommand(
   argv: string[],
+  config: ProcessConfig,
 ): Promise<{ run: string; files: number; batches: number; n: number }> {
   const args = parseArgs(argv, {
     server: "string",
@@ -68,7 +70,7 @@ export async function uploadCommand(
     maxDelayMs: 60_000,
   };
   const url = new URL(`v1/runs/${encodeURIComponent(runId)}/batches`, base.href.replace(/\/?$/, "/")).href;
-  const apiKey = Deno.env.get("FIDSTREAM_API_KEY") || undefined;
+  const apiKey = config.client.apiKey;
 
   // Validate every file before sending anything, so a bad last file does not leave a half upload. Only one
   // file's features are held at a time: each is read again when its turn comes (and must not have changed).

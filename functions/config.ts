@@ -1,8 +1,25 @@
-/** Process configuration from the environment (each variable documented in README.md). */
+/**
+ * The one place the environment is read: every FIDSTREAM_* variable (and PORT, HOST, DATABASE_URL) becomes a
+ * typed configuration here, once per process, and is passed down from the entry points (the server, the GPU
+ * host, the CLI). tests/functions/config_env_test.ts fails when code elsewhere reads the environment, or when a
+ * variable read here is missing from README.md's configuration table.
+ */
 import type { DatabaseConfig } from "../db/open.ts";
+import {
+  DEFAULT_DATA_DIR,
+  type ExtractionSettings,
+  parseBackendName,
+  parseInceptionEngine,
+} from "../models/runtime/extraction_settings.ts";
 import type { ServiceConfig } from "./deps.ts";
 import { defaultServiceConfig } from "./deps.ts";
 import { defaultListenerLimits, type ListenerLimits } from "./listener.ts";
+
+/** How extraction runs in this process: its settings, and how many worker threads the pool has. */
+export interface ExtractionConfig extends ExtractionSettings {
+  /** Worker threads (FIDSTREAM_WORKERS; default one per core). */
+  workers?: number;
+}
 
 /** Everything a server process is configured with. */
 export interface ProcessConfig {
@@ -16,13 +33,23 @@ export interface ProcessConfig {
   listener: ListenerLimits;
   /** GPU hosts for feature extraction (FIDSTREAM_GPU_HOST, comma-separated), with their token and timeout. */
   gpuHost?: { urls: string[]; token?: string; timeoutMs: number };
+  /** Feature extraction: backend, fid-inception's engine and weights, OpenBLAS, workers. */
+  extraction: ExtractionConfig;
+  /** The GPU host process (`deno task gpu-host`): its token, and most images in one forward. */
+  gpuHostServer: { token?: string; maxBatch?: number };
+  /** What clients of a server (the CLI) send: FIDSTREAM_API_KEY. */
+  client: { apiKey?: string };
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
-/** Reads PORT, HOST, DATABASE_URL, FIDSTREAM_* (see README.md); refuses FIDSTREAM_AUTH=off unless on loopback. */
+/**
+ * Reads PORT, HOST, DATABASE_URL, FIDSTREAM_* (see README.md); refuses FIDSTREAM_AUTH=off unless on loopback.
+ * `defaultPort` is the entry point's (8000 for the service, 8100 for the GPU host).
+ */
 export function configFromEnv(
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+  opts: { defaultPort?: number } = {},
 ): ProcessConfig {
   const int = (name: string, fallback: number) => {
     const raw = env(name);
@@ -33,6 +60,11 @@ export function configFromEnv(
     }
     return v;
   };
+  const positive = (name: string) => {
+    const v = int(name, 0);
+    return v > 0 ? v : undefined;
+  };
+  const text = (name: string) => env(name)?.trim() || undefined;
   const url = env("DATABASE_URL");
   const auth = (env("FIDSTREAM_AUTH") ?? "on").toLowerCase();
   if (auth !== "on" && auth !== "off") throw new Error(`FIDSTREAM_AUTH must be "on" or "off", got "${auth}"`);
@@ -51,7 +83,8 @@ export function configFromEnv(
         "else the largest accepted body could never be read",
     );
   }
-  const dataDir = env("FIDSTREAM_DATA_DIR") || "./.data";
+  const dataDir = text("FIDSTREAM_DATA_DIR") ?? DEFAULT_DATA_DIR;
+  const openblasLibrary = text("FIDSTREAM_OPENBLAS");
   return {
     gpuHost: gpuHosts.length > 0
       ? {
@@ -60,7 +93,7 @@ export function configFromEnv(
         timeoutMs: int("FIDSTREAM_GPU_HOST_TIMEOUT_MS", 120_000),
       }
       : undefined,
-    port: int("PORT", 8000),
+    port: int("PORT", opts.defaultPort ?? 8000),
     hostname,
     dataDir,
     // The embedded database gets its own folder: models and other files live beside it, never inside it.
@@ -77,7 +110,22 @@ export function configFromEnv(
       uploadsPerKey: int("FIDSTREAM_UPLOADS_PER_KEY", defaultServiceConfig.uploadsPerKey),
       decodeMemoryBytes: int("FIDSTREAM_DECODE_MEMORY_BYTES", defaultServiceConfig.decodeMemoryBytes),
       streamKeyRecheckMs: int("FIDSTREAM_STREAM_KEY_RECHECK_MS", defaultServiceConfig.streamKeyRecheckMs),
+      vaeTimeoutMs: positive("FIDSTREAM_VAE_TIMEOUT_MS") ?? defaultServiceConfig.vaeTimeoutMs,
+      openblasLibrary,
     },
+    extraction: {
+      workers: positive("FIDSTREAM_WORKERS"),
+      backend: parseBackendName(env("FIDSTREAM_BACKEND"), "FIDSTREAM_BACKEND"),
+      inceptionEngine: parseInceptionEngine(env("FIDSTREAM_INCEPTION_ENGINE"), "FIDSTREAM_INCEPTION_ENGINE"),
+      openblasLibrary,
+      fidWeights: text("FIDSTREAM_FID_WEIGHTS"),
+      dataDir,
+    },
+    gpuHostServer: {
+      token: text("FIDSTREAM_GPU_HOST_TOKEN"),
+      maxBatch: positive("FIDSTREAM_GPU_BATCH"),
+    },
+    client: { apiKey: text("FIDSTREAM_API_KEY") },
     listener: {
       headerTimeoutMs: int("FIDSTREAM_HEADER_TIMEOUT_MS", defaultListenerLimits.headerTimeoutMs),
       bodyIdleTimeoutMs: int("FIDSTREAM_BODY_IDLE_TIMEOUT_MS", defaultListenerLimits.bodyIdleTimeoutMs),

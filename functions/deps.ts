@@ -38,6 +38,10 @@ export interface ServiceConfig {
   decodeMemoryBytes: number;
   /** How often an event stream re-checks its API key (a revoked key's streams close within this). */
   streamKeyRecheckMs: number;
+  /** Longest one VAE operation (decode, encode, load) may run on its worker before it is replaced. */
+  vaeTimeoutMs: number;
+  /** The OpenBLAS library the statistics load (default: the system's; absent: WebAssembly kernels). */
+  openblasLibrary?: string;
   /** Token of the local operator (the CLI on this machine, see auth/operator.ts); unset: none accepted. */
   operatorToken?: string;
 }
@@ -59,6 +63,7 @@ export const defaultServiceConfig: ServiceConfig = {
   uploadsPerKey: 32,
   decodeMemoryBytes: 1024 * 1024 * 1024,
   streamKeyRecheckMs: 5_000,
+  vaeTimeoutMs: 120_000,
 };
 
 /** The dependencies of every handler. */
@@ -104,8 +109,11 @@ export async function createDeps(
   const clock = opts.clock ?? (() => new Date());
   const log = opts.log ?? ((m: string) => console.error(m));
   const compute = opts.compute === "inline"
-    ? inlineCompute({ comoment: loadOpenBlas()?.packedComoment, native: loadOpenBlas()?.linalg })
-    : workerCompute();
+    ? inlineCompute({
+      comoment: loadOpenBlas(full.openblasLibrary)?.packedComoment,
+      native: loadOpenBlas(full.openblasLibrary)?.linalg,
+    })
+    : workerCompute({ openblasLibrary: full.openblasLibrary });
   const owners = new OwnerStats(
     database.db,
     {

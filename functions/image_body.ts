@@ -7,7 +7,7 @@ import { readMultipartBody, sha256Hex } from "./body.ts";
 import { InvalidInputError, PayloadTooLargeError, UnprocessableError } from "../src/errors.ts";
 import type { ImageBatch } from "../src/features/extractor.ts";
 import { imageBatchFromNdArray, type ImageLayout } from "../src/features/image_batch.ts";
-import { checkImageFiles, DEFAULT_MAX_PIXELS } from "../src/features/png_jpeg.ts";
+import { checkImageFiles, DEFAULT_MAX_PIXELS } from "../src/images/png_jpeg.ts";
 import type { NdArray } from "../src/tensors/ndarray.ts";
 import { parseNpy } from "../src/tensors/npy.ts";
 

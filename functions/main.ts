@@ -11,6 +11,7 @@ import { loopbackUrl, newOperatorToken, writeOperatorFile } from "./auth/operato
 import { configFromEnv } from "./config.ts";
 import { createDeps, disposeDeps } from "./deps.ts";
 import { listen } from "./listener.ts";
+import { ExtractorPool } from "../models/runtime/worker_pool.ts";
 import { localFeatureService, remoteFeatureService } from "./pipeline/feature_service.ts";
 
 const config = configFromEnv();
@@ -27,7 +28,9 @@ const database = await openDatabase(config.database);
 const authLines = config.service.auth === "on" ? await keyStatus() : [];
 // With PGlite the CLI cannot open the database while we hold it: it manages keys through us instead.
 const operatorToken = config.database.url ? undefined : newOperatorToken();
-const local = localFeatureService();
+const local = localFeatureService(() =>
+  new ExtractorPool({ workers: config.extraction.workers, settings: config.extraction })
+);
 const features = config.gpuHost ? remoteFeatureService(config.gpuHost.urls, local, config.gpuHost) : local;
 const deps = await createDeps(database, { ...config.service, operatorToken }, { features });
 const app = createApp(deps);

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { PYTHON, pythonTest } from "./_support/python.ts";
-import { startServerProcess } from "./_support/server_process.ts";
+import { startServerProcess } from "../tools/server_process.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SKIP = /<!--\s*readme-test:\s*skip\b/;

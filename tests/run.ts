@@ -1,7 +1,7 @@
 /**
  * The project's test command (`deno task test [paths or deno test flags...]`).
  *
- * 1. Starts a throwaway PostgreSQL (tests/_support/postgres_server.ts) and hands its URL to the tests as
+ * 1. Starts a throwaway PostgreSQL (tools/postgres_server.ts) and hands its URL to the tests as
  *    FIDSTREAM_TEST_PG_URL. A caller-provided DATABASE_URL_TEST is used instead when set. Without server
  *    binaries the variable stays unset and the PostgreSQL suites ignore themselves. Every server started
  *    during the run (also by the tests themselves) lives under one temp dir that is swept at the end, so a
@@ -16,7 +16,7 @@
  * "failed". A non-zero exit from deno test with nothing counted as failed (e.g. a type error that stopped
  * the run before any test) counts as 1 failed, so the line never reads as success for a failed run.
  */
-import { PARENT_DIR_ENV, startPostgres, stopAllUnder } from "./_support/postgres_server.ts";
+import { PARENT_DIR_ENV, startPostgres, stopAllUnder } from "../tools/postgres_server.ts";
 import { type JUnitCounts, parseJUnit, summaryFailedTotal, summaryLine } from "./_support/test_report.ts";
 
 const NO_BINARIES_MESSAGE =

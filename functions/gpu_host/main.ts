@@ -8,38 +8,39 @@
  * FIDSTREAM_INCEPTION_ENGINE=wgsl asks for it on any adapter); otherwise the CPU workers extract it too.
  */
 import { createGpuHostApp } from "./app.ts";
+import { configFromEnv } from "../config.ts";
 import { listen } from "../listener.ts";
 import { startGpuHostService } from "./gpu_service.ts";
 import { loadFidInception, resolveInceptionEngine } from "../../models/fid-inception/loader.ts";
 import { DEFAULT_MAX_BATCH } from "../../models/fid-inception/wgsl/network.ts";
 import { ExtractorPool } from "../../models/runtime/worker_pool.ts";
 
-const env = (name: string) => Deno.env.get(name)?.trim() || undefined;
-const positive = (name: string) => {
-  const raw = env(name);
-  if (raw === undefined) return undefined;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return v;
-};
-
-const port = Number(env("PORT") ?? 8100);
-const maxBatch = positive("FIDSTREAM_GPU_BATCH");
+// Read once; FIDSTREAM_AUTH is the service's (the host has its own token), so it does not apply here.
+const config = configFromEnv((n) => n === "FIDSTREAM_AUTH" ? "on" : Deno.env.get(n), { defaultPort: 8100 });
+const maxBatch = config.gpuHostServer.maxBatch;
 // The CPU workers never take the GPU: the model there is this process's.
-const pool = new ExtractorPool({ backend: "wasm" });
+const pool = new ExtractorPool({
+  workers: config.extraction.workers,
+  settings: config.extraction,
+  backend: "wasm",
+});
 const features = startGpuHostService({
   pool,
   loadModel: async () =>
-    (await resolveInceptionEngine()) === "wgsl"
-      ? await loadFidInception({ batchSize: maxBatch ?? DEFAULT_MAX_BATCH })
+    (await resolveInceptionEngine(config.extraction)) === "wgsl"
+      ? await loadFidInception({ ...config.extraction, batchSize: maxBatch ?? DEFAULT_MAX_BATCH })
       : null,
   queue: { maxBatch },
 });
 const app = createGpuHostApp(features, {
-  maxBodyBytes: Number(env("FIDSTREAM_MAX_BODY_BYTES") ?? 256 * 1024 * 1024),
-  token: env("FIDSTREAM_GPU_HOST_TOKEN"),
+  maxBodyBytes: config.service.maxBodyBytes,
+  token: config.gpuHostServer.token,
 });
-const listener = await listen(app.fetch, { port, hostname: env("HOST") ?? "0.0.0.0" });
+const listener = await listen(app.fetch, {
+  port: config.port,
+  hostname: config.hostname,
+  limits: config.listener,
+});
 console.log(`fidstream gpu-host listening on ${listener.url}`);
 
 const shutdown = async () => {

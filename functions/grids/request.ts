@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { InvalidInputError, UnprocessableError, UnsupportedMediaTypeError } from "../../src/errors.ts";
 import type { ImageBatch } from "../../src/features/extractor.ts";
 import { imageBatchFromNdArray } from "../../src/features/image_batch.ts";
-import { decodeImage, imageBatchFromImages } from "../../src/features/png_jpeg.ts";
+import { decodeImage, imageBatchFromImages } from "../../src/images/png_jpeg.ts";
 import type { NdArray } from "../../src/tensors/ndarray.ts";
 import { parseNpy } from "../../src/tensors/npy.ts";
 import { parseNpz } from "../../src/tensors/npz.ts";

@@ -110,6 +110,9 @@ export type ComputeOp =
 /** A request to the compute worker: an operation and its correlation id. */
 export type ComputeRequest = ComputeOp & { id: number };
 
+/** The first message a compute worker gets: what it loads (the configured OpenBLAS). */
+export type ComputeSetup = { setup: true; openblasLibrary?: string };
+
 /** The worker's answer: a value, or an error to re-raise with its class; or, before it, a phase of progress. */
 export type ComputeReply = { id: number; value: unknown } | {
   id: number;
@@ -120,9 +123,10 @@ export type ComputeReply = { id: number; value: unknown } | {
  * Runs the numerics on two Workers: one lane for per-batch moments (~0.1 s each at D=2048) and one for the
  * evaluations (seconds), so moments of new batches never queue behind an FID.
  */
-export function workerCompute(): Compute {
-  const moments = new WorkerLane();
-  const stats = new WorkerLane();
+export function workerCompute(opts: { openblasLibrary?: string } = {}): Compute {
+  const setup: ComputeSetup = { setup: true, openblasLibrary: opts.openblasLibrary };
+  const moments = new WorkerLane(setup);
+  const stats = new WorkerLane(setup);
   const sentFactors = new Set<string>();
   /**
    * Calls `op` without the factor's bytes when the worker was sent them before (it keeps a few decoded factors),
@@ -186,7 +190,8 @@ class WorkerLane {
   >();
   #next = 1;
 
-  constructor() {
+  constructor(setup: ComputeSetup) {
+    this.#worker.postMessage(setup);
     this.#worker.onmessage = (e: MessageEvent<ComputeReply>) => {
       const p = this.#pending.get(e.data.id);
       if (!p) return;

@@ -2,12 +2,14 @@
 /** Worker thread of workerCompute(): runs the heavy numerics so the request thread never blocks on them. */
 import { FidstreamError } from "../../src/errors.ts";
 import { loadOpenBlas } from "../../src/native/openblas.ts";
+import type { NativeLinalg } from "../../src/native/native_linalg.ts";
 import { readStatsFile } from "../../src/stats/stats_file.ts";
 import { reduceSumsFile } from "../../src/stats/sample_sums_file.ts";
-import type { ComputeReply, ComputeRequest } from "./compute.ts";
+import type { ComputeReply, ComputeRequest, ComputeSetup } from "./compute.ts";
 import { ThreadNumerics } from "./thread_numerics.ts";
 
-self.onmessage = (e: MessageEvent<ComputeRequest>) => {
+self.onmessage = (e: MessageEvent<ComputeRequest | ComputeSetup>) => {
+  if ("setup" in e.data) return setUp(e.data);
   const req = e.data;
   let reply: ComputeReply;
   try {
@@ -42,9 +44,17 @@ function transferables(reply: ComputeReply): ArrayBuffer[] {
 }
 
 // Batch co-moments on OpenBLAS's float64 dsyrk where it loads (~4x the WebAssembly kernel at D=2048), and its
-// LAPACK and level-3 BLAS for FID, Vendi, KID, PRDC, CMMD and pairwise distances.
-const blas = loadOpenBlas();
-const native = blas?.linalg ?? null;
+// LAPACK and level-3 BLAS for FID, Vendi, KID, PRDC, CMMD and pairwise distances. The library is the configured
+// one, named by the setup message that comes before any request.
+let native: NativeLinalg | null = null;
+let numerics = new ThreadNumerics("auto", null);
+
+function setUp(setup: ComputeSetup): void {
+  const blas = loadOpenBlas(setup.openblasLibrary);
+  native = blas?.linalg ?? null;
+  numerics = new ThreadNumerics(blas?.packedComoment ?? "auto", native, onAllCores);
+}
+
 const cores = navigator.hardwareConcurrency;
 
 /**
@@ -55,8 +65,6 @@ const cores = navigator.hardwareConcurrency;
 function onAllCores<T>(fn: () => T): T {
   return native ? native.withThreads(cores, fn) : fn();
 }
-
-const numerics = new ThreadNumerics(blas?.packedComoment ?? "auto", native, onAllCores);
 
 function run(req: ComputeRequest): unknown {
   switch (req.op) {

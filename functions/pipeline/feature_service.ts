@@ -69,7 +69,10 @@ export interface FeatureService {
   close(): Promise<void>;
 }
 
-/** The worker pool of this machine, started on first use (each worker loads tfjs and its model). */
+/**
+ * The worker pool of this machine, started on first use (each worker loads tfjs and its model), with the
+ * configured extraction settings and worker count.
+ */
 export function localFeatureService(
   poolFactory: () => Pick<ExtractorPool, "extract" | "decodeImages" | "close"> = () => new ExtractorPool(),
 ): FeatureService {

@@ -5,7 +5,7 @@
  */
 import * as errors from "../../src/errors.ts";
 import { FidstreamError, UnavailableError, UnprocessableError } from "../../src/errors.ts";
-import type { Deps } from "../deps.ts";
+import { defaultServiceConfig, type Deps } from "../deps.ts";
 import type { VaeOp, VaeResults } from "./ops.ts";
 
 /** Runs VAE operations off the request thread. */
@@ -18,7 +18,7 @@ export interface VaeRunner {
 
 /** Timing of the worker. */
 export interface VaeRunnerOptions {
-  /** Longest one operation may run (default 120 s, or FIDSTREAM_VAE_TIMEOUT_MS). */
+  /** Longest one operation may run (default 120 s; the service passes FIDSTREAM_VAE_TIMEOUT_MS). */
   timeoutMs?: number;
   /** Stop the worker after this long without work (default 60 s). */
   idleMs?: number;
@@ -45,7 +45,7 @@ function reviveError(e: { name: string; code?: string; message: string }): Error
 
 /** A runner over one lazily started Worker (functions/vae/worker.ts). */
 export function workerVaeRunner(opts: VaeRunnerOptions = {}): VaeRunner {
-  const timeoutMs = opts.timeoutMs ?? timeoutFromEnv();
+  const timeoutMs = opts.timeoutMs ?? defaultServiceConfig.vaeTimeoutMs;
   const idleMs = opts.idleMs ?? 60_000;
   let worker: Worker | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -129,19 +129,13 @@ export function workerVaeRunner(opts: VaeRunnerOptions = {}): VaeRunner {
   };
 }
 
-/** FIDSTREAM_VAE_TIMEOUT_MS when it is a positive number of milliseconds, else 120 s. */
-export function timeoutFromEnv(): number {
-  const raw = Number(Deno.env.get("FIDSTREAM_VAE_TIMEOUT_MS"));
-  return Number.isFinite(raw) && raw > 0 ? raw : 120_000;
-}
-
 const runners = new WeakMap<Deps, VaeRunner>();
 
 /** The VAE runner of a service instance (one per Deps, started on first use). */
 export function vaeRunnerFor(deps: Deps): VaeRunner {
   let runner = runners.get(deps);
   if (!runner) {
-    runner = workerVaeRunner();
+    runner = workerVaeRunner({ timeoutMs: deps.config.vaeTimeoutMs });
     runners.set(deps, runner);
   }
   return runner;

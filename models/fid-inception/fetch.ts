@@ -19,6 +19,7 @@ import {
   sha256Hex,
   writeFolded,
 } from "./weights_format.ts";
+import { DEFAULT_DATA_DIR } from "../runtime/extraction_settings.ts";
 
 /** pytorch-fid's release asset (pytorch_fid/inception.py, FID_WEIGHTS_URL). */
 export const FID_WEIGHTS_URL =
@@ -104,7 +105,7 @@ async function readIfExists(path: string): Promise<Uint8Array | undefined> {
 /** Download (unless a verified copy exists), verify, store and convert the FID InceptionV3 weights. */
 export async function fetchFidInceptionWeights(opts: FetchWeightsOptions = {}): Promise<FetchWeightsResult> {
   const url = opts.url ?? FID_WEIGHTS_URL;
-  const dataDir = opts.dataDir ?? Deno.env.get("FIDSTREAM_DATA_DIR") ?? "./.data";
+  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
   const prefix = (opts.expectedSha256Prefix ?? FID_WEIGHTS_SHA256_PREFIX).toLowerCase();
   const log = opts.log ?? (() => {});
   const modelsDir = `${dataDir}/models`;

@@ -2,11 +2,11 @@
  * The "fid-inception" feature space's loader (registered in models/runtime/registry.ts, so the service, the
  * worker pool and the CLI all load it by name).
  *
- * Weights, in order: the `weights` option, else FIDSTREAM_FID_WEIGHTS, else the converted weights that
- * `deno task models:fetch` leaves in <FIDSTREAM_DATA_DIR>/models/fid-inception. FIDSTREAM_FID_WEIGHTS may name
- * a folder of converted weights (manifest.json + weights.bin) or pytorch-fid's .pth itself: a .pth is converted
- * once into <data dir>/models/fid-inception-pth-<sha256 prefix>/ (keyed by content, so another .pth never
- * reuses it) unless the default folder already holds that very file's conversion.
+ * Weights, in order: the `fidWeights` setting (FIDSTREAM_FID_WEIGHTS), else the converted weights that
+ * `deno task models:fetch` leaves in <data dir>/models/fid-inception. The setting may name a folder of converted
+ * weights (manifest.json + weights.bin) or pytorch-fid's .pth itself: a .pth is converted once into
+ * <data dir>/models/fid-inception-pth-<sha256 prefix>/ (keyed by content, so another .pth never reuses it) unless
+ * the default folder already holds that very file's conversion.
  *
  * The engine: on a hardware WebGPU adapter this project's WGSL kernels ("wgsl", wgsl/network.ts), which open
  * their own device and never start tfjs; else the CPU engines (below). On tfjs' WebGPU backend a tensor over the
@@ -16,7 +16,6 @@
 import { InvalidInputError, NotFoundError, UnavailableError } from "../../src/errors.ts";
 import type { FeatureExtractor, FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import {
-  backendFromEnv,
   type BackendInfo,
   type BackendName,
   chooseAutoBackend,
@@ -26,7 +25,12 @@ import {
   imagesPerSlice,
   probeGpuAdapter,
 } from "../runtime/backend.ts";
-import { loadOpenBlas, OPENBLAS_ENV, openBlasUnavailableReason } from "../../src/native/openblas.ts";
+import { loadOpenBlas, openBlasUnavailableReason } from "../../src/native/openblas.ts";
+import {
+  DEFAULT_DATA_DIR,
+  type ExtractionSettings,
+  type InceptionEngine,
+} from "../runtime/extraction_settings.ts";
 import { FidInceptionExtractor } from "./extractor.ts";
 import { buildFidInception } from "./network.ts";
 import { buildFidInceptionWasm, wasmInceptionAvailable } from "./wasm_network.ts";
@@ -42,29 +46,13 @@ import {
   writeFolded,
 } from "./weights_format.ts";
 
-/** Environment variable naming a .pth or a folder of converted weights to use instead of the data dir's. */
-export const FID_WEIGHTS_ENV = "FIDSTREAM_FID_WEIGHTS";
-
-/** Environment variable choosing the engine: "wgsl", "blas", "simd" or "tfjs" (default: see inceptionEngine). */
-export const INCEPTION_ENGINE_ENV = "FIDSTREAM_INCEPTION_ENGINE";
-
 /** Images per forward pass unless WebGPU's buffer limit asks for fewer (bounds memory, not the result). */
 export const FID_INCEPTION_DEFAULT_BATCH = 16;
 
-/** Options of loadFidInception; everything but `backend` defaults from the environment. */
-export interface FidInceptionLoadOptions {
-  backend?: BackendName;
-  /** A .pth checkpoint or a folder of converted weights (default: FIDSTREAM_FID_WEIGHTS, then the data dir). */
-  weights?: string;
-  /** Default: FIDSTREAM_DATA_DIR, else ./.data. */
-  dataDir?: string;
+/** Options of loadFidInception: the extraction settings, and how many images one forward pass holds. */
+export interface FidInceptionLoadOptions extends ExtractionSettings {
   /** Images per forward pass (default 16). */
   batchSize?: number;
-}
-
-/** The data dir: the option, else FIDSTREAM_DATA_DIR, else ./.data. */
-function dataDirOf(dataDir?: string): string {
-  return dataDir ?? Deno.env.get("FIDSTREAM_DATA_DIR") ?? "./.data";
 }
 
 async function readManifest(dir: string): Promise<FoldedManifest | undefined> {
@@ -79,20 +67,21 @@ function missingWeights(what: string): NotFoundError {
   return new NotFoundError(
     "fid_inception_weights_missing",
     `${what}; run \`deno task models:fetch\` once to download ${FID_WEIGHTS_FILE} and convert it, ` +
-      `or set ${FID_WEIGHTS_ENV} to that .pth (or to a folder of converted weights)`,
+      "or set FIDSTREAM_FID_WEIGHTS to that .pth (or to a folder of converted weights)",
   );
 }
 
 /**
- * The folder of converted weights to load: `weights` (or FIDSTREAM_FID_WEIGHTS) when it is a folder, its
- * conversion when it is a .pth (converted now if no earlier conversion of the same bytes exists), else the
- * data dir's default. Throws NotFoundError when a named path does not exist.
+ * The folder of converted weights to load: `fidWeights` when it is a folder, its conversion when it is a .pth
+ * (converted now if no earlier conversion of the same bytes exists), else the data dir's default. Throws
+ * NotFoundError when a named path does not exist.
  */
 export async function resolveFidInceptionWeights(
-  opts: { weights?: string; dataDir?: string } = {},
+  opts: Pick<ExtractionSettings, "fidWeights" | "dataDir"> = {},
 ): Promise<string> {
-  const named = opts.weights ?? (Deno.env.get(FID_WEIGHTS_ENV)?.trim() || undefined);
-  if (named === undefined) return defaultWeightsDir(dataDirOf(opts.dataDir));
+  const named = opts.fidWeights;
+  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
+  if (named === undefined) return defaultWeightsDir(dataDir);
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(named);
@@ -103,7 +92,7 @@ export async function resolveFidInceptionWeights(
     throw e;
   }
   if (info.isDirectory) return named;
-  return await convertOnce(named, dataDirOf(opts.dataDir));
+  return await convertOnce(named, dataDir);
 }
 
 /** The folder holding the conversion of the .pth at `pthPath`, converting it if none exists yet. */
@@ -181,7 +170,7 @@ export function fidInceptionSpace(
 
 /** The registry's loader: converted weights (see the module comment) as a FeatureExtractor on `backend`. */
 export async function loadFidInception(opts: FidInceptionLoadOptions = {}): Promise<FeatureExtractor> {
-  const wanted = await resolveInceptionEngine(opts.backend);
+  const wanted = await resolveInceptionEngine(opts);
   const dir = await resolveFidInceptionWeights(opts);
   let weights;
   try {
@@ -196,76 +185,57 @@ export async function loadFidInception(opts: FidInceptionLoadOptions = {}): Prom
       return await WgslFidInceptionExtractor.create(weights, { capacity: opts.batchSize });
     } catch (e) {
       // Chosen by the auto policy on a GPU that then failed to open: the CPU engines still work. Asked for by
-      // name (FIDSTREAM_INCEPTION_ENGINE=wgsl or a forced webgpu backend): the failure is the answer.
-      if (engineFromEnv() === "wgsl" || (opts.backend ?? backendFromEnv()) === "webgpu") throw e;
+      // name (the wgsl engine or the webgpu backend configured): the failure is the answer.
+      if (opts.inceptionEngine === "wgsl" || opts.backend === "webgpu") throw e;
       console.error(`the WGSL engine could not start (${e instanceof Error ? e.message : e}); using the CPU`);
       await ensureBackend("wasm");
     }
   }
   await ensureBackend(opts.backend);
-  const engine = inceptionEngine(currentBackendInfo().name);
+  const engine = inceptionEngine(currentBackendInfo().name, opts);
   if (engine === "wgsl") {
     throw new UnavailableError("wgsl_unavailable", "the WGSL engine could not start on this WebGPU adapter");
   }
   const network = engine === "tfjs"
     ? buildFidInception(weights)
-    : buildFidInceptionWasm(weights, { blas: engine === "blas" ? loadOpenBlas() : null });
+    : buildFidInceptionWasm(weights, { blas: engine === "blas" ? loadOpenBlas(opts.openblasLibrary) : null });
   return fidInceptionSpace(new FidInceptionExtractor(network, { batchSize }), { batchSize });
 }
 
 /**
- * What runs the network: "wgsl" (wgsl/: this project's WGSL kernels on WebGPU, the GPU path), "tfjs" (tfjs
- * ops on the backend), "simd" (wasm_network.ts: this project's WebAssembly SIMD kernels, faster than
- * tfjs-backend-wasm's convolutions) or "blas" (the same network with its matrix products in OpenBLAS through
- * FFI: faster again where the processor has wider SIMD than WebAssembly's 128 bits).
- */
-export type InceptionEngine = "wgsl" | "blas" | "simd" | "tfjs";
-
-const ENGINES: readonly InceptionEngine[] = ["wgsl", "blas", "simd", "tfjs"];
-
-/** FIDSTREAM_INCEPTION_ENGINE, or undefined when unset; a typed error for an unknown name. */
-export function engineFromEnv(): InceptionEngine | undefined {
-  const raw = Deno.env.get(INCEPTION_ENGINE_ENV)?.trim().toLowerCase();
-  if (!raw) return undefined;
-  if (!(ENGINES as readonly string[]).includes(raw)) {
-    throw new InvalidInputError(
-      "inception_engine_unknown",
-      `${INCEPTION_ENGINE_ENV}=${raw} is not an engine; expected ${ENGINES.join(", ")}`,
-    );
-  }
-  return raw as InceptionEngine;
-}
-
-/**
- * The engine for `backend`. FIDSTREAM_INCEPTION_ENGINE=wgsl runs the WGSL kernels on whatever WebGPU adapter
- * there is (a software one too: that is how CI tests them). On WebGPU: "wgsl", or "tfjs" when asked for (the
- * GPU never runs the CPU kernels). On wasm/cpu: FIDSTREAM_INCEPTION_ENGINE when set, else "blas" where
+ * The engine for `backend`, given the configured one (`inceptionEngine`). "wgsl" runs the WGSL kernels on
+ * whatever WebGPU adapter there is (a software one too: that is how CI tests them). On WebGPU: "wgsl", or "tfjs"
+ * when asked for (the GPU never runs the CPU kernels). On wasm/cpu: the configured engine, else "blas" where
  * OpenBLAS loads, else "simd" (or "tfjs" when the runtime lacks relaxed SIMD).
  */
-export function inceptionEngine(backend: BackendName): InceptionEngine {
-  const raw = engineFromEnv();
-  if (raw === "wgsl") return "wgsl";
-  if (backend === "webgpu") return raw === "tfjs" ? "tfjs" : "wgsl";
-  if (raw === "tfjs" || !wasmInceptionAvailable()) return "tfjs";
-  if (raw === "simd") return "simd";
-  if (loadOpenBlas()) return "blas";
-  if (raw === "blas") {
+export function inceptionEngine(
+  backend: BackendName,
+  settings: Pick<ExtractionSettings, "inceptionEngine" | "openblasLibrary"> = {},
+): InceptionEngine {
+  const asked = settings.inceptionEngine;
+  if (asked === "wgsl") return "wgsl";
+  if (backend === "webgpu") return asked === "tfjs" ? "tfjs" : "wgsl";
+  if (asked === "tfjs" || !wasmInceptionAvailable()) return "tfjs";
+  if (asked === "simd") return "simd";
+  if (loadOpenBlas(settings.openblasLibrary)) return "blas";
+  if (asked === "blas") {
     throw new InvalidInputError(
       "openblas_unavailable",
-      `${INCEPTION_ENGINE_ENV}=blas, but OpenBLAS could not be loaded (${openBlasUnavailableReason()}): ` +
-        `install it (Debian: libopenblas0-pthread), point ${OPENBLAS_ENV} at the library, or unset ` +
-        INCEPTION_ENGINE_ENV,
+      `FIDSTREAM_INCEPTION_ENGINE=blas, but OpenBLAS could not be loaded (${
+        openBlasUnavailableReason(settings.openblasLibrary)
+      }): install it (Debian: libopenblas0-pthread), point FIDSTREAM_OPENBLAS at the library, or unset ` +
+        "FIDSTREAM_INCEPTION_ENGINE",
     );
   }
   return "simd";
 }
 
 /**
- * The engine loadFidInception will run, decided before any tfjs backend starts: the backend is `prefer`, else
- * FIDSTREAM_BACKEND, else the auto policy (WebGPU on a hardware adapter, as initBackend decides).
+ * The engine loadFidInception will run, decided before any tfjs backend starts: the backend is the configured
+ * one, else the auto policy (WebGPU on a hardware adapter, as initBackend decides).
  */
-export async function resolveInceptionEngine(prefer?: BackendName): Promise<InceptionEngine> {
-  if (engineFromEnv() === "wgsl") return "wgsl";
-  const backend = prefer ?? backendFromEnv() ?? chooseAutoBackend(await probeGpuAdapter(), true);
-  return inceptionEngine(backend);
+export async function resolveInceptionEngine(settings: ExtractionSettings = {}): Promise<InceptionEngine> {
+  if (settings.inceptionEngine === "wgsl") return "wgsl";
+  const backend = settings.backend ?? chooseAutoBackend(await probeGpuAdapter(), true);
+  return inceptionEngine(backend, settings);
 }

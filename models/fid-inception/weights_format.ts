@@ -10,6 +10,7 @@ import { InvalidInputError, NotFoundError } from "../../src/errors.ts";
 import { readTorchStateDict } from "../../src/tensors/torch/checkpoint.ts";
 import { FID_INCEPTION_LAYOUT, type FoldLayout } from "./state_dict_keys.ts";
 import { BN_EPS, foldedShapes, type FoldedWeightMap, foldStateDict } from "./weights.ts";
+import { DEFAULT_DATA_DIR } from "../runtime/extraction_settings.ts";
 
 /** The canonical file name of pytorch-fid's weights (its hash suffix is the start of the file's sha256). */
 export const FID_WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth";
@@ -53,9 +54,9 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The default weights directory: <FIDSTREAM_DATA_DIR or ./.data>/models/fid-inception. */
-export function defaultWeightsDir(dataDir?: string): string {
-  return `${dataDir ?? Deno.env.get("FIDSTREAM_DATA_DIR") ?? "./.data"}/models/fid-inception`;
+/** The default weights directory: <data dir>/models/fid-inception. */
+export function defaultWeightsDir(dataDir: string = DEFAULT_DATA_DIR): string {
+  return `${dataDir}/models/fid-inception`;
 }
 
 /** Parse a .pth, fold it and lay it out as {manifest, bin} (the layout parameter exists for tests). */

@@ -26,6 +26,7 @@ import {
   NUM_CLASSES,
 } from "./network.ts";
 import { readCommittedWeights } from "./weights_file.ts";
+import type { ExtractionSettings } from "../runtime/extraction_settings.ts";
 
 /** The feature space name. */
 export const MNIST_LENET_SPACE = "mnist-lenet";
@@ -102,7 +103,7 @@ class MnistLenetExtractor implements FeatureExtractor {
 }
 
 /** Loads the committed weights into an extractor on `backend` (default: the active or auto-chosen one). */
-export async function loadMnistLenet(opts: { backend?: BackendName } = {}): Promise<FeatureExtractor> {
+export async function loadMnistLenet(opts: ExtractionSettings = {}): Promise<FeatureExtractor> {
   await ensureBackend(opts.backend);
   const { tensors } = await readCommittedWeights();
   const params = Object.fromEntries(

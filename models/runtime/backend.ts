@@ -17,6 +17,7 @@ import { InvalidInputError, UnavailableError, UnprocessableError } from "../../s
 import { concatFeatureRows, sliceBounds, sliceImageBatch } from "../../src/features/batch_slices.ts";
 import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import { quietHeadlessGpuProbe } from "./quiet_gpu_probe.ts";
+import { BACKEND_NAMES } from "./extraction_settings.ts";
 
 /** The backends fidstream uses. */
 export type BackendName = "webgpu" | "wasm" | "cpu";
@@ -36,10 +37,7 @@ export interface GpuAdapterSummary {
   isFallback: boolean;
 }
 
-/** Environment variable that forces a backend. */
-export const BACKEND_ENV = "FIDSTREAM_BACKEND";
-
-const NAMES: readonly BackendName[] = ["webgpu", "wasm", "cpu"];
+const NAMES = BACKEND_NAMES;
 
 /** True for adapters that run on the CPU (flagged fallback, or a known software rasteriser). */
 export function isSoftwareAdapter(a: GpuAdapterSummary): boolean {
@@ -70,19 +68,6 @@ export async function probeGpuAdapter(): Promise<GpuAdapterSummary | null> {
   } catch {
     return null;
   }
-}
-
-/** The backend forced by FIDSTREAM_BACKEND, or undefined when unset; throws on an unknown name. */
-export function backendFromEnv(): BackendName | undefined {
-  const raw = Deno.env.get(BACKEND_ENV)?.trim().toLowerCase();
-  if (!raw) return undefined;
-  if (!(NAMES as readonly string[]).includes(raw)) {
-    throw new InvalidInputError(
-      "backend_unknown",
-      `${BACKEND_ENV}=${raw} is not a backend; expected one of ${NAMES.join(", ")}`,
-    );
-  }
-  return raw as BackendName;
 }
 
 let wasmRegistered = false;
@@ -133,11 +118,11 @@ export function currentBackendInfo(): BackendInfo {
 }
 
 /**
- * Makes `prefer`, else FIDSTREAM_BACKEND, else the auto choice the active tfjs backend of this process.
+ * Makes `prefer` (the configured backend), else the auto choice the active tfjs backend of this process.
  * A forced backend that cannot start is an error (UnavailableError); the auto choice falls back to CPU.
  */
 export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
-  const forced = prefer ?? backendFromEnv();
+  const forced = prefer;
   if (forced !== undefined) {
     if (!NAMES.includes(forced)) {
       throw new InvalidInputError(
@@ -202,7 +187,7 @@ export function imagesPerSlice(info: BackendInfo, bytesPerImage: number, cap: nu
     throw new UnprocessableError(
       "image_too_large_for_gpu",
       `one image needs a ${bytesPerImage}-byte tensor but this WebGPU adapter computes at most ` +
-        `${info.maxBufferBytes} bytes per tensor; send smaller images or set ${BACKEND_ENV}=wasm`,
+        `${info.maxBufferBytes} bytes per tensor; send smaller images or set FIDSTREAM_BACKEND=wasm`,
     );
   }
   return Math.min(cap, fit);

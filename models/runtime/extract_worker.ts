@@ -7,19 +7,19 @@
 /// <reference lib="deno.worker" />
 import { FidstreamError } from "../../src/errors.ts";
 import type { FeatureExtractor, FeatureRows } from "../../src/features/extractor.ts";
-import { decodeImageFiles } from "../../src/features/png_jpeg.ts";
-import type { BackendName } from "./backend.ts";
+import { decodeImageFiles } from "../../src/images/png_jpeg.ts";
+import type { ExtractionSettings } from "./extraction_settings.ts";
 import { type ExtractorSource, loadExtractor, registerExtractor } from "./registry.ts";
 import type { WorkerReply, WorkerRequest } from "./worker_protocol.ts";
 
 const extractors = new Map<string, Promise<FeatureExtractor>>();
-let backend: BackendName | undefined;
+let settings: ExtractionSettings = {};
 
 function extractorFor(space: string, source: ExtractorSource): Promise<FeatureExtractor> {
   let e = extractors.get(space);
   if (!e) {
     registerExtractor(space, source);
-    e = loadExtractor(space, { backend });
+    e = loadExtractor(space, settings);
     extractors.set(space, e);
     e.catch(() => extractors.delete(space)); // a failed load is retried by the next request
   }
@@ -28,7 +28,7 @@ function extractorFor(space: string, source: ExtractorSource): Promise<FeatureEx
 
 async function handle(req: WorkerRequest): Promise<void> {
   if (req.type === "config") {
-    backend = req.backend;
+    settings = req.settings;
     return;
   }
   let reply: WorkerReply;

@@ -7,10 +7,10 @@
  */
 import { UnprocessableError } from "../../src/errors.ts";
 import type { FeatureExtractor } from "../../src/features/extractor.ts";
-import type { BackendName } from "./backend.ts";
+import type { ExtractionSettings } from "./extraction_settings.ts";
 
-/** What a registered module exports under `exportName`. */
-export type ExtractorLoader = (opts: { backend?: BackendName }) => Promise<FeatureExtractor>;
+/** What a registered module exports under `exportName`: a loader taking the extraction settings. */
+export type ExtractorLoader = (settings: ExtractionSettings) => Promise<FeatureExtractor>;
 
 /** Where a space's loader lives. */
 export interface ExtractorSource {
@@ -89,7 +89,7 @@ export function checkOutput(space: string, output: string | undefined): void {
 /** Imports a space's module and runs its loader in this thread. */
 export async function loadExtractor(
   space: string,
-  opts: { backend?: BackendName } = {},
+  settings: ExtractionSettings = {},
 ): Promise<FeatureExtractor> {
   const source = extractorSource(space);
   const mod = await import(source.module);
@@ -100,7 +100,7 @@ export async function loadExtractor(
       `module ${source.module} exports no loader function ${source.exportName} for space ${space}`,
     );
   }
-  const extractor = await loader(opts);
+  const extractor = await loader(settings);
   if (extractor.space !== space) {
     extractor.dispose();
     throw new UnprocessableError(

@@ -8,8 +8,9 @@
  * A batch is cut into consecutive slices (one per worker, never below the space's or the pool's
  * minImagesPerTask images), the slices
  * queue FIFO and go to whichever worker is idle, and the rows are put back in input order. Size: workers
- * option, else FIDSTREAM_WORKERS, else one per core (navigator.hardwareConcurrency). Each worker picks its
- * backend like initBackend (FIDSTREAM_BACKEND or auto) unless the backend option forces one.
+ * option (the configured FIDSTREAM_WORKERS), else one per core (navigator.hardwareConcurrency). Every worker
+ * gets the pool's extraction settings (backend, fid-inception's engine and weights, OpenBLAS) before its first
+ * request.
  */
 import {
   ConflictError,
@@ -29,18 +30,18 @@ import {
 } from "../../src/features/batch_slices.ts";
 import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import type { BackendName } from "./backend.ts";
+import type { ExtractionSettings } from "./extraction_settings.ts";
 import { extractorSource } from "./registry.ts";
 import type { WorkerReply, WorkerRequest } from "./worker_protocol.ts";
 
-/** Environment variable that sets the number of workers. */
-export const WORKERS_ENV = "FIDSTREAM_WORKERS";
-
 /** Options of ExtractorPool. */
 export interface ExtractorPoolOptions {
-  /** Number of workers (default: FIDSTREAM_WORKERS, else the number of cores). */
+  /** Number of workers (default: one per core). */
   workers?: number;
-  /** Backend every worker uses (default: each worker's initBackend choice). */
+  /** Backend every worker uses (default: the settings', else each worker's auto choice). */
   backend?: BackendName;
+  /** How every worker extracts (the configuration's extraction settings). */
+  settings?: ExtractionSettings;
   /**
    * A batch is not cut into slices smaller than this (default: the space's registered minimum, else 16:
    * messages cost more than tiny slices save).
@@ -48,16 +49,8 @@ export interface ExtractorPoolOptions {
   minImagesPerTask?: number;
 }
 
-/** The pool size from FIDSTREAM_WORKERS, else the number of cores. */
+/** The default pool size: one worker per core. */
 export function defaultPoolSize(): number {
-  const raw = Deno.env.get(WORKERS_ENV)?.trim();
-  if (raw) {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) {
-      throw new InvalidInputError("bad_worker_count", `${WORKERS_ENV}=${raw} must be a positive integer`);
-    }
-    return n;
-  }
   return Math.max(1, navigator.hardwareConcurrency || 1);
 }
 
@@ -86,7 +79,7 @@ interface Slot {
 /** Extraction on a pool of worker threads; close() it when done. */
 export class ExtractorPool {
   readonly size: number;
-  readonly #backend?: BackendName;
+  readonly #settings: ExtractionSettings;
   readonly #minPerTask?: number;
   readonly #slots: Slot[] = [];
   readonly #queue: Task[] = [];
@@ -101,7 +94,7 @@ export class ExtractorPool {
         `a pool needs a positive whole number of workers, got ${this.size}`,
       );
     }
-    this.#backend = opts.backend;
+    this.#settings = { ...opts.settings, backend: opts.backend ?? opts.settings?.backend };
     this.#minPerTask = opts.minImagesPerTask;
     for (let i = 0; i < this.size; i++) this.#slots.push(this.#spawn(i));
   }
@@ -171,7 +164,7 @@ export class ExtractorPool {
       name: `fidstream-extractor-${index}`,
     });
     const slot: Slot = { worker, busy: null };
-    worker.postMessage({ type: "config", backend: this.#backend } satisfies WorkerRequest);
+    worker.postMessage({ type: "config", settings: this.#settings } satisfies WorkerRequest);
     worker.onmessage = (ev: MessageEvent<WorkerReply>) => this.#onReply(slot, ev.data);
     worker.onerror = (ev: ErrorEvent) => {
       // The worker died (an uncaught error): fail its task, replace it, keep serving the queue.

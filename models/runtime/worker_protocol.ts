@@ -1,11 +1,11 @@
 /** Messages between the extractor pool (worker_pool.ts) and its workers (extract_worker.ts). */
 import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
-import type { BackendName } from "./backend.ts";
+import type { ExtractionSettings } from "./extraction_settings.ts";
 import type { ExtractorSource } from "./registry.ts";
 
 /** Pool -> worker. */
 export type WorkerRequest =
-  | { type: "config"; backend?: BackendName }
+  | { type: "config"; settings: ExtractionSettings }
   | {
     type: "extract";
     id: number;
@@ -15,7 +15,7 @@ export type WorkerRequest =
     images: ImageBatch;
   }
   | {
-    /** PNG/JPEG files already checked from their headers (src/features/png_jpeg.ts checkImageFiles). */
+    /** PNG/JPEG files already checked from their headers (src/images/png_jpeg.ts checkImageFiles). */
     type: "decode";
     id: number;
     files: Uint8Array[];

@@ -121,26 +121,24 @@ export interface OpenBlas {
   readonly linalg: NativeLinalg | null;
 }
 
-/** Per list of candidate libraries (FIDSTREAM_OPENBLAS may change between calls, in tests). */
+/** Per list of candidate libraries. */
 const loaded = new Map<string, { blas: OpenBlas | null; reason: string }>();
 
-/** The library names tried in order: FIDSTREAM_OPENBLAS when set, else the system's OpenBLAS. */
-function candidates(): string[] {
-  let configured: string | undefined;
-  try {
-    configured = Deno.env.get(OPENBLAS_ENV);
-  } catch {
-    configured = undefined; // no env permission: use the default
-  }
-  return configured ? [configured] : ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"];
+/** The system's OpenBLAS, under the names it has on Debian, other Linux and macOS. */
+const SYSTEM_LIBRARIES = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"];
+
+/** The library names tried in order: `library` when given (the configured one), else the system's. */
+function candidates(library?: string): string[] {
+  return library ? [library] : SYSTEM_LIBRARIES;
 }
 
 /**
- * OpenBLAS for this thread, loaded once, set to one thread per caller (the worker pool is the parallelism:
- * one worker per core); null when it cannot be loaded (openBlasUnavailableReason says why).
+ * OpenBLAS for this thread (`library`: the configured file, default the system's), loaded once, set to one thread
+ * per caller (the worker pool is the parallelism: one worker per core); null when it cannot be loaded
+ * (openBlasUnavailableReason says why).
  */
-export function loadOpenBlas(): OpenBlas | null {
-  const libraries = candidates();
+export function loadOpenBlas(library?: string): OpenBlas | null {
+  const libraries = candidates(library);
   const key = libraries.join("\n");
   const known = loaded.get(key);
   if (known) return known.blas;
@@ -205,9 +203,9 @@ export function loadOpenBlas(): OpenBlas | null {
   return null;
 }
 
-/** Why loadOpenBlas() returned null under the current FIDSTREAM_OPENBLAS ("" when it loaded or was not tried). */
-export function openBlasUnavailableReason(): string {
-  return loaded.get(candidates().join("\n"))?.reason ?? "";
+/** Why loadOpenBlas(library) returned null ("" when it loaded or was not tried). */
+export function openBlasUnavailableReason(library?: string): string {
+  return loaded.get(candidates(library).join("\n"))?.reason ?? "";
 }
 
 /** The address of a WebAssembly memory's first byte (valid until the memory grows). */

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import type { Database } from "../../db/database.ts";
 import { closeVaeRunner } from "../../functions/vae/runner.ts";
-import { npyOf, randomFeatures } from "../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { postJson, postNpy, startTestService, type TestService } from "../_support/service.ts";
 
 /** A run against a small feature reference (grids need no feature space). */

@@ -2,7 +2,7 @@
 
 import { encodeNpy, type NdArray } from "../../src/tensors/npy.ts";
 import { encodeNpz } from "../../src/tensors/npz.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

@@ -39,9 +39,11 @@ export async function featuresInThread(
   space: string,
   images: readonly TestImage[],
   output?: string,
+  dataDir?: string,
 ): Promise<Float32Array[]> {
-  if (!inThread.has(space)) inThread.set(space, loadExtractor(space, { backend: "wasm" }));
-  const ex = await inThread.get(space)!;
+  const key = `${space} ${dataDir}`;
+  if (!inThread.has(key)) inThread.set(key, loadExtractor(space, { backend: "wasm", dataDir }));
+  const ex = await inThread.get(key)!;
   const rows: Float32Array[] = [];
   for (const img of images) {
     const data = new Float32Array(img.pixels.length);

@@ -1,12 +1,12 @@
 /** `deno task cli features`: images (folder or .npy) -> one feature row per image, on the worker pool. */
 import assert from "node:assert/strict";
 import { encode as encodeJpeg } from "jpeg-js";
-import { decodeImage } from "../../src/features/png_jpeg.ts";
+import { decodeImage } from "../../src/images/png_jpeg.ts";
 import { loadOpenBlas } from "../../src/native/openblas.ts";
 import { parseNpy } from "../../src/tensors/npy.ts";
 import { digitImages } from "../_support/digits.ts";
-import { randomWeights } from "../models/fid-inception/_reference.ts";
-import { writeSyntheticFolded } from "../models/fid-inception/_synthetic_weights.ts";
+import { randomWeights } from "../../tools/fid_inception_reference.ts";
+import { writeSyntheticFolded } from "../../tools/synthetic_fid_weights.ts";
 import { runCli, tempFiles } from "./_cli.ts";
 import { digitImage, featuresInThread, type TestImage, writePng } from "./_images.ts";
 
@@ -158,25 +158,20 @@ Deno.test("features --model fid-inception loads converted weights from FIDSTREAM
     ]);
     const feats = parseNpy(await Deno.readFile(out));
     assert.deepEqual(feats.shape, [2, 64]);
-    // --weights reaches the pool's workers (through FIDSTREAM_FID_WEIGHTS) even with an empty data dir.
+    // --weights reaches the pool's workers (in their settings) even with an empty data dir.
     const viaFlag = await runCli(
       [...args(`${t.dir}/flag.npy`), "--dims", "64", "--weights", `${t.dir}/data/models/fid-inception`],
       { FIDSTREAM_DATA_DIR: `${t.dir}/empty`, FIDSTREAM_BACKEND: "wasm" },
     );
     assert.equal(viaFlag.code, 0, viaFlag.stderr);
     assert.deepEqual([...parseNpy(await Deno.readFile(`${t.dir}/flag.npy`)).data], [...feats.data]);
-    const prev = Deno.env.get("FIDSTREAM_DATA_DIR");
-    Deno.env.set("FIDSTREAM_DATA_DIR", `${t.dir}/data`);
-    try {
-      const oracle = await featuresInThread(
-        "fid-inception",
-        [0, 1].map((i) => digitImage(digits.subarray(i * 784, (i + 1) * 784))),
-        "64",
-      );
-      assert.ok(maxRelDiff(feats.data as Float32Array, oracle, 64) < 1e-4);
-    } finally {
-      prev === undefined ? Deno.env.delete("FIDSTREAM_DATA_DIR") : Deno.env.set("FIDSTREAM_DATA_DIR", prev);
-    }
+    const oracle = await featuresInThread(
+      "fid-inception",
+      [0, 1].map((i) => digitImage(digits.subarray(i * 784, (i + 1) * 784))),
+      "64",
+      `${t.dir}/data`,
+    );
+    assert.ok(maxRelDiff(feats.data as Float32Array, oracle, 64) < 1e-4);
   } finally {
     await t.cleanup();
   }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { frechetDistance } from "../../src/stats/frechet.ts";
 import { parseNpz } from "../../src/tensors/npz.ts";
-import { naiveMeanCov } from "../_support/arrays.ts";
+import { naiveMeanCov } from "../../tools/arrays.ts";
 import { digitImages } from "../_support/digits.ts";
 import { tempFiles } from "./_cli.ts";
 import { digitImage, featuresInThread, type TestImage, writePng } from "./_images.ts";

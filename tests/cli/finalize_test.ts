@@ -1,7 +1,7 @@
 /** `cli finalize` against the real service over loopback: phases on stderr as they happen, the final on stdout. */
 import assert from "node:assert/strict";
 import { startLocalServer } from "../../dashboard/tools/local_server.ts";
-import { npyOf, randomFeatures } from "../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { runCli } from "./_cli.ts";
 
 const D = 6;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { openDatabase } from "../../db/open.ts";
 import { verifyApiKey } from "../../functions/auth/api_key.ts";
 import { freshPostgresDatabase, testPostgresUrl } from "../_support/databases.ts";
-import { type ServerProcess, startServerProcess } from "../_support/server_process.ts";
+import { type ServerProcess, startServerProcess } from "../../tools/server_process.ts";
 import { runCli } from "./_cli.ts";
 
 Deno.test({

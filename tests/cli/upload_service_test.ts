@@ -4,7 +4,7 @@ import { openPglite } from "../../db/pglite/open.ts";
 import { createApp } from "../../functions/app.ts";
 import { createDeps, disposeDeps } from "../../functions/deps.ts";
 import { frechetDistance } from "../../src/stats/frechet.ts";
-import { naiveMeanCov, npyOf, randomFeatures } from "../_support/arrays.ts";
+import { naiveMeanCov, npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { runCli } from "./_cli.ts";
 
 const D = 5;

@@ -11,7 +11,7 @@ import { CHROMIUM_PATH, hasChromium, launchChromium } from "../../dashboard/tool
 import { type LocalServer, startLocalServer } from "../../dashboard/tools/local_server.ts";
 import type { ServiceConfig } from "../../functions/deps.ts";
 import type { AppEnv } from "../../functions/env.ts";
-import { npyOf, randomFeatures } from "../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../tools/arrays.ts";
 
 /** What each step of a browser suite gets: the shared server and browser, and a fresh page. */
 export interface BrowserStep {

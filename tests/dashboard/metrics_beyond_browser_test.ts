@@ -11,7 +11,7 @@ import { eq } from "drizzle-orm";
 import { runs } from "../../db/schema.ts";
 import { insertMetrics } from "../../db/store/metrics.ts";
 import { completePendingFinal } from "../../db/store/runs.ts";
-import { npyOf, randomFeatures } from "../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../tools/arrays.ts";
 import type { LocalServer } from "../../dashboard/tools/local_server.ts";
 import {
   browserSuite,

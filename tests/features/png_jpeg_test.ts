@@ -10,7 +10,7 @@ import {
   decodeImageFiles,
   DEFAULT_MAX_PIXELS,
   imageBatchFromImages,
-} from "../../src/features/png_jpeg.ts";
+} from "../../src/images/png_jpeg.ts";
 import { PIL_GRAY, PIL_RGB420, PIL_RGB444_PROGRESSIVE } from "./_pil_jpegs.ts";
 
 const decodeB64 = (b64: string) => Uint8Array.from(atob(b64.replace(/\s/g, "")), (c) => c.charCodeAt(0));

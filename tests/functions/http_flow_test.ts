@@ -7,7 +7,7 @@ import { prdc } from "../../src/stats/prdc.ts";
 import { batchUnitMoments, vendiScore } from "../../src/stats/vendi.ts";
 import { encodeNpy } from "../../src/tensors/npy.ts";
 import { encodeNpz } from "../../src/tensors/npz.ts";
-import { naiveMeanCov, npyOf, randomFeatures } from "../_support/arrays.ts";
+import { naiveMeanCov, npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { testEachDatabase } from "../_support/databases.ts";
 import { postJson, postNpy, readEvents, startTestService, type TestService } from "../_support/service.ts";
 

@@ -7,7 +7,7 @@ import { ExtractorPool } from "../../models/runtime/worker_pool.ts";
 import { localFeatureService } from "../../functions/pipeline/feature_service.ts";
 import { DIGIT_PIXELS } from "../../models/mnist-lenet/digits.ts";
 import { encodeNpy } from "../../src/tensors/npy.ts";
-import { npyOf } from "../_support/arrays.ts";
+import { npyOf } from "../../tools/arrays.ts";
 import { testEachDatabase } from "../_support/databases.ts";
 import { digitImages, digitsMultipart, digitsNpy } from "../_support/digits.ts";
 import { postJson, postNpy, startTestService } from "../_support/service.ts";

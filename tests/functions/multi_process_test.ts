@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { openPostgres } from "../../db/postgres/open.ts";
 import { frechetDistance } from "../../src/stats/frechet.ts";
 import { momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
-import { naiveMeanCov, npyOf, randomFeatures } from "../_support/arrays.ts";
+import { naiveMeanCov, npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { freshPostgresDatabase, testPostgresUrl } from "../_support/databases.ts";
 import { readEvents } from "../_support/service.ts";
-import { startServerProcess } from "../_support/server_process.ts";
+import { startServerProcess } from "../../tools/server_process.ts";
 import { finalCheckpoint } from "./faults/_harness.ts";
 
 const D = 5;

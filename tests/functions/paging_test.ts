@@ -3,7 +3,7 @@
  * when rows share a millisecond; run configs are left out unless asked (`?include=config`).
  */
 import assert from "node:assert/strict";
-import { npyOf, randomFeatures } from "../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { testEachDatabase } from "../_support/databases.ts";
 import { postJson, postNpy, startTestService, type TestService } from "../_support/service.ts";
 

@@ -1,7 +1,7 @@
 /** Reconstruction loss and KL uploads stream into a run's metrics, exactly once per key, on both databases. */
 import assert from "node:assert/strict";
 import { encodeNpz } from "../../src/tensors/npz.ts";
-import { npyOf, randomFeatures, seededRandom } from "../_support/arrays.ts";
+import { npyOf, randomFeatures, seededRandom } from "../../tools/arrays.ts";
 import { testEachDatabase } from "../_support/databases.ts";
 import { postJson, postNpy, startTestService, type TestService } from "../_support/service.ts";
 

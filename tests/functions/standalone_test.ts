@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { frechetDistance } from "../../src/stats/frechet.ts";
-import { naiveMeanCov, npyOf, randomFeatures } from "../_support/arrays.ts";
+import { naiveMeanCov, npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { freshPostgresDatabase, testPostgresUrl } from "../_support/databases.ts";
 import { freePort } from "./faults/_harness.ts";
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { splitDigits } from "../../models/mnist-lenet/digits.ts";
 import { closeVaeRunner } from "../../functions/vae/runner.ts";
 import { encodeNpy } from "../../src/tensors/npy.ts";
-import { npyOf, randomFeatures } from "../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { testEachDatabase } from "../_support/databases.ts";
 import { postJson, postNpy, startTestService } from "../_support/service.ts";
 import { committedModel, uploadModel, zipOf } from "../_support/vae.ts";

@@ -1,6 +1,6 @@
 /** Tiling images into a padded grid and encoding it as PNG. */
 import assert from "node:assert/strict";
-import { decodePngImage } from "../../src/features/png_decode.ts";
+import { decodePngImage } from "../../src/images/png_decode.ts";
 import { tileImages, unitToByte } from "../../src/images/image_grid.ts";
 import { encodePng } from "../../src/images/png_encode.ts";
 

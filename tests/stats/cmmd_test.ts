@@ -8,7 +8,7 @@ import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
 import { cmmd } from "../../src/stats/cmmd.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { sampleMetrics } from "../../src/stats/sample_metrics.ts";
-import { randomFeatures } from "../_support/arrays.ts";
+import { randomFeatures } from "../../tools/arrays.ts";
 import { ENGINES } from "./_engines.ts";
 import { cmmdOracle, unitEmbeddings } from "../_support/metric_oracles.ts";
 

@@ -7,7 +7,7 @@ import {
   mergeStatisticsInto,
 } from "../../src/stats/feature_statistics.ts";
 import { momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
-import { naiveMeanCov, randomFeatures } from "../_support/arrays.ts";
+import { naiveMeanCov, randomFeatures } from "../../tools/arrays.ts";
 
 Deno.test("merged batch statistics are the moments of all rows and of all unit rows", () => {
   const n = 40, d = 5;

@@ -16,7 +16,7 @@ import {
 import { frechetDistance } from "../../src/stats/frechet.ts";
 import { momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
-import { naiveMeanCov, randomFeatures, seededRandom } from "../_support/arrays.ts";
+import { naiveMeanCov, randomFeatures, seededRandom } from "../../tools/arrays.ts";
 import { denmanBeaversSqrt, matmul, relDiff } from "./linalg_oracles.ts";
 
 const fixture = JSON.parse(

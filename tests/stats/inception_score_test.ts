@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { inceptionScore } from "../../src/stats/inception_score.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 
 /** Direct textbook IS on already-ordered rows with explicit chunk bounds: exp(E_x KL(p(y|x) || p(y))). */
 function naiveIs(logits: number[][], bounds: number[]) {

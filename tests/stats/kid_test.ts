@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { kernelInceptionDistance } from "../../src/stats/kid.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 import { ENGINES, NATIVE } from "./_engines.ts";
 
 function features(n: number, dim: number, seed: number, shift = 0): Float64Array {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { emptyKl, klBatch, klMetrics, mergeKl } from "../../src/stats/kl_divergence.ts";
 import { UnprocessableError } from "../../src/errors.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 
 /** KL(N(m, s^2) || N(0, 1)) = ln(1/s) + (s^2 + m^2)/2 - 1/2, the textbook Gaussian form (s^2 = e^lv). */
 function gaussianKl(m: number, lv: number): number {

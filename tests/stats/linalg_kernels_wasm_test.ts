@@ -8,7 +8,7 @@ Deno.test("the shipped WebAssembly module was built from the current linalg_kern
   assert.equal(
     await kernelSourceSha256(source),
     LINALG_KERNELS_SOURCE_SHA256,
-    "linalg_kernels.as changed: rebuild with `deno run -A src/wasm/build.ts linalg`",
+    "linalg_kernels.as changed: rebuild with `deno run -A tools/build_wasm.ts linalg`",
   );
 });
 

@@ -3,7 +3,7 @@
  * cyclic Jacobi eigenvalues and the Denman-Beavers matrix square root. Written independently of src/stats.
  */
 
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 
 /** Seeded standard normal generator (Box-Muller). */
 export function normal(seed: number): () => number {

@@ -11,7 +11,7 @@ import {
 } from "../../src/stats/moments.ts";
 import { loadOpenBlas } from "../../src/native/openblas.ts";
 import { UnprocessableError } from "../../src/errors.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 
 function randomData(n: number, dim: number, seed: number, offset = 0, spread = 1): Float64Array {
   const r = seededRandom(seed);

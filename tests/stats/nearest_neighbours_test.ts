@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { kthNearestDistances, kthNearestSquaredDistances } from "../../src/stats/nearest_neighbours.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 
 function features(n: number, dim: number, seed: number, shift = 0): Float64Array {
   const r = seededRandom(seed);

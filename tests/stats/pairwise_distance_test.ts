@@ -3,7 +3,7 @@ import { meanPairwiseDistance } from "../../src/stats/pairwise_distance.ts";
 import { distanceCentre } from "../../src/stats/feature_rows.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 
 function features(n: number, dim: number, seed: number, shift = 0): Float64Array {
   const r = seededRandom(seed);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { prdc } from "../../src/stats/prdc.ts";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 import { ENGINES } from "./_engines.ts";
 import { type GramEngine, gramEngine } from "../../src/stats/gram_engine.ts";
 import { sampleMetrics } from "../../src/stats/sample_metrics.ts";

@@ -6,7 +6,7 @@ import {
   reconstructionMetrics,
 } from "../../src/stats/reconstruction.ts";
 import { UnprocessableError } from "../../src/errors.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 
 /** Element-by-element reference: Keras-style BCE with predictions clipped to [1e-7, 1 - 1e-7]. */
 function naive(x: number[], y: number[], n: number) {

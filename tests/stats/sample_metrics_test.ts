@@ -4,7 +4,7 @@ import { kernelInceptionDistance } from "../../src/stats/kid.ts";
 import { prdc } from "../../src/stats/prdc.ts";
 import { meanPairwiseDistance } from "../../src/stats/pairwise_distance.ts";
 import { type GramEngine, gramEngine } from "../../src/stats/gram_engine.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 import { ENGINES } from "./_engines.ts";
 
 function features(n: number, dim: number, seed: number, shift = 0): Float32Array {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { UnprocessableError } from "../../src/errors.ts";
 import { emptyMoments, mergeMomentsInto } from "../../src/stats/moments.ts";
 import { batchUnitMoments, unitRows, vendiFromEigenvalues, vendiScore } from "../../src/stats/vendi.ts";
-import { randomFeatures } from "../_support/arrays.ts";
+import { randomFeatures } from "../../tools/arrays.ts";
 import { ENGINES } from "./_engines.ts";
 import { randomOrthogonal, relDiff } from "./linalg_oracles.ts";
 import { vendiOracle } from "../_support/metric_oracles.ts";

@@ -8,8 +8,8 @@ import { InvalidInputError, PayloadTooLargeError } from "../../src/errors.ts";
 import { encodeNpy, type NdArray, parseNpy } from "../../src/tensors/npy.ts";
 import { encodeNpz, parseNpz } from "../../src/tensors/npz.ts";
 import { f64le, npyBytes } from "./_fixtures.ts";
-import { buildZip } from "./_zip_builder.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { buildZip } from "../../tools/zip_builder.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 
 const ITERATIONS = 5000;
 const TIME_BUDGET_MS = 4000;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { InvalidInputError, PayloadTooLargeError } from "../../src/errors.ts";
 import { type DType, encodeNpy, type NdArray, parseNpy } from "../../src/tensors/npy.ts";
 import { ascii, assertTypedError, concat, f32le, f64le, hex, npyBytes } from "./_fixtures.ts";
-import { seededRandom } from "../_support/arrays.ts";
+import { seededRandom } from "../../tools/arrays.ts";
 
 // The exact bytes numpy 2.x writes for np.save(f, np.arange(6, dtype='<f4').reshape(2, 3)):
 // magic, version 1.0, HEADER_LEN = 118 (0x76), the dict, spaces, "\n" at byte 127, then 6 LE float32s.

@@ -4,7 +4,7 @@ import { InvalidInputError, PayloadTooLargeError } from "../../src/errors.ts";
 import { encodeNpy, type NdArray } from "../../src/tensors/npy.ts";
 import { encodeNpz, parseNpz } from "../../src/tensors/npz.ts";
 import { ascii, assertTypedError } from "./_fixtures.ts";
-import { buildZip } from "./_zip_builder.ts";
+import { buildZip } from "../../tools/zip_builder.ts";
 
 function b64(text: string): Uint8Array {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { RandomState } from "../../src/stats/numpy_random.ts";
 import { featuresToBytes } from "../../src/tensors/feature_bytes.ts";
 import { type FeatureBatch, gatherRows } from "../../src/tensors/row_sample.ts";
-import { randomFeatures } from "../_support/arrays.ts";
+import { randomFeatures } from "../../tools/arrays.ts";
 
 const D = 3;
 

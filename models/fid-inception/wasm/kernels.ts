@@ -1,6 +1,6 @@
 /**
  * Bindings of the WebAssembly SIMD kernels of fid-inception's CPU network (source: inception_kernels.as,
- * built into inception_kernels_wasm.ts by src/wasm/build.ts).
+ * built into inception_kernels_wasm.ts by tools/build_wasm.ts).
  */
 import { compileBase64Module } from "../../../src/wasm/compile_module.ts";
 import { INCEPTION_KERNELS_WASM_BASE64 } from "./inception_kernels_wasm.ts";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readInitialKey } from "../../../functions/auth/initial_key.ts";
 import { freshPostgresDatabase, testPostgresUrl } from "../../_support/databases.ts";
 import { PYTHON, pythonTest, runPython } from "../../_support/python.ts";
-import { type ServerProcess, startServerProcess } from "../../_support/server_process.ts";
+import { type ServerProcess, startServerProcess } from "../../../tools/server_process.ts";
 import { freePort } from "../../functions/faults/_harness.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { createApiKey } from "../../../functions/auth/api_key.ts";
 import { configFromEnv } from "../../../functions/config.ts";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { readEvents, startTestService, type TestService } from "../../_support/service.ts";
 

@@ -8,7 +8,7 @@ import { listApiKeys } from "../../../db/store/api_keys.ts";
 import { createApiKey, createFirstAdminKey } from "../../../functions/auth/api_key.ts";
 import { initialKeyPath } from "../../../functions/auth/initial_key.ts";
 import { freshPostgresDatabase, testEachDatabase, testPostgresUrl } from "../../_support/databases.ts";
-import { type ServerProcess, startServerProcess } from "../../_support/server_process.ts";
+import { type ServerProcess, startServerProcess } from "../../../tools/server_process.ts";
 
 const KEY = /fsk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}/g;
 

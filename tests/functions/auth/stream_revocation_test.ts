@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createApiKey } from "../../../functions/auth/api_key.ts";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { readEvents, startTestService } from "../../_support/service.ts";
 

@@ -1,6 +1,6 @@
 /** SSE event ids name a metrics snapshot; a client reconnecting with Last-Event-ID gets only what is newer. */
 import assert from "node:assert/strict";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { postJson, postNpy, startTestService, type TestService } from "../../_support/service.ts";
 

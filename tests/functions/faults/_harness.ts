@@ -6,8 +6,8 @@ import { checkpoints } from "../../../db/schema.ts";
 import { frechetDistance } from "../../../src/stats/frechet.ts";
 import { momentsCovariance, momentsMean } from "../../../src/stats/moments.ts";
 import { decodeMoments } from "../../../src/stats/moments_codec.ts";
-import { naiveMeanCov, npyOf } from "../../_support/arrays.ts";
-import type { Ack, PlannedBatch } from "../../_support/retrying_uploader.ts";
+import { naiveMeanCov, npyOf } from "../../../tools/arrays.ts";
+import type { Ack, PlannedBatch } from "../../../tools/retrying_uploader.ts";
 
 /** A loopback port nobody listens on right now, so a restarted server can take the same URL. */
 export function freePort(): number {

@@ -7,17 +7,17 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { openPostgres } from "../../../db/postgres/open.ts";
-import { randomFeatures } from "../../_support/arrays.ts";
+import { randomFeatures } from "../../../tools/arrays.ts";
 import { sseEvents } from "../../../cli/sse_events.ts";
-import { findPostgresBinDir, startPostgres } from "../../_support/postgres_server.ts";
+import { findPostgresBinDir, startPostgres } from "../../../tools/postgres_server.ts";
 import {
   type Ack,
   planBatches,
   stackRows,
   StatusLog,
   uploadConcurrently,
-} from "../../_support/retrying_uploader.ts";
-import { type ServerProcess, startServerProcess } from "../../_support/server_process.ts";
+} from "../../../tools/retrying_uploader.ts";
+import { type ServerProcess, startServerProcess } from "../../../tools/server_process.ts";
 import {
   assertAckHistory,
   assertCheckpointMatchesOffline,

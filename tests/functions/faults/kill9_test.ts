@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { Database } from "../../../db/database.ts";
 import { openDatabase } from "../../../db/open.ts";
 import { openPostgres } from "../../../db/postgres/open.ts";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { freshPostgresDatabase, testPostgresUrl } from "../../_support/databases.ts";
 import {
   type Ack,
@@ -17,8 +17,8 @@ import {
   stackRows,
   StatusLog,
   uploadConcurrently,
-} from "../../_support/retrying_uploader.ts";
-import { type ServerProcess, startServerProcess } from "../../_support/server_process.ts";
+} from "../../../tools/retrying_uploader.ts";
+import { type ServerProcess, startServerProcess } from "../../../tools/server_process.ts";
 import {
   assertAckHistory,
   assertCheckpointMatchesOffline,

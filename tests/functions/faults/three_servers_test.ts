@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { openPostgres } from "../../../db/postgres/open.ts";
-import { randomFeatures } from "../../_support/arrays.ts";
+import { randomFeatures } from "../../../tools/arrays.ts";
 import { freshPostgresDatabase, testPostgresUrl } from "../../_support/databases.ts";
 import {
   type Ack,
@@ -13,8 +13,8 @@ import {
   postUntilAccepted,
   stackRows,
   StatusLog,
-} from "../../_support/retrying_uploader.ts";
-import { startServerProcess } from "../../_support/server_process.ts";
+} from "../../../tools/retrying_uploader.ts";
+import { startServerProcess } from "../../../tools/server_process.ts";
 import {
   assertAckHistory,
   assertCheckpointMatchesOffline,

@@ -8,8 +8,8 @@ import { GpuBatchQueue } from "../../../functions/gpu_host/batch_queue.ts";
 import { WgslInceptionNetwork } from "../../../models/fid-inception/wgsl/network.ts";
 import { WgslFidInceptionExtractor } from "../../../models/fid-inception/wgsl/extractor.ts";
 import type { PixelBatch } from "../../../src/features/pixel_batch.ts";
-import { seededRandom } from "../../_support/arrays.ts";
-import { randomWeights } from "../../models/fid-inception/_reference.ts";
+import { seededRandom } from "../../../tools/arrays.ts";
+import { randomWeights } from "../../../tools/fid_inception_reference.ts";
 import { gpuTest } from "../../models/fid-inception/wgsl/_gpu.ts";
 
 const WEIGHTS = randomWeights(77);

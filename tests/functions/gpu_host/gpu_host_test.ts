@@ -12,16 +12,16 @@ import {
 } from "../../../functions/pipeline/feature_service.ts";
 import { ExtractorPool } from "../../../models/runtime/worker_pool.ts";
 import { digitImages, digitsMultipart, digitsNpy } from "../../_support/digits.ts";
-import { startServerProcess } from "../../_support/server_process.ts";
+import { startServerProcess } from "../../../tools/server_process.ts";
 import { postJson, postNpy, startTestService } from "../../_support/service.ts";
 import { encode as encodePng } from "fast-png";
 import type { HostHealth } from "../../../functions/gpu_host/gpu_service.ts";
 import { requestAdapter } from "../../../models/fid-inception/wgsl/gpu.ts";
 import type { ImageBatch } from "../../../src/features/extractor.ts";
 import { parseNpy } from "../../../src/tensors/npy.ts";
-import { seededRandom } from "../../_support/arrays.ts";
-import { randomWeights, relErr } from "../../models/fid-inception/_reference.ts";
-import { writeSyntheticFolded } from "../../models/fid-inception/_synthetic_weights.ts";
+import { seededRandom } from "../../../tools/arrays.ts";
+import { randomWeights, relErr } from "../../../tools/fid_inception_reference.ts";
+import { writeSyntheticFolded } from "../../../tools/synthetic_fid_weights.ts";
 
 const GPU_HOST = new URL("../../../functions/gpu_host/main.ts", import.meta.url).pathname;
 
@@ -208,9 +208,7 @@ Deno.test({
     };
     const hosts = await Promise.all([startServerProcess(env, GPU_HOST), startServerProcess(env, GPU_HOST)]);
     // This process's own pool (the local fallback) reads the same weights.
-    const savedDataDir = Deno.env.get("FIDSTREAM_DATA_DIR");
-    Deno.env.set("FIDSTREAM_DATA_DIR", dataDir);
-    const pool = new ExtractorPool({ workers: 1, backend: "wasm" });
+    const pool = new ExtractorPool({ workers: 1, backend: "wasm", settings: { dataDir } });
     const local = countingLocal(pool);
     const logs: string[] = [];
     try {
@@ -260,8 +258,6 @@ Deno.test({
     } finally {
       for (const h of hosts) await h.stop("SIGKILL");
       await pool.close();
-      if (savedDataDir === undefined) Deno.env.delete("FIDSTREAM_DATA_DIR");
-      else Deno.env.set("FIDSTREAM_DATA_DIR", savedDataDir);
       await Deno.remove(dataDir, { recursive: true });
     }
   },

@@ -11,7 +11,7 @@ import { UnavailableError } from "../../../src/errors.ts";
 import type { FeatureRows, ImageBatch } from "../../../src/features/extractor.ts";
 import { pixelsOfImages } from "../../../src/features/pixel_batch.ts";
 import { digitImages } from "../../_support/digits.ts";
-import { randomImg, randomWeights } from "../../models/fid-inception/_reference.ts";
+import { randomImg, randomWeights } from "../../../tools/fid_inception_reference.ts";
 import { gpuTest } from "../../models/fid-inception/wgsl/_gpu.ts";
 
 const digits = (n: number) =>

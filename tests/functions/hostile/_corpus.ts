@@ -5,7 +5,7 @@
 import { encodeNpy } from "../../../src/tensors/npy.ts";
 import { encodeNpz } from "../../../src/tensors/npz.ts";
 import { ascii, concat, f32le, f64le, npyBytes } from "../../tensors/_fixtures.ts";
-import { buildZip } from "../../tensors/_zip_builder.ts";
+import { buildZip } from "../../../tools/zip_builder.ts";
 
 /** Feature dimension the corpus's feature bodies are written for. */
 export const DIM = 4;

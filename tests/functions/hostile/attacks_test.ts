@@ -5,8 +5,8 @@
  * multipart parts blocked every request for seconds, and claimed Content-Lengths cost 16 MB of RSS each.
  */
 import assert from "node:assert/strict";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
-import { startServerProcess } from "../../_support/server_process.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
+import { startServerProcess } from "../../../tools/server_process.ts";
 import {
   claimedBodies,
   createTarget,

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import { rowsOf } from "../../../db/database.ts";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { postJson, postNpy, startTestService, type TestService } from "../../_support/service.ts";
 import { encodeNpz } from "../../../src/tensors/npz.ts";

@@ -4,7 +4,7 @@
  * have are a 422 naming the known ones, for image and feature references alike, and nothing is stored.
  */
 import assert from "node:assert/strict";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { postNpy, startTestService } from "../../_support/service.ts";
 

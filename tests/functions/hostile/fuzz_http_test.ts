@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { parseNpy } from "../../../src/tensors/npy.ts";
 import { encodeNpz } from "../../../src/tensors/npz.ts";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { postJson, postNpy, startTestService } from "../../_support/service.ts";
 import { f32le, npyBytes } from "../../tensors/_fixtures.ts";
-import { seededRandom } from "../../_support/arrays.ts";
+import { seededRandom } from "../../../tools/arrays.ts";
 
 const D = 4;
 const BUDGET_MS = 2500;

@@ -1,5 +1,5 @@
 /**
- * Seeded fuzzing of the image decoder that image uploads go through (src/features/png_jpeg.ts decodeImage):
+ * Seeded fuzzing of the image decoder that image uploads go through (src/images/png_jpeg.ts decodeImage):
  * mutated PNGs (gray, RGB, palette, 16-bit, interlaced) and JPEGs either decode into a consistent image within
  * the pixel cap or throw one of fidstream's typed errors (a clear 4xx), never anything else, within a time bound.
  * (Hand-made corrupt images are covered in tests/features/png_jpeg_test.ts; HTTP image uploads are not merged.)
@@ -13,8 +13,8 @@ import {
   PayloadTooLargeError,
   UnprocessableError,
 } from "../../../src/errors.ts";
-import { decodeImage } from "../../../src/features/png_jpeg.ts";
-import { seededRandom } from "../../_support/arrays.ts";
+import { decodeImage } from "../../../src/images/png_jpeg.ts";
+import { seededRandom } from "../../../tools/arrays.ts";
 
 const BUDGET_MS = 3000;
 const MAX_PIXELS = 256 * 256;

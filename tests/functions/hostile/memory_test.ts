@@ -4,8 +4,8 @@
  * features (whose statistics would need gigabytes) each get their 4xx without the server's memory growing.
  */
 import assert from "node:assert/strict";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
-import { startServerProcess } from "../../_support/server_process.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
+import { startServerProcess } from "../../../tools/server_process.ts";
 import { DIM, npyCorpus, npzCorpus, zipBomb } from "./_corpus.ts";
 
 const LIMIT = 4 << 20;

@@ -4,7 +4,7 @@
  * and oversized JSON bodies are a clear 4xx that stores nothing -- on PGlite and on PostgreSQL.
  */
 import assert from "node:assert/strict";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { postJson, postNpy, startTestService, type TestService } from "../../_support/service.ts";
 

@@ -10,7 +10,7 @@ import { runs } from "../../../db/schema.ts";
 import { frechetDistance } from "../../../src/stats/frechet.ts";
 import { fidInfinitySampleCounts, fitFidInfinity } from "../../../src/stats/fid_infinity.ts";
 import { RandomState } from "../../../src/stats/numpy_random.ts";
-import { naiveMeanCov, npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { naiveMeanCov, npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { postJson, postNpy, readEvents, startTestService, type TestService } from "../../_support/service.ts";
 

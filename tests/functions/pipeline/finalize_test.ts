@@ -4,7 +4,7 @@
  * published recipe written out in tests/_support/metric_oracles.ts.
  */
 import assert from "node:assert/strict";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { cmmdOracle, unitEmbeddings, vendiOracle } from "../../_support/metric_oracles.ts";
 import { postJson, postNpy, readEvents, startTestService, type TestService } from "../../_support/service.ts";

@@ -10,7 +10,7 @@ import { type Compute, inlineCompute } from "../../../functions/pipeline/compute
 import { OwnerStats } from "../../../functions/pipeline/owner_stats.ts";
 import { momentsCovariance, momentsMean } from "../../../src/stats/moments.ts";
 import { featuresToBytes } from "../../../src/tensors/feature_bytes.ts";
-import { naiveMeanCov, randomFeatures } from "../../_support/arrays.ts";
+import { naiveMeanCov, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 
 const D = 3;

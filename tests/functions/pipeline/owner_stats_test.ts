@@ -10,7 +10,7 @@ import { OwnerStats, stackBatches } from "../../../functions/pipeline/owner_stat
 import { momentsCovariance, momentsMean } from "../../../src/stats/moments.ts";
 import { featuresToBytes } from "../../../src/tensors/feature_bytes.ts";
 import { unitRows as unitRowsOf } from "../../../src/stats/vendi.ts";
-import { naiveMeanCov, randomFeatures } from "../../_support/arrays.ts";
+import { naiveMeanCov, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 
 const D = 4;

@@ -9,7 +9,7 @@ import { encodeReferenceFactor, frechetDistance, prepareReference } from "../../
 import { fidInfinitySampleCounts } from "../../../src/stats/fid_infinity.ts";
 import { RandomState } from "../../../src/stats/numpy_random.ts";
 import { featuresToBytes } from "../../../src/tensors/feature_bytes.ts";
-import { naiveMeanCov, randomFeatures } from "../../_support/arrays.ts";
+import { naiveMeanCov, randomFeatures } from "../../../tools/arrays.ts";
 
 Deno.test("a request identical to the last one (key and inputs) is answered without computing again", () => {
   const memo = new LastResultMemo();

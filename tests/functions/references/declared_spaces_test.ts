@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { encodeNpy } from "../../../src/tensors/npy.ts";
 import { encodeNpz } from "../../../src/tensors/npz.ts";
-import { naiveMeanCov, npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { naiveMeanCov, npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { postJson, postNpy, startTestService } from "../../_support/service.ts";
 

@@ -1,7 +1,7 @@
 /** A stats .npz reference says how many samples made it only when told (`?n=`): otherwise n is null, never 0. */
 import assert from "node:assert/strict";
 import { encodeNpz } from "../../../src/tensors/npz.ts";
-import { naiveMeanCov, npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { naiveMeanCov, npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { postJson, postNpy, startTestService } from "../../_support/service.ts";
 

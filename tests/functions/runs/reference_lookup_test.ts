@@ -1,7 +1,7 @@
 /** POST /v1/runs names its reference by id, or by name when the name is unique in the caller's project. */
 import assert from "node:assert/strict";
 import { createApiKey } from "../../../functions/auth/api_key.ts";
-import { npyOf, randomFeatures } from "../../_support/arrays.ts";
+import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
 import { postJson, postNpy, startTestService, type TestService } from "../../_support/service.ts";
 

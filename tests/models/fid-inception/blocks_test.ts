@@ -36,7 +36,7 @@ import {
   relErr,
   toTensor,
   useBackend,
-} from "./_reference.ts";
+} from "../../../tools/fid_inception_reference.ts";
 
 const BACKENDS = ["cpu", "wasm"] as const;
 const TOL = 1e-4;

@@ -6,7 +6,7 @@ import { buildFidInception } from "../../../models/fid-inception/network.ts";
 import { preprocessForFidInception } from "../../../models/fid-inception/preprocess.ts";
 import { InvalidInputError, UnprocessableError } from "../../../src/errors.ts";
 import type { ImageBatch } from "../../../src/features/extractor.ts";
-import { randomImg, randomWeights, relErr, useBackend } from "./_reference.ts";
+import { randomImg, randomWeights, relErr, useBackend } from "../../../tools/fid_inception_reference.ts";
 
 const WEIGHTS = randomWeights(77);
 

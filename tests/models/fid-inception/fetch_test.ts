@@ -8,7 +8,7 @@ import {
 } from "../../../models/fid-inception/fetch.ts";
 import type { FoldLayout } from "../../../models/fid-inception/state_dict_keys.ts";
 import { FID_WEIGHTS_FILE, loadFolded } from "../../../models/fid-inception/weights_format.ts";
-import { buildZipCheckpoint, storage, type TestValue } from "../../tensors/torch/_torch_checkpoint.ts";
+import { buildZipCheckpoint, storage, type TestValue } from "../../../tools/torch_checkpoint_writer.ts";
 
 const LAYOUT: FoldLayout = {
   convs: [{ name: "Conv2d_1a_3x3", inChannels: 1, outChannels: 2, kernel: [1, 2] }],

@@ -3,14 +3,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import { FidInceptionExtractor } from "../../../models/fid-inception/extractor.ts";
 import {
-  FID_WEIGHTS_ENV,
   fidInceptionSpace,
-  INCEPTION_ENGINE_ENV,
   inceptionEngine,
   resolveFidInceptionWeights,
   resolveInceptionEngine,
 } from "../../../models/fid-inception/loader.ts";
-import { BACKEND_ENV } from "../../../models/runtime/backend.ts";
+import { parseInceptionEngine } from "../../../models/runtime/extraction_settings.ts";
 import { buildFidInception } from "../../../models/fid-inception/network.ts";
 import { preprocessForFidInception } from "../../../models/fid-inception/preprocess.ts";
 import { loadFolded } from "../../../models/fid-inception/weights_format.ts";
@@ -18,10 +16,9 @@ import { loadExtractor } from "../../../models/runtime/registry.ts";
 import { ExtractorPool } from "../../../models/runtime/worker_pool.ts";
 import { InvalidInputError, NotFoundError, UnprocessableError } from "../../../src/errors.ts";
 import type { ImageBatch } from "../../../src/features/extractor.ts";
-import { randomImg, randomWeights, relErr, useBackend } from "./_reference.ts";
-import { loadOpenBlas, OPENBLAS_ENV } from "../../../src/native/openblas.ts";
-import { withEnv } from "../../_support/env.ts";
-import { syntheticCheckpoint, writeSyntheticFolded } from "./_synthetic_weights.ts";
+import { randomImg, randomWeights, relErr, useBackend } from "../../../tools/fid_inception_reference.ts";
+import { loadOpenBlas } from "../../../src/native/openblas.ts";
+import { syntheticCheckpoint, writeSyntheticFolded } from "../../../tools/synthetic_fid_weights.ts";
 import { requestAdapter } from "../../../models/fid-inception/wgsl/gpu.ts";
 
 const WEIGHTS = randomWeights(31);
@@ -37,14 +34,11 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-Deno.test("[wasm] the registry loads fid-inception from <FIDSTREAM_DATA_DIR>/models/fid-inception and extracts [n, 2048]", async () => {
+Deno.test("[wasm] the registry loads fid-inception from <data dir>/models/fid-inception and extracts [n, 2048]", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
     await writeSyntheticFolded(`${dataDir}/models/fid-inception`, WEIGHTS);
-    const ex = await withEnv(
-      { FIDSTREAM_DATA_DIR: dataDir, [FID_WEIGHTS_ENV]: undefined },
-      () => loadExtractor("fid-inception", { backend: "wasm" }),
-    );
+    const ex = await loadExtractor("fid-inception", { backend: "wasm", dataDir });
     assert.equal(tf.getBackend(), "wasm");
     assert.equal(ex.space, "fid-inception");
     assert.deepEqual({ ...ex.dims }, { "2048": 2048, "768": 768, "192": 192, "64": 64, logits: 1008 });
@@ -66,80 +60,73 @@ Deno.test("[wasm] the registry loads fid-inception from <FIDSTREAM_DATA_DIR>/mod
   }
 });
 
-Deno.test("CPU backends run OpenBLAS where it loads, else the SIMD kernels; FIDSTREAM_INCEPTION_ENGINE overrides; WebGPU runs the WGSL engine", async () => {
+Deno.test("CPU backends run OpenBLAS where it loads, else the SIMD kernels; the configured engine overrides; WebGPU runs the WGSL engine", async () => {
   const cpuDefault = loadOpenBlas() ? "blas" : "simd";
-  await withEnv({ [INCEPTION_ENGINE_ENV]: undefined }, () => {
-    assert.equal(inceptionEngine("wasm"), cpuDefault);
-    assert.equal(inceptionEngine("cpu"), cpuDefault);
-    assert.equal(inceptionEngine("webgpu"), "wgsl");
-    return Promise.resolve();
-  });
-  await withEnv({ [INCEPTION_ENGINE_ENV]: "tfjs" }, () => {
-    assert.equal(inceptionEngine("webgpu"), "tfjs", "tfjs-backend-webgpu stays selectable");
-    return Promise.resolve();
-  });
-  await withEnv({ [INCEPTION_ENGINE_ENV]: "wgsl", [BACKEND_ENV]: "wasm" }, async () => {
-    assert.equal(
-      inceptionEngine("wasm"),
-      "wgsl",
-      "asked for by name: on any WebGPU adapter, even a software one",
-    );
-    assert.equal(await resolveInceptionEngine(), "wgsl");
-  });
-  await withEnv({ [INCEPTION_ENGINE_ENV]: undefined, [BACKEND_ENV]: "wasm" }, async () => {
-    assert.equal(await resolveInceptionEngine(), cpuDefault, "a forced CPU backend keeps the CPU engines");
-    assert.equal(await resolveInceptionEngine("webgpu"), "wgsl");
-  });
-  await withEnv({ [INCEPTION_ENGINE_ENV]: undefined, [OPENBLAS_ENV]: "/nonexistent/libopenblas.so" }, () => {
-    assert.equal(inceptionEngine("wasm"), "simd", "no OpenBLAS: the WebAssembly kernels");
-    return Promise.resolve();
-  });
-  await withEnv({ [INCEPTION_ENGINE_ENV]: "blas", [OPENBLAS_ENV]: "/nonexistent/libopenblas.so" }, () => {
-    assert.throws(
-      () => inceptionEngine("wasm"),
-      (e: unknown) =>
-        e instanceof InvalidInputError && e.code === "openblas_unavailable" &&
-        e.message.includes("/nonexistent/libopenblas.so") && e.message.includes("libopenblas0-pthread"),
-    );
-    return Promise.resolve();
-  });
-  await withEnv({ [INCEPTION_ENGINE_ENV]: "simd" }, () => {
-    assert.equal(inceptionEngine("wasm"), "simd");
-    return Promise.resolve();
-  });
-  await withEnv({ [INCEPTION_ENGINE_ENV]: " TFJS " }, () => {
-    assert.equal(inceptionEngine("wasm"), "tfjs");
-    return Promise.resolve();
-  });
-  await withEnv({ [INCEPTION_ENGINE_ENV]: "simd" }, () => {
-    assert.equal(inceptionEngine("webgpu"), "wgsl", "a GPU never runs the CPU kernels");
-    return Promise.resolve();
-  });
-  await withEnv({ [INCEPTION_ENGINE_ENV]: "xnnpack" }, () => {
-    assert.throws(
-      () => inceptionEngine("wasm"),
-      (e: unknown) =>
-        e instanceof InvalidInputError && e.code === "inception_engine_unknown" &&
-        e.message.includes("xnnpack"),
-    );
-    return Promise.resolve();
-  });
+  assert.equal(inceptionEngine("wasm"), cpuDefault);
+  assert.equal(inceptionEngine("cpu"), cpuDefault);
+  assert.equal(inceptionEngine("webgpu"), "wgsl");
+  assert.equal(
+    inceptionEngine("webgpu", { inceptionEngine: "tfjs" }),
+    "tfjs",
+    "tfjs-backend-webgpu stays selectable",
+  );
+  assert.equal(
+    inceptionEngine("wasm", { inceptionEngine: "wgsl" }),
+    "wgsl",
+    "asked for by name: on any WebGPU adapter, even a software one",
+  );
+  assert.equal(await resolveInceptionEngine({ inceptionEngine: "wgsl", backend: "wasm" }), "wgsl");
+  assert.equal(
+    await resolveInceptionEngine({ backend: "wasm" }),
+    cpuDefault,
+    "a CPU backend keeps the CPU engines",
+  );
+  assert.equal(await resolveInceptionEngine({ backend: "webgpu" }), "wgsl");
+  const missing = "/nonexistent/libopenblas.so";
+  assert.equal(
+    inceptionEngine("wasm", { openblasLibrary: missing }),
+    "simd",
+    "no OpenBLAS: the WebAssembly kernels",
+  );
+  assert.throws(
+    () => inceptionEngine("wasm", { inceptionEngine: "blas", openblasLibrary: missing }),
+    (e: unknown) =>
+      e instanceof InvalidInputError && e.code === "openblas_unavailable" &&
+      e.message.includes(missing) && e.message.includes("libopenblas0-pthread"),
+  );
+  assert.equal(inceptionEngine("wasm", { inceptionEngine: "simd" }), "simd");
+  assert.equal(inceptionEngine("wasm", { inceptionEngine: "tfjs" }), "tfjs");
+  assert.equal(
+    inceptionEngine("webgpu", { inceptionEngine: "simd" }),
+    "wgsl",
+    "a GPU never runs the CPU kernels",
+  );
+  // Names given as text (the configuration's FIDSTREAM_INCEPTION_ENGINE) are trimmed, case-folded and checked.
+  assert.equal(parseInceptionEngine(" TFJS ", "FIDSTREAM_INCEPTION_ENGINE"), "tfjs");
+  assert.equal(parseInceptionEngine("", "FIDSTREAM_INCEPTION_ENGINE"), undefined);
+  assert.throws(
+    () => parseInceptionEngine("xnnpack", "FIDSTREAM_INCEPTION_ENGINE"),
+    (e: unknown) =>
+      e instanceof InvalidInputError && e.code === "bad_setting" && e.message.includes("xnnpack") &&
+      e.message.includes("FIDSTREAM_INCEPTION_ENGINE"),
+  );
 });
 
-Deno.test("FIDSTREAM_FID_WEIGHTS=<.pth> is converted once into the data dir and reused by later loads", async () => {
+Deno.test("fidWeights=<.pth> (FIDSTREAM_FID_WEIGHTS) is converted once into the data dir and reused by later loads", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
     const { pth, values } = syntheticCheckpoint(5);
     const pthPath = `${dataDir}/my_inception.pth`;
     await Deno.writeFile(pthPath, pth);
     const sha = await sha256(pth);
-    await withEnv({ FIDSTREAM_DATA_DIR: dataDir, [FID_WEIGHTS_ENV]: pthPath }, async () => {
-      const dir = await resolveFidInceptionWeights();
+    const settings = { dataDir, fidWeights: pthPath };
+    {
+      const dir = await resolveFidInceptionWeights(settings);
       assert.equal(dir, `${dataDir}/models/fid-inception-pth-${sha.slice(0, 16)}`);
       const manifest = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`));
       assert.deepEqual(manifest.source, { file: "my_inception.pth", sha256: sha });
       const { mtime } = await Deno.stat(`${dir}/weights.bin`);
-      assert.equal(await resolveFidInceptionWeights(), dir);
+      assert.equal(await resolveFidInceptionWeights(settings), dir);
       assert.deepEqual((await Deno.stat(`${dir}/weights.bin`)).mtime, mtime, "not converted a second time");
       // No half-finished conversion folders are left behind.
       const left = [...Deno.readDirSync(`${dataDir}/models`)].map((e) => e.name);
@@ -156,14 +143,17 @@ Deno.test("FIDSTREAM_FID_WEIGHTS=<.pth> is converted once into the data dir and 
 
       // When models:fetch already converted the same file into the default folder, that folder is used.
       await Deno.rename(dir, `${dataDir}/models/fid-inception`);
-      assert.equal(await resolveFidInceptionWeights(), `${dataDir}/models/fid-inception`);
+      assert.equal(await resolveFidInceptionWeights(settings), `${dataDir}/models/fid-inception`);
       // A folder of converted weights is used as is.
       assert.equal(
-        await resolveFidInceptionWeights({ weights: "/some/folder/x" }).catch((e) => e.code),
+        await resolveFidInceptionWeights({ dataDir, fidWeights: "/some/folder/x" }).catch((e) => e.code),
         "fid_inception_weights_missing",
       );
-      assert.equal(await resolveFidInceptionWeights({ weights: `${dataDir}/models` }), `${dataDir}/models`);
-    });
+      assert.equal(
+        await resolveFidInceptionWeights({ dataDir, fidWeights: `${dataDir}/models` }),
+        `${dataDir}/models`,
+      );
+    }
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
@@ -180,24 +170,20 @@ Deno.test("missing weights are a NotFoundError that says to run `deno task model
     return true;
   };
   try {
-    await withEnv({ FIDSTREAM_DATA_DIR: dataDir, [FID_WEIGHTS_ENV]: undefined }, async () => {
-      await assert.rejects(
-        loadExtractor("fid-inception", { backend: "wasm" }),
-        isMissing(new RegExp(`${dataDir}/models/fid-inception`)),
-      );
-      const pool = new ExtractorPool({ workers: 1, backend: "wasm" });
-      try {
-        await assert.rejects(pool.extract("fid-inception", batchOf([1], 8, 8)), isMissing(/no converted/));
-      } finally {
-        await pool.close();
-      }
-    });
-    await withEnv({ FIDSTREAM_DATA_DIR: dataDir, [FID_WEIGHTS_ENV]: `${dataDir}/nope.pth` }, async () => {
-      await assert.rejects(
-        loadExtractor("fid-inception", { backend: "wasm" }),
-        isMissing(/nope\.pth do not exist/),
-      );
-    });
+    await assert.rejects(
+      loadExtractor("fid-inception", { backend: "wasm", dataDir }),
+      isMissing(new RegExp(`${dataDir}/models/fid-inception`)),
+    );
+    const pool = new ExtractorPool({ workers: 1, backend: "wasm", settings: { dataDir } });
+    try {
+      await assert.rejects(pool.extract("fid-inception", batchOf([1], 8, 8)), isMissing(/no converted/));
+    } finally {
+      await pool.close();
+    }
+    await assert.rejects(
+      loadExtractor("fid-inception", { backend: "wasm", dataDir, fidWeights: `${dataDir}/nope.pth` }),
+      isMissing(/nope\.pth do not exist/),
+    );
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
@@ -241,33 +227,29 @@ Deno.test("[wasm] under a WebGPU buffer limit extraction runs in slices that fit
 
 Deno.test({
   name:
-    "FIDSTREAM_INCEPTION_ENGINE=wgsl: a pool worker opens its own WebGPU device and gives the CPU engine's rows",
+    "the wgsl engine configured: a pool worker opens its own WebGPU device and gives the CPU engine's rows",
   ignore: (await requestAdapter()) === null,
   fn: async () => {
     const dataDir = await Deno.makeTempDir();
     try {
       await writeSyntheticFolded(`${dataDir}/models/fid-inception`, WEIGHTS);
       const images = batchOf([8], 61, 47);
-      await withEnv({ FIDSTREAM_DATA_DIR: dataDir, [FID_WEIGHTS_ENV]: undefined }, async () => {
-        const cpu = await withEnv({ [INCEPTION_ENGINE_ENV]: "simd" }, async () => {
-          const ex = await loadExtractor("fid-inception", { backend: "wasm" });
-          try {
-            return await ex.extract(images, "768");
-          } finally {
-            ex.dispose();
-          }
-        });
-        const gpu = await withEnv({ [INCEPTION_ENGINE_ENV]: "wgsl" }, async () => {
-          const pool = new ExtractorPool({ workers: 1 });
-          try {
-            return await pool.extract("fid-inception", images, "768");
-          } finally {
-            await pool.close();
-          }
-        });
-        assert.deepEqual([gpu.n, gpu.dim], [1, 768]);
-        assert.ok(relErr(gpu.data, cpu.data) < 1e-5, `wgsl vs simd: ${relErr(gpu.data, cpu.data)}`);
-      });
+      const ex = await loadExtractor("fid-inception", { backend: "wasm", dataDir, inceptionEngine: "simd" });
+      let cpu;
+      try {
+        cpu = await ex.extract(images, "768");
+      } finally {
+        ex.dispose();
+      }
+      const pool = new ExtractorPool({ workers: 1, settings: { dataDir, inceptionEngine: "wgsl" } });
+      let gpu;
+      try {
+        gpu = await pool.extract("fid-inception", images, "768");
+      } finally {
+        await pool.close();
+      }
+      assert.deepEqual([gpu.n, gpu.dim], [1, 768]);
+      assert.ok(relErr(gpu.data, cpu.data) < 1e-5, `wgsl vs simd: ${relErr(gpu.data, cpu.data)}`);
     } finally {
       await Deno.remove(dataDir, { recursive: true });
     }

@@ -19,7 +19,7 @@ import {
   relErr,
   toTensor,
   useBackend,
-} from "./_reference.ts";
+} from "../../../tools/fid_inception_reference.ts";
 
 const WEIGHTS = randomWeights(2024);
 // Both engines: the tfjs network and the WebAssembly SIMD one (wasm_network_test.ts covers the rest of it).

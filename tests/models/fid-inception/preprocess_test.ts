@@ -6,7 +6,7 @@ import {
   preprocessForFidInception,
 } from "../../../models/fid-inception/preprocess.ts";
 import { UnprocessableError } from "../../../src/errors.ts";
-import { type Img, randomImg, toTensor, useBackend } from "./_reference.ts";
+import { type Img, randomImg, toTensor, useBackend } from "../../../tools/fid_inception_reference.ts";
 
 /**
  * PyTorch's upsample_bilinear2d with align_corners=False, written out: source = (dst + 0.5) * in/out - 0.5,

@@ -6,20 +6,15 @@
  * The WGSL engine runs on whatever WebGPU adapter this machine has (Mesa's software Vulkan in CI).
  */
 import assert from "node:assert/strict";
-import {
-  FID_WEIGHTS_ENV,
-  INCEPTION_ENGINE_ENV,
-  type InceptionEngine,
-  loadFidInception,
-} from "../../../models/fid-inception/loader.ts";
+import { loadFidInception } from "../../../models/fid-inception/loader.ts";
+import type { InceptionEngine } from "../../../models/runtime/extraction_settings.ts";
 import { loadOpenBlas } from "../../../src/native/openblas.ts";
 import { requestAdapter } from "../../../models/fid-inception/wgsl/gpu.ts";
 import type { FeatureExtractor, ImageBatch } from "../../../src/features/extractor.ts";
 import type { WgslFidInceptionExtractor } from "../../../models/fid-inception/wgsl/extractor.ts";
 import { parseNpz } from "../../../src/tensors/npz.ts";
-import { seededRandom } from "../../_support/arrays.ts";
-import { withEnv } from "../../_support/env.ts";
-import { legacyStateDict } from "./_synthetic_weights.ts";
+import { seededRandom } from "../../../tools/arrays.ts";
+import { legacyStateDict } from "../../../tools/synthetic_fid_weights.ts";
 
 /** The acceptance bound: features within 1e-4 absolute of pytorch-fid's for the same weights and input. */
 const TOLERANCE = 1e-4;
@@ -86,10 +81,12 @@ const { pth } = legacyStateDict(weightValues);
 
 /** Loads the network from the .pth (converted once into `dataDir`) with the given engine. */
 function load(dataDir: string, engine: InceptionEngine): Promise<FeatureExtractor> {
-  return withEnv(
-    { [INCEPTION_ENGINE_ENV]: engine, [FID_WEIGHTS_ENV]: undefined },
-    () => loadFidInception({ backend: "wasm", weights: `${dataDir}/pytorch_fid_layout.pth`, dataDir }),
-  );
+  return loadFidInception({
+    backend: "wasm",
+    inceptionEngine: engine,
+    fidWeights: `${dataDir}/pytorch_fid_layout.pth`,
+    dataDir,
+  });
 }
 
 const ADAPTER = await requestAdapter();

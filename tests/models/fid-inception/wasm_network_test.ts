@@ -7,7 +7,14 @@ import { INCEPTION_KERNELS_SOURCE_SHA256 } from "../../../models/fid-inception/w
 import { loadOpenBlas } from "../../../src/native/openblas.ts";
 import { UnprocessableError } from "../../../src/errors.ts";
 import { kernelSourceSha256 } from "../../../src/wasm/source_hash.ts";
-import { naiveFidInception, randomImg, randomWeights, relErr, toTensor, useBackend } from "./_reference.ts";
+import {
+  naiveFidInception,
+  randomImg,
+  randomWeights,
+  relErr,
+  toTensor,
+  useBackend,
+} from "../../../tools/fid_inception_reference.ts";
 
 const WEIGHTS = randomWeights(2024);
 const BLAS = loadOpenBlas();
@@ -23,7 +30,7 @@ Deno.test("the shipped WebAssembly module was built from the current inception_k
   assert.equal(
     await kernelSourceSha256(source),
     INCEPTION_KERNELS_SOURCE_SHA256,
-    "inception_kernels.as changed: rebuild with `deno run -A src/wasm/build.ts inception`",
+    "inception_kernels.as changed: rebuild with `deno run -A tools/build_wasm.ts inception`",
   );
 });
 

@@ -15,7 +15,7 @@ import {
   buildZipCheckpoint,
   storage,
   type TestValue,
-} from "../../tensors/torch/_torch_checkpoint.ts";
+} from "../../../tools/torch_checkpoint_writer.ts";
 
 /** Deterministic pseudo-random numbers in [lo, hi). */
 function rng(seed: number) {

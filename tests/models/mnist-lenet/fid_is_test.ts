@@ -10,7 +10,7 @@ import { batchMoments, momentsCovariance, momentsMean } from "../../../src/stats
 import { initBackend } from "../../../models/runtime/backend.ts";
 import { type DigitSet, pickDigits, splitDigits } from "../../../models/mnist-lenet/digits.ts";
 import { loadMnistLenet } from "../../../models/mnist-lenet/model.ts";
-import { seededRandom } from "../../_support/arrays.ts";
+import { seededRandom } from "../../../tools/arrays.ts";
 
 await initBackend("wasm");
 const { heldOut } = splitDigits();

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { InvalidInputError, UnprocessableError } from "../../../src/errors.ts";
+import { parseBackendName } from "../../../models/runtime/extraction_settings.ts";
 import type { FeatureRows, ImageBatch } from "../../../src/features/extractor.ts";
 import {
-  BACKEND_ENV,
+  type BackendName,
   chooseAutoBackend,
   extractInChunks,
   imagesPerSlice,
@@ -70,24 +71,18 @@ Deno.test("the auto policy takes WebGPU only on a hardware adapter, else WASM, e
   assert.equal(chooseAutoBackend(null, true), "wasm");
 });
 
-Deno.test("FIDSTREAM_BACKEND forces a backend and an unknown name is refused", async () => {
-  const saved = Deno.env.get(BACKEND_ENV);
-  try {
-    Deno.env.set(BACKEND_ENV, "cpu");
-    assert.deepEqual(await initBackend(), { name: "cpu" });
-    assert.equal(tf.getBackend(), "cpu");
-    Deno.env.set(BACKEND_ENV, "wasm");
-    assert.deepEqual(await initBackend(), { name: "wasm" });
-    assert.equal(tf.getBackend(), "wasm");
-    Deno.env.set(BACKEND_ENV, "tpu");
-    await assert.rejects(initBackend(), InvalidInputError);
-    Deno.env.delete(BACKEND_ENV);
-    // Without the variable the argument decides.
-    assert.equal((await initBackend("cpu")).name, "cpu");
-  } finally {
-    if (saved === undefined) Deno.env.delete(BACKEND_ENV);
-    else Deno.env.set(BACKEND_ENV, saved);
-  }
+Deno.test("a configured backend is forced, and an unknown name (FIDSTREAM_BACKEND) is refused", async () => {
+  assert.deepEqual(await initBackend("cpu"), { name: "cpu" });
+  assert.equal(tf.getBackend(), "cpu");
+  assert.deepEqual(await initBackend("wasm"), { name: "wasm" });
+  assert.equal(tf.getBackend(), "wasm");
+  await assert.rejects(initBackend("tpu" as BackendName), InvalidInputError);
+  assert.equal(parseBackendName(" WASM ", "FIDSTREAM_BACKEND"), "wasm");
+  assert.equal(parseBackendName(undefined, "FIDSTREAM_BACKEND"), undefined);
+  assert.throws(
+    () => parseBackendName("tpu", "FIDSTREAM_BACKEND"),
+    (e: Error & { code?: string }) => e.code === "bad_setting" && /FIDSTREAM_BACKEND=tpu/.test(e.message),
+  );
 });
 
 Deno.test("the wasm backend loads its .wasm files from node_modules and computes a conv like a naive loop", async () => {

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { InvalidInputError, UnprocessableError } from "../../../src/errors.ts";
-import { decodeImageFiles } from "../../../src/features/png_jpeg.ts";
+import { decodeImageFiles } from "../../../src/images/png_jpeg.ts";
 import { encode as encodePng } from "fast-png";
-import { seededRandom } from "../../_support/arrays.ts";
+import { seededRandom } from "../../../tools/arrays.ts";
 import type { ImageBatch } from "../../../src/features/extractor.ts";
 import { initBackend } from "../../../models/runtime/backend.ts";
 import { loadExtractor, registerExtractor } from "../../../models/runtime/registry.ts";
-import { defaultPoolSize, ExtractorPool, WORKERS_ENV } from "../../../models/runtime/worker_pool.ts";
+import { defaultPoolSize, ExtractorPool } from "../../../models/runtime/worker_pool.ts";
 import { splitDigits } from "../../../models/mnist-lenet/digits.ts";
 import { BUSY_MS } from "./_sleepy_extractor.ts";
+import { configFromEnv } from "../../../functions/config.ts";
 
 registerExtractor("test-sleepy", {
   module: new URL("./_sleepy_extractor.ts", import.meta.url).href,
@@ -130,19 +131,19 @@ Deno.test("typed errors thrown in a worker reach the caller with their class and
   }
 });
 
-Deno.test("the pool size comes from FIDSTREAM_WORKERS, else the number of cores", () => {
-  const saved = Deno.env.get(WORKERS_ENV);
-  try {
-    Deno.env.delete(WORKERS_ENV);
-    assert.equal(defaultPoolSize(), navigator.hardwareConcurrency);
-    Deno.env.set(WORKERS_ENV, "5");
-    assert.equal(defaultPoolSize(), 5);
-    Deno.env.set(WORKERS_ENV, "zero");
-    assert.throws(() => defaultPoolSize(), InvalidInputError);
-  } finally {
-    if (saved === undefined) Deno.env.delete(WORKERS_ENV);
-    else Deno.env.set(WORKERS_ENV, saved);
-  }
+Deno.test("the pool size comes from the configured FIDSTREAM_WORKERS, else the number of cores", () => {
+  assert.equal(defaultPoolSize(), navigator.hardwareConcurrency);
+  // FIDSTREAM_WORKERS is read by the configuration, once, and given to the pool as `workers`.
+  assert.equal(
+    configFromEnv((n) => ({ FIDSTREAM_WORKERS: "5" } as Record<string, string>)[n]).extraction.workers,
+    5,
+  );
+  assert.equal(configFromEnv(() => undefined).extraction.workers, undefined);
+  assert.throws(
+    () => configFromEnv((n) => n === "FIDSTREAM_WORKERS" ? "zero" : undefined),
+    /FIDSTREAM_WORKERS/,
+  );
+  assert.throws(() => new ExtractorPool({ workers: 0 }), InvalidInputError);
 });
 
 Deno.test("decodeImages decodes on the workers exactly as in-thread, in order, errors typed and named by index", async () => {

@@ -12,7 +12,7 @@ import {
   naiveStridedValues,
   storage,
   type TestValue,
-} from "./_torch_checkpoint.ts";
+} from "../../../tools/torch_checkpoint_writer.ts";
 
 type Builder = (root: TestValue) => Uint8Array;
 const FORMATS: [string, Builder][] = [

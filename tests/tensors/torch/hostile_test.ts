@@ -8,10 +8,15 @@ import {
 } from "../../../src/errors.ts";
 import { readTorchCheckpoint, readTorchStateDict } from "../../../src/tensors/torch/checkpoint.ts";
 import { PyList } from "../../../src/tensors/torch/pickle_values.ts";
-import { buildZip } from "../_zip_builder.ts";
-import { Bytes, type PyNode, writePickle } from "./_pickle_writer.ts";
+import { buildZip } from "../../../tools/zip_builder.ts";
+import { Bytes, type PyNode, writePickle } from "../../../tools/pickle_writer.ts";
 import { REAL_CHECKPOINTS } from "./_real_checkpoints.ts";
-import { buildLegacyCheckpoint, buildZipCheckpoint, storage, type TestValue } from "./_torch_checkpoint.ts";
+import {
+  buildLegacyCheckpoint,
+  buildZipCheckpoint,
+  storage,
+  type TestValue,
+} from "../../../tools/torch_checkpoint_writer.ts";
 
 type ErrorClass = new (code: string, message: string) => FidstreamError;
 

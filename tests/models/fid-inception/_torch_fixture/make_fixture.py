@@ -24,7 +24,7 @@ CASES = (("square", 2, 299, 299, 3, 11), ("gray_up", 2, 64, 48, 1, 12), ("down",
 
 
 def mulberry32(seed, n):
-    """The first n values of mulberry32(seed) (tests/_support/arrays.ts seededRandom), vectorised."""
+    """The first n values of mulberry32(seed) (tools/arrays.ts seededRandom), vectorised."""
     a = (np.uint64(seed) + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x6D2B79F5)) & np.uint64(0xFFFFFFFF)
     t = a.astype(np.uint32)
     t = (t ^ (t >> np.uint32(15))) * (t | np.uint32(1))

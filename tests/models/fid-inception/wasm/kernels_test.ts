@@ -1,7 +1,7 @@
 /** The copy kernels around OpenBLAS's GEMM (im2colRows, biasAct) against plain loops. */
 import assert from "node:assert/strict";
 import { instantiateInceptionKernels } from "../../../../models/fid-inception/wasm/kernels.ts";
-import { seededRandom } from "../../../_support/arrays.ts";
+import { seededRandom } from "../../../../tools/arrays.ts";
 
 /** A fresh kernel instance with `floats` float32 of room after its heap base. */
 function kernels(floats: number) {

@@ -19,8 +19,8 @@ import { KernelSet } from "../../../../models/fid-inception/wgsl/pipelines.ts";
 import { stepDepth, TILE_MENU } from "../../../../models/fid-inception/wgsl/planner.ts";
 import { packGpuConv } from "../../../../models/fid-inception/wgsl/weights.ts";
 import { type ConvSpec, convSpec } from "../../../../models/fid-inception/blocks.ts";
-import { seededRandom } from "../../../_support/arrays.ts";
-import { naiveConvRelu, randomImg, relErr } from "../_reference.ts";
+import { seededRandom } from "../../../../tools/arrays.ts";
+import { naiveConvRelu, randomImg, relErr } from "../../../../tools/fid_inception_reference.ts";
 import { gpuTest, runKernel, SENTINEL } from "./_gpu.ts";
 
 /** A conv (spec), its input (n images of h x w) and the wider tensors its input and output are slices of. */

@@ -9,8 +9,13 @@ import type { PixelBatch } from "../../../../src/features/pixel_batch.ts";
 import { WgslFidInceptionExtractor } from "../../../../models/fid-inception/wgsl/extractor.ts";
 import { FEATURE_ROW, WgslInceptionNetwork } from "../../../../models/fid-inception/wgsl/network.ts";
 import { UnprocessableError } from "../../../../src/errors.ts";
-import { seededRandom } from "../../../_support/arrays.ts";
-import { naiveFidInception, randomImg, randomWeights, relErr } from "../_reference.ts";
+import { seededRandom } from "../../../../tools/arrays.ts";
+import {
+  naiveFidInception,
+  randomImg,
+  randomWeights,
+  relErr,
+} from "../../../../tools/fid_inception_reference.ts";
 import { gpuTest } from "./_gpu.ts";
 
 const WEIGHTS = randomWeights(2024);

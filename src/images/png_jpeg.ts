@@ -12,7 +12,7 @@ import {
   type DecodeImageOptions,
   DEFAULT_MAX_PIXELS,
 } from "./decoded_image.ts";
-import type { ImageBatch } from "./extractor.ts";
+import type { ImageBatch } from "../features/extractor.ts";
 import { decodeJpegImage, hasJpegSignature, readJpegHeader } from "./jpeg_decode.ts";
 import { decodePngImage, hasPngSignature, readPngHeader } from "./png_decode.ts";
 

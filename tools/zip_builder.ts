@@ -4,7 +4,7 @@
  */
 
 import { deflateSync } from "fflate";
-import { crc32 } from "../../src/tensors/crc32.ts";
+import { crc32 } from "../src/tensors/crc32.ts";
 
 /** One member to write. The optional fields override what is declared in the central directory. */
 export interface TestZipMember {

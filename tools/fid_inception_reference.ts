@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { seededRandom } from "../../_support/arrays.ts";
+import { seededRandom } from "./arrays.ts";
 
 let wasmPathsSet = false;
 

@@ -1,6 +1,6 @@
 /** Test data: seeded random feature matrices and an independent two-pass mean/covariance. */
-import { mulberry32 } from "../../src/stats/mulberry32.ts";
-import { encodeNpy } from "../../src/tensors/npy.ts";
+import { mulberry32 } from "../src/stats/mulberry32.ts";
+import { encodeNpy } from "../src/tensors/npy.ts";
 
 /** A seeded uniform PRNG (mulberry32): the same seed gives the same data on every machine. */
 export const seededRandom: (seed: number) => () => number = mulberry32;

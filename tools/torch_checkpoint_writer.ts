@@ -8,8 +8,8 @@
  * OrderedDict()).
  */
 
-import { buildZip } from "../_zip_builder.ts";
-import { Bytes, type PyNode, writePickle } from "./_pickle_writer.ts";
+import { buildZip } from "./zip_builder.ts";
+import { Bytes, type PyNode, writePickle } from "./pickle_writer.ts";
 
 /** Storage classes and their element sizes (bytes on disk). */
 export const STORAGE_ELEMENT_SIZE: Record<string, number> = {

@@ -9,7 +9,7 @@ export interface ServerProcess {
   stop(signal?: Deno.Signal): Promise<void>;
 }
 
-const MAIN = new URL("../../functions/main.ts", import.meta.url).pathname;
+const MAIN = new URL("../functions/main.ts", import.meta.url).pathname;
 
 /** Starts the service (or another server module, e.g. the GPU host) with env and waits until it listens. */
 export async function startServerProcess(

@@ -3,11 +3,11 @@
  * writeSyntheticFolded lays folded weights out as `deno task models:fetch` would (manifest.json + weights.bin);
  * syntheticCheckpoint builds a torch (legacy format) .pth with pytorch-fid's state dict keys and shapes.
  */
-import { FID_INCEPTION_LAYOUT, stateDictShapes } from "../../../models/fid-inception/state_dict_keys.ts";
-import { packFolded, writeFolded } from "../../../models/fid-inception/weights_format.ts";
-import { seededRandom } from "../../_support/arrays.ts";
-import { buildLegacyCheckpoint, storage, type TestValue } from "../../tensors/torch/_torch_checkpoint.ts";
-import type { Param } from "./_reference.ts";
+import { FID_INCEPTION_LAYOUT, stateDictShapes } from "../models/fid-inception/state_dict_keys.ts";
+import { packFolded, writeFolded } from "../models/fid-inception/weights_format.ts";
+import { seededRandom } from "./arrays.ts";
+import { buildLegacyCheckpoint, storage, type TestValue } from "./torch_checkpoint_writer.ts";
+import type { Param } from "./fid_inception_reference.ts";
 
 /** Writes folded weights (network.ts keys; fc.bias is added as zeros when absent) into `dir`. */
 export async function writeSyntheticFolded(dir: string, weights: Map<string, Param>): Promise<void> {

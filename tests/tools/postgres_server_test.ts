@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { findPostgresBinDir, startPostgres, stopAllUnder } from "./postgres_server.ts";
+import { findPostgresBinDir, startPostgres, stopAllUnder } from "../../tools/postgres_server.ts";
 
 const binDir = findPostgresBinDir();
 const missing = binDir === null;
