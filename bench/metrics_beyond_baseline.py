@@ -14,7 +14,10 @@
   do), FID_k, then the least-squares line in 1 / N (np.polyfit). FID_k here takes numpy's fastest exact route,
   not scipy's sqrtm: sqrt(S_ref) once by eigh, then tr sqrt(S_ref^1/2 S_k S_ref^1/2) by eigvalsh. The reference
   implementations call pytorch-fid's scipy.linalg.sqrtm per point instead: --sqrtm-points K times that on the
-  first K prefixes, so the sqrtm route's cost per point is measured too (0 skips it).
+  first K prefixes, so the sqrtm route's cost per point is measured too (0 skips it). At N_k <= D both routes
+  lose accuracy (the covariance is singular: sqrtm, and square roots of eigenvalues that rounding left near
+  eps x the largest); the first point is therefore also computed exactly from the data, tr sqrt(S_ref S_k) =
+  sum of the singular values of Y_c X_c^T / sqrt((n_ref - 1)(N_k - 1)) (exact_first).
 Prints one JSON object: the values and each step's seconds (numpy uses all cores, as the service does).
 """
 import argparse
@@ -71,6 +74,16 @@ def fid_sqrtm(mu1, s1, mu2, s2):
     return float(d.dot(d) + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean.real))
 
 
+def exact_first(x, y, perm, n0, mu1, tr1):
+    t = time.perf_counter()
+    rows = x[perm[:n0]].astype(np.float64)
+    xc, yc = rows - rows.mean(0), y.astype(np.float64) - mu1
+    trace_sqrt = linalg.svdvals(xc @ yc.T).sum() / np.sqrt((n0 - 1) * (y.shape[0] - 1))
+    d = mu1 - rows.mean(0)
+    out["exact_first"] = float(d.dot(d) + tr1 + np.trace(np.cov(rows, rowvar=False)) - 2 * trace_sqrt)
+    out["exact_first_s"] = time.perf_counter() - t
+
+
 def fid_infinity(x, y):
     n = x.shape[0]
     mu1, s1 = y.mean(0, dtype=np.float64), np.cov(y, rowvar=False)
@@ -94,6 +107,8 @@ def fid_infinity(x, y):
             t = time.perf_counter()
             out.setdefault("sqrtm_fids", []).append(fid_sqrtm(mu1, s1, mu2, s2))
             sqrtm_s.append(time.perf_counter() - t)
+    if counts[0] <= x.shape[1]:  # the first point is rank deficient: its exact value, from the data
+        exact_first(x, y, perm, counts[0], mu1, tr1)
     slope, value = np.polyfit(1 / counts, fids, 1)
     out.update(covariances_s=cov_s, fids_s=fid_s, sqrtm_per_point_s=sqrtm_s)
     return {"value": float(value), "slope": float(slope), "points": [[int(c), f] for c, f in zip(counts, fids)]}

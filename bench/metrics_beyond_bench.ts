@@ -2,7 +2,7 @@
  * What the metrics beyond FID cost, beside numpy computing them as their reference code does, in the same run:
  *
  *   deno run -A bench/metrics_beyond_bench.ts [--fid-infinity-n 10000] [--cmmd-n 10000] [--vendi-n 2000,5000]
- *                                             [--db pglite] [--no-python]
+ *                                             [--db pglite] [--only vendi,cmmd,fid-infinity] [--no-python]
  *
  * 1. Vendi's accumulator per ingested batch at D = 2048: the compute worker's per-batch statistics (moments of the
  *    rows and of the unit rows) against the moments alone, 100 and 1,000 rows, on OpenBLAS and WebAssembly;
@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     "cmmd-n": { type: "string", default: "10000" },
     "vendi-n": { type: "string", default: "2000,5000" },
     db: { type: "string", default: "pglite" },
+    only: { type: "string", default: "vendi,cmmd,fid-infinity" },
     "no-python": { type: "boolean", default: false },
   },
 });
@@ -70,8 +71,9 @@ console.log(
 );
 const dir = await Deno.makeTempDir({ prefix: "fidstream-beyond-" });
 try {
+  const sections = new Set(args.only!.split(","));
   // 1. Vendi's accumulator per batch, the eigenvalues, and the score against dgm-eval's recipe.
-  {
+  if (sections.has("vendi")) {
     const D = 2048;
     for (const rows of [100, 1000]) {
       const x = poolLike(rows, D, 3, 0);
@@ -129,7 +131,7 @@ try {
   }
 
   // 2. CMMD at D = 768.
-  {
+  if (sections.has("cmmd")) {
     const D = 768, n = Number(args["cmmd-n"]);
     const unitRowsOf = (x: Float32Array) => {
       for (let i = 0; i < n; i++) {
@@ -161,7 +163,7 @@ try {
   }
 
   // 3. FID-infinity at D = 2048 through the service.
-  {
+  if (sections.has("fid-infinity")) {
     const D = 2048, n = Number(args["fid-infinity-n"]);
     const x = poolLike(n, D, 11, 0.003), y = poolLike(n, D, 12, 0);
     for (const kind of args.db!.split(",")) {
@@ -234,7 +236,15 @@ try {
               }, FIDs by eigvalsh ${(py.fids_s as number).toFixed(2)}) = ${pf.value.toPrecision(6)}, ` +
                 `FID_k within ${worst.toExponential(1)}; scipy sqrtm per point ${
                   (py.sqrtm_per_point_s as number[]).map((s) => s.toFixed(1)).join(", ")
-                } s (x 15 on the reference code's route)`
+                } s (x 15 on the reference code's route); the first point, N = ${fi.points[0][0]}: ours ${
+                  fi.points[0][1].toPrecision(8)
+                }, numpy eigvalsh ${pf.points[0][1].toPrecision(8)}, scipy sqrtm ${
+                  (py.sqrtm_fids as number[])[0].toPrecision(8)
+                }` + (typeof py.exact_first === "number"
+                  ? `, exact from the data ${py.exact_first.toPrecision(8)} (ours within ${
+                    rel(fi.points[0][1], py.exact_first).toExponential(1)
+                  })`
+                  : "")
               : "");
           console.log(`FID-infinity ${line}`);
           table.push(`| FID-infinity | ${line} |`);

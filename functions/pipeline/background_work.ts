@@ -7,6 +7,7 @@ const START_DELAY_MS = 30;
 
 export class BackgroundWork {
   #running = new Set<Promise<void>>();
+  #lanes = new Map<string, Promise<void>>();
 
   /**
    * Runs `task` in the background, a moment after the handler has answered: a finalized run's compaction
@@ -21,6 +22,26 @@ export class BackgroundWork {
     )
       .finally(() => this.#running.delete(p));
     this.#running.add(p);
+  }
+
+  /**
+   * As start, but after the lane's earlier tasks have finished, one at a time (FID-infinity holds 15 D x D
+   * co-moments: two runs finalized together must not hold 30). A failure goes to onError; the lane goes on.
+   */
+  startInTurn(lane: string, task: () => Promise<unknown>, onError: (e: unknown) => void): void {
+    const prior = this.#lanes.get(lane) ?? Promise.resolve();
+    let done!: () => void;
+    const turn = new Promise<void>((resolve) => (done = resolve));
+    this.#lanes.set(lane, turn);
+    this.start(async () => {
+      try {
+        await prior;
+        await task();
+      } finally {
+        done();
+        if (this.#lanes.get(lane) === turn) this.#lanes.delete(lane);
+      }
+    }, onError);
   }
 
   /** Resolves once everything started so far has finished. */

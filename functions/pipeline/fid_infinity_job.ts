@@ -45,16 +45,31 @@ export function fidInfinityApplies(run: RunRow): boolean {
   return fidInfinityEnabled(run.config) && run.retainFeatures && run.n >= FID_INFINITY_MIN_SAMPLES;
 }
 
-/** Starts the run's pending FID-infinity in the background (after the answer); failures are logged. */
-export function startFidInfinity(deps: Deps, runId: string, progress?: ProgressReporter): void {
-  deps.background.start(
-    () => completeFidInfinity(deps, runId, progress),
-    (e) => logFidInfinityFailure(deps, runId, e),
+/** The background lane of FID-infinity jobs: one at a time per process, each holding 15 D x D co-moments. */
+export const FID_INFINITY_LANE = "fid-infinity";
+
+/**
+ * Starts the run's pending FID-infinity in the background (after the answer, after this process's other
+ * FID-infinity jobs), then `after` (the run's compaction); failures are logged.
+ */
+export function startFidInfinity(
+  deps: Deps,
+  runId: string,
+  progress?: ProgressReporter,
+  after?: () => Promise<unknown>,
+): void {
+  deps.background.startInTurn(
+    FID_INFINITY_LANE,
+    async () => {
+      await completeFidInfinity(deps, runId, progress).catch((e) => logFidInfinityFailure(deps, runId, e));
+      await after?.();
+    },
+    (e) => deps.log(`after FID-infinity of run ${runId}: ${describeError(e)}`),
   );
 }
 
 /** Logs a failed FID-infinity job: it stays pending, and a repeated finalize starts it again. */
-export function logFidInfinityFailure(deps: Deps, runId: string, e: unknown): void {
+function logFidInfinityFailure(deps: Deps, runId: string, e: unknown): void {
   deps.log(`FID-infinity of run ${runId} failed (a repeated finalize tries again): ${describeError(e)}`);
 }
 

@@ -19,13 +19,7 @@ import { describeError } from "../error_log.ts";
 import { ProgressReporter } from "./finalize_progress.ts";
 import { kidOptions } from "./kid_options.ts";
 import { cmmdOptions } from "./cmmd_options.ts";
-import {
-  completeFidInfinity,
-  FID_INFINITY,
-  fidInfinityApplies,
-  logFidInfinityFailure,
-  startFidInfinity,
-} from "./fid_infinity_job.ts";
+import { FID_INFINITY, fidInfinityApplies, startFidInfinity } from "./fid_infinity_job.ts";
 import { declaredSpace } from "../../src/features/declared_spaces.ts";
 import { evaluateRun } from "./run_metrics.ts";
 
@@ -128,23 +122,12 @@ export async function finalizeRun(deps: Deps, runId: string): Promise<Record<str
   final.at = deps.clock().toISOString();
   await completeFinalize(deps.db, run.id, final);
   await insertMetrics(deps.db, run.id, "final", final as Record<string, unknown> & { n: number });
-  if (run.retainFeatures) {
-    // FID-infinity first: on PGlite the checkpoint's write holds the database for seconds, and nobody waits
-    // for the compaction of a finalized run.
-    deps.background.start(
-      async () => {
-        if (later) {
-          await completeFidInfinity(deps, run.id, progress).catch((e) =>
-            logFidInfinityFailure(deps, run.id, e)
-          );
-        }
-        await deps.owners.fold(run.id, run.dim, { retainFeatures: true, force: true });
-      },
-      (e) =>
-        deps.log(
-          `compacting finalized run ${run.id} failed (its batches stay unfolded): ${describeError(e)}`,
-        ),
-    );
-  }
+  const compact = () => deps.owners.fold(run.id, run.dim, { retainFeatures: true, force: true });
+  const logCompaction = (e: unknown) =>
+    deps.log(`compacting finalized run ${run.id} failed (its batches stay unfolded): ${describeError(e)}`);
+  // FID-infinity first: on PGlite the checkpoint's write holds the database for seconds, and nobody waits for
+  // the compaction of a finalized run.
+  if (later) startFidInfinity(deps, run.id, progress, () => compact().catch(logCompaction));
+  else if (run.retainFeatures) deps.background.start(compact, logCompaction);
   return final;
 }
