@@ -19,6 +19,8 @@ import warnings
 import numpy as np
 from scipy import linalg
 
+from baseline_timing import out, timed
+
 p = argparse.ArgumentParser()
 p.add_argument("run")
 p.add_argument("ref")
@@ -28,14 +30,6 @@ p.add_argument("--kid-size", type=int, default=1000)
 p.add_argument("--k", type=int, default=5)
 a = p.parse_args()
 warnings.filterwarnings("ignore")  # scipy's sqrtm `disp` deprecation: pytorch-fid still passes it
-out = {}
-
-
-def timed(name, fn):
-    t = time.perf_counter()
-    v = fn()
-    out[f"{name}_s"] = time.perf_counter() - t
-    return v
 
 
 x = timed("reading", lambda: np.load(a.run))

@@ -22,6 +22,7 @@ import {
   npy as npyOf,
   poolLike as poolLikeOf,
   post,
+  pythonBaseline,
   upload as uploadOf,
   withDatabase,
 } from "./service_helpers.ts";
@@ -100,17 +101,10 @@ async function benchService(kind: string, database: Database, n: number, x: Floa
   }
 }
 
-async function python(runPath: string, refPath: string): Promise<Record<string, unknown> | null> {
-  if (args["no-python"]) return null;
-  const out = await new Deno.Command("python3", {
-    args: [new URL("./finalize_baseline.py", import.meta.url).pathname, runPath, refPath],
-    stderr: "inherit",
-  }).output().catch(() => null);
-  if (!out?.success) {
-    console.error("python3 with numpy + scipy not available: no baseline");
-    return null;
-  }
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+function python(runPath: string, refPath: string): Promise<Record<string, unknown> | null> {
+  return args["no-python"]
+    ? Promise.resolve(null)
+    : pythonBaseline("finalize_baseline.py", [runPath, refPath]);
 }
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);

@@ -28,20 +28,14 @@ import warnings
 import numpy as np
 from scipy import linalg
 
+from baseline_timing import out, timed
+
 warnings.filterwarnings("ignore")
 p = argparse.ArgumentParser()
 p.add_argument("metric", choices=["vendi", "cmmd", "fid_infinity"])
 p.add_argument("files", nargs="+")
 p.add_argument("--sqrtm-points", type=int, default=1)
 a = p.parse_args()
-out = {}
-
-
-def timed(name, fn):
-    t = time.perf_counter()
-    v = fn()
-    out[f"{name}_s"] = time.perf_counter() - t
-    return v
 
 
 def vendi(x):

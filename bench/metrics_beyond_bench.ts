@@ -25,7 +25,7 @@ import { batchStatistics, emptyStatistics, mergeStatisticsInto } from "../src/st
 import { batchMoments } from "../src/stats/moments.ts";
 import { psdEigenvalues } from "../src/stats/symmetric_eigen.ts";
 import { unitSecondMoment, vendiScore } from "../src/stats/vendi.ts";
-import { npy, poolLike, post, upload, withDatabase } from "./service_helpers.ts";
+import { npy, poolLike, post, pythonBaseline, upload, withDatabase } from "./service_helpers.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -51,17 +51,10 @@ const time = <T>(fn: () => T): [T, number] => {
 };
 const table: string[] = [];
 
-async function python(args_: string[]): Promise<Record<string, unknown> | null> {
-  if (args["no-python"]) return null;
-  const out = await new Deno.Command("python3", {
-    args: [new URL("./metrics_beyond_baseline.py", import.meta.url).pathname, ...args_],
-    stderr: "inherit",
-  }).output().catch(() => null);
-  if (!out?.success) {
-    console.error("python3 with numpy + scipy not available: no baseline");
-    return null;
-  }
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+function python(baselineArgs: string[]): Promise<Record<string, unknown> | null> {
+  return args["no-python"]
+    ? Promise.resolve(null)
+    : pythonBaseline("metrics_beyond_baseline.py", baselineArgs);
 }
 
 console.log(

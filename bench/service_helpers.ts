@@ -93,3 +93,22 @@ export async function withDatabase<T>(kind: string, fn: (db: Database) => Promis
     await pg?.stop();
   }
 }
+
+/**
+ * Runs a baseline script of bench/ with python3 and parses the JSON object it prints; null (saying why) when
+ * python3 with numpy and scipy is not there.
+ */
+export async function pythonBaseline(
+  script: string,
+  args: string[],
+): Promise<Record<string, unknown> | null> {
+  const out = await new Deno.Command("python3", {
+    args: [new URL(`./${script}`, import.meta.url).pathname, ...args],
+    stderr: "inherit",
+  }).output().catch(() => null);
+  if (!out?.success) {
+    console.error("python3 with numpy + scipy not available: no baseline");
+    return null;
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}

@@ -38,6 +38,12 @@ events.get("/v1/runs/:id/events", async (c) => {
     stream.onAbort(() => wake?.());
     let lastAt: unknown = c.req.header("last-event-id") || undefined;
     let lastWrite = Date.now();
+    /** Sends a metrics snapshot; its `at` is its event id. */
+    const send = async (event: "metrics" | "final", snapshot: Record<string, unknown>) => {
+      lastAt = snapshot.at;
+      await stream.writeSSE({ event, data: JSON.stringify(snapshot), id: String(snapshot.at) });
+      lastWrite = Date.now();
+    };
     let lastKeyCheck = Date.now();
     try {
       while (!stream.aborted) {
@@ -64,24 +70,10 @@ events.get("/v1/runs/:id/events", async (c) => {
           // The complete final always goes out (a client that reconnects after it gets it again and is done); one
           // with work pending, once, and the stream waits for the update.
           const more = Array.isArray(run.final.pending) && run.final.pending.length > 0;
-          if (!more || run.final.at !== lastAt) {
-            lastAt = run.final.at;
-            await stream.writeSSE({
-              event: "final",
-              data: JSON.stringify(run.final),
-              id: String(run.final.at),
-            });
-            lastWrite = Date.now();
-          }
+          if (!more || run.final.at !== lastAt) await send("final", run.final);
           if (!more) break;
         } else if (run.latest && run.latest.at !== lastAt) {
-          lastAt = run.latest.at;
-          await stream.writeSSE({
-            event: "metrics",
-            data: JSON.stringify(run.latest),
-            id: String(run.latest.at),
-          });
-          lastWrite = Date.now();
+          await send("metrics", run.latest);
         }
         if (pending) continue;
         // Sleep until a notification, the next check, or the next keep-alive, whichever comes first. Each check
