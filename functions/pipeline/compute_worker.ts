@@ -1,6 +1,5 @@
 /// <reference lib="deno.worker" />
 /** Worker thread of workerCompute(): runs the heavy numerics so the request thread never blocks on them. */
-import { FidstreamError } from "../../src/errors.ts";
 import {
   encodeReferenceFactor,
   frechetDistanceFromFactor,
@@ -14,48 +13,23 @@ import { reduceSumsFile } from "../../src/stats/sample_sums_file.ts";
 import { sampleMetrics } from "../../src/stats/sample_metrics.ts";
 import type { NativeLinalg } from "../../src/native/native_linalg.ts";
 import type { PackedComoment } from "../../src/stats/moments.ts";
-import {
-  type ComputeReply,
-  type ComputeRequest,
-  type ComputeSetup,
-  FactorCache,
-  FidMemo,
-} from "./compute.ts";
+import { type RpcContext, serveRpc } from "../../src/workers/rpc_server.ts";
+import { type ComputeOp, type ComputeSetup, FactorCache, FidMemo } from "./compute.ts";
 
 const factors = new FactorCache();
 const memo = new FidMemo();
 
-self.onmessage = (e: MessageEvent<ComputeRequest | ComputeSetup>) => {
-  if ("setup" in e.data) return setUp(e.data);
-  const req = e.data;
-  let reply: ComputeReply;
-  try {
-    reply = { id: req.id, value: run(req) };
-  } catch (err) {
-    const error = err instanceof Error ? err : new Error(String(err));
-    reply = {
-      id: req.id,
-      error: {
-        name: error.name,
-        code: err instanceof FidstreamError ? err.code : undefined,
-        message: error.message,
-      },
-    };
-  }
+serveRpc<ComputeOp>((req, ctx) => run(req, ctx), {
+  serial: true,
+  setup: (setup) => setUp(setup as ComputeSetup),
   // Hand big results (moments, statistics) over without copying.
-  const value = "value" in reply
-    ? reply.value as {
-      comoment?: Float64Array;
-      sum?: Float64Array;
-      mu?: Float64Array;
-      sigmaPacked?: Float64Array;
-    }
-    : undefined;
-  const transfer = [value?.comoment, value?.sum, value?.mu, value?.sigmaPacked]
-    .filter((a): a is Float64Array => a instanceof Float64Array)
-    .map((a) => a.buffer as ArrayBuffer);
-  self.postMessage(reply, transfer);
-};
+  transfer: (value) => {
+    const v = value as { comoment?: unknown; sum?: unknown; mu?: unknown; sigmaPacked?: unknown } | null;
+    return [v?.comoment, v?.sum, v?.mu, v?.sigmaPacked]
+      .filter((a): a is Float64Array => a instanceof Float64Array)
+      .map((a) => a.buffer as ArrayBuffer);
+  },
+});
 
 // Batch co-moments on OpenBLAS's float64 dsyrk where it loads (~4x the WebAssembly kernel at D=2048), and its
 // LAPACK and level-3 BLAS for FID, KID, PRDC and pairwise distances. The library is the configured one, named
@@ -82,7 +56,7 @@ function onAllCores<T>(fn: () => T): T {
   return native ? native.withThreads(cores, fn) : fn();
 }
 
-function run(req: ComputeRequest): unknown {
+function run(req: ComputeOp, ctx: RpcContext): unknown {
   switch (req.op) {
     case "batchMoments":
       return batchMoments(bytesToFeatures(req.features, req.dtype), req.n, req.dim, comoment);
@@ -101,7 +75,7 @@ function run(req: ComputeRequest): unknown {
     }
     case "sampleMetrics":
       return onAllCores(() =>
-        sampleMetrics(req.req, { native, onPhase: (phase) => self.postMessage({ id: req.id, phase }) })
+        sampleMetrics(req.req, { native, onPhase: (phase) => ctx.progress(phase) })
       );
     case "readStatsFile":
       return readStatsFile(req.bytes, req.maxUncompressedBytes);
