@@ -85,6 +85,7 @@ export function configFromEnv(
   }
   const dataDir = text("FIDSTREAM_DATA_DIR") ?? DEFAULT_DATA_DIR;
   const openblasLibrary = text("FIDSTREAM_OPENBLAS");
+  const backend = parseBackendName(env("FIDSTREAM_BACKEND"), "FIDSTREAM_BACKEND");
   return {
     gpuHost: gpuHosts.length > 0
       ? {
@@ -112,10 +113,11 @@ export function configFromEnv(
       streamKeyRecheckMs: int("FIDSTREAM_STREAM_KEY_RECHECK_MS", defaultServiceConfig.streamKeyRecheckMs),
       vaeTimeoutMs: positive("FIDSTREAM_VAE_TIMEOUT_MS") ?? defaultServiceConfig.vaeTimeoutMs,
       openblasLibrary,
+      backend,
     },
     extraction: {
       workers: positive("FIDSTREAM_WORKERS"),
-      backend: parseBackendName(env("FIDSTREAM_BACKEND"), "FIDSTREAM_BACKEND"),
+      backend,
       inceptionEngine: parseInceptionEngine(env("FIDSTREAM_INCEPTION_ENGINE"), "FIDSTREAM_INCEPTION_ENGINE"),
       openblasLibrary,
       fidWeights: text("FIDSTREAM_FID_WEIGHTS"),

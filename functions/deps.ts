@@ -1,5 +1,6 @@
 /** Everything a handler needs, built once per process and passed in (tests build their own). */
 import { loadOpenBlas } from "../src/native/openblas.ts";
+import type { BackendName } from "../models/runtime/backend.ts";
 import type { Database, Db } from "../db/database.ts";
 import { type Compute, inlineCompute, workerCompute } from "./pipeline/compute.ts";
 import { type FeatureService, localFeatureService } from "./pipeline/feature_service.ts";
@@ -42,6 +43,8 @@ export interface ServiceConfig {
   vaeTimeoutMs: number;
   /** The OpenBLAS library the statistics load (default: the system's; absent: WebAssembly kernels). */
   openblasLibrary?: string;
+  /** tfjs backend of uploaded VAE models (FIDSTREAM_BACKEND; default: the auto choice). */
+  backend?: BackendName;
   /** Token of the local operator (the CLI on this machine, see auth/operator.ts); unset: none accepted. */
   operatorToken?: string;
 }

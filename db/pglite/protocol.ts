@@ -1,13 +1,12 @@
 /**
- * Messages between the request thread and the PGlite worker (db/pglite/worker.ts). Every request carries an id;
- * the worker answers each id once, with a value or an error. Notifications (LISTEN) come unasked.
+ * Requests of the request thread to the PGlite worker (db/pglite/worker.ts), carried by the worker RPC
+ * (src/workers/); notifications (LISTEN) come back as its events.
  */
 
 /** A request to the worker. `tx` names an open transaction; without it a statement runs on its own. */
 export type PgliteRequest =
-  | { id: number; op: "open"; dataDir?: string }
+  | { op: "open"; dataDir?: string }
   | {
-    id: number;
     op: "query";
     sql: string;
     params: unknown[];
@@ -16,22 +15,12 @@ export type PgliteRequest =
     rawTypes: number[];
     tx?: number;
   }
-  | { id: number; op: "exec"; sql: string; tx?: number }
-  | { id: number; op: "begin" }
-  | { id: number; op: "end"; tx: number; commit: boolean }
-  | { id: number; op: "listen"; channel: string }
-  | { id: number; op: "unlisten"; channel: string }
-  | { id: number; op: "close" };
+  | { op: "exec"; sql: string; tx?: number }
+  | { op: "begin" }
+  | { op: "end"; tx: number; commit: boolean }
+  | { op: "listen"; channel: string }
+  | { op: "unlisten"; channel: string }
+  | { op: "close" };
 
-/** A database error's fields (SQLSTATE code, detail, constraint, ...), kept so callers can tell errors apart. */
-export interface PgliteErrorFields {
-  name: string;
-  message: string;
-  [field: string]: unknown;
-}
-
-/** An answer, or a notification. */
-export type PgliteReply =
-  | { id: number; value: unknown }
-  | { id: number; error: PgliteErrorFields }
-  | { notify: string; payload: string };
+/** A notification a LISTEN delivered, as the worker's RPC event. */
+export type PgliteNotification = { notify: string; payload: string };

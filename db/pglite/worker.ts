@@ -7,7 +7,8 @@
  */
 import { PGlite, types } from "@electric-sql/pglite";
 import { byteaFromText, byteaToText } from "./bytea_codec.ts";
-import type { PgliteErrorFields, PgliteReply, PgliteRequest } from "./protocol.ts";
+import { emitEvent, serveRpc } from "../../src/workers/rpc_server.ts";
+import type { PgliteNotification, PgliteRequest } from "./protocol.ts";
 
 type Transaction = Parameters<Parameters<PGlite["transaction"]>[0]>[0];
 
@@ -21,12 +22,10 @@ const open = new Map<
 const listening = new Map<string, () => Promise<void>>();
 const identity = (value: string) => value;
 
-function post(reply: PgliteReply, transfer: ArrayBuffer[] = []) {
-  self.postMessage(reply, transfer);
-}
-
 /** Buffers of bytea values that own their whole buffer: handed over instead of copied. */
-function transferables(rows: unknown[]): ArrayBuffer[] {
+function transferables(value: unknown): ArrayBuffer[] {
+  const rows = (value as { rows?: unknown[] } | null)?.rows;
+  if (!Array.isArray(rows)) return [];
   const out = new Set<ArrayBuffer>();
   for (const row of rows) {
     for (const v of Array.isArray(row) ? row : Object.values(row as object)) {
@@ -38,15 +37,6 @@ function transferables(rows: unknown[]): ArrayBuffer[] {
   return [...out];
 }
 
-function errorFields(e: unknown): PgliteErrorFields {
-  if (!(e instanceof Error)) return { name: "Error", message: String(e) };
-  const fields: PgliteErrorFields = { name: e.name, message: e.message };
-  for (const [k, v] of Object.entries(e)) {
-    if (typeof v === "string" || typeof v === "number") fields[k] = v;
-  }
-  return fields;
-}
-
 /** The handle a statement runs on: its transaction's, or the database's. */
 function target(tx: number | undefined): Pick<PGlite, "query" | "exec"> {
   if (tx === undefined) return db!;
@@ -55,7 +45,7 @@ function target(tx: number | undefined): Pick<PGlite, "query" | "exec"> {
   return t.tx;
 }
 
-async function handle(req: PgliteRequest): Promise<void> {
+async function handle(req: PgliteRequest): Promise<unknown> {
   switch (req.op) {
     case "open":
       // PGlite's own bytea conversion is byte-at-a-time JS: whole-buffer hex instead (see bytea_codec.ts).
@@ -64,16 +54,15 @@ async function handle(req: PgliteRequest): Promise<void> {
         parsers: { [types.BYTEA]: byteaFromText },
         serializers: { [types.BYTEA]: byteaToText },
       });
-      return post({ id: req.id, value: null });
+      return null;
     case "query": {
       const parsers = Object.fromEntries(req.rawTypes.map((oid) => [oid, identity]));
       const result = await target(req.tx).query(req.sql, req.params, { rowMode: req.rowMode, parsers });
-      const value = { rows: result.rows, fields: result.fields, affectedRows: result.affectedRows };
-      return post({ id: req.id, value }, transferables(result.rows));
+      return { rows: result.rows, fields: result.fields, affectedRows: result.affectedRows };
     }
     case "exec": {
       const results = await target(req.tx).exec(req.sql);
-      return post({ id: req.id, value: results.map((r) => ({ rows: r.rows, fields: r.fields })) });
+      return results.map((r) => ({ rows: r.rows, fields: r.fields }));
     }
     case "begin": {
       const id = nextTx++;
@@ -93,7 +82,7 @@ async function handle(req: PgliteRequest): Promise<void> {
       const entry = open.get(id);
       if (!entry) throw (await settled) ?? new Error("the transaction could not begin");
       entry.settled = settled;
-      return post({ id: req.id, value: id });
+      return id;
     }
     case "end": {
       const t = open.get(req.tx);
@@ -101,29 +90,31 @@ async function handle(req: PgliteRequest): Promise<void> {
       t.end(req.commit);
       const error = await t.settled;
       if (error) throw error;
-      return post({ id: req.id, value: null });
+      return null;
     }
     case "listen": {
       if (!listening.has(req.channel)) {
         listening.set(
           req.channel,
-          await db!.listen(req.channel, (payload) => post({ notify: req.channel, payload })),
+          await db!.listen(
+            req.channel,
+            (payload) => emitEvent({ notify: req.channel, payload } satisfies PgliteNotification),
+          ),
         );
       }
-      return post({ id: req.id, value: null });
+      return null;
     }
     case "unlisten":
       await listening.get(req.channel)?.();
       listening.delete(req.channel);
-      return post({ id: req.id, value: null });
+      return null;
     case "close":
       await db?.close();
       db = null;
-      return post({ id: req.id, value: null });
+      return null;
   }
 }
 
-self.onmessage = (e: MessageEvent<PgliteRequest>) => {
-  const req = e.data;
-  handle(req).catch((err) => post({ id: req.id, error: errorFields(err) }));
-};
+// Requests interleave (a transaction's statements arrive while it holds PGlite's transaction lock): PGlite's own
+// locks order them, as they did on the request thread.
+serveRpc<PgliteRequest>(handle, { transfer: transferables });

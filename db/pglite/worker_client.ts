@@ -5,7 +5,8 @@
  * Drizzle passes parser functions for timestamps that return PostgreSQL's text unchanged; functions cannot cross
  * threads, so their type OIDs travel instead and the worker applies the same identity there.
  */
-import type { PgliteErrorFields, PgliteReply, PgliteRequest } from "./protocol.ts";
+import { RpcClient } from "../../src/workers/rpc_client.ts";
+import type { PgliteNotification, PgliteRequest } from "./protocol.ts";
 
 /** What a statement returns (the part of PGlite's Results that Drizzle reads). */
 export interface QueryResult {
@@ -26,43 +27,21 @@ export interface Queryable {
   exec(sql: string): Promise<QueryResult[]>;
 }
 
-/** An Error carrying the database error's fields (code = SQLSTATE, detail, constraint, ...). */
-function reviveError(fields: PgliteErrorFields): Error {
-  const e = new Error(fields.message);
-  Object.assign(e, fields);
-  e.name = fields.name;
-  return e;
-}
-
-type RequestBody = PgliteRequest extends infer R ? R extends { id: number } ? Omit<R, "id"> : never : never;
-
 /** PGlite on a worker thread, with the client surface Drizzle's PGlite driver uses. */
 export class PgliteWorkerClient implements Queryable {
-  #worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  #next = 1;
+  #rpc: RpcClient<PgliteRequest>;
   #listeners = new Map<string, Set<(payload: string) => void>>();
   #closed = false;
 
   private constructor() {
-    this.#worker.onmessage = (e: MessageEvent<PgliteReply>) => {
-      const msg = e.data;
-      if ("notify" in msg) {
-        for (const fn of this.#listeners.get(msg.notify) ?? []) fn(msg.payload);
-        return;
-      }
-      const p = this.#pending.get(msg.id);
-      if (!p) return;
-      this.#pending.delete(msg.id);
-      if ("error" in msg) p.reject(reviveError(msg.error));
-      else p.resolve(msg.value);
-    };
-    this.#worker.onerror = (e) => {
-      e.preventDefault();
-      const error = new Error(`the PGlite worker crashed: ${e.message}`);
-      for (const p of this.#pending.values()) p.reject(error);
-      this.#pending.clear();
-    };
+    this.#rpc = new RpcClient(new URL("./worker.ts", import.meta.url), {
+      name: "pglite",
+      onEvent: (event) => {
+        const { notify, payload } = event as PgliteNotification;
+        for (const fn of this.#listeners.get(notify) ?? []) fn(payload);
+      },
+      crashError: (message) => new Error(`the PGlite worker crashed: ${message}`),
+    });
   }
 
   /** Starts the worker and opens the database in dataDir (in memory when undefined). */
@@ -71,19 +50,15 @@ export class PgliteWorkerClient implements Queryable {
     try {
       await client.#call({ op: "open", dataDir });
     } catch (e) {
-      client.#worker.terminate();
+      client.#rpc.close();
       throw e;
     }
     return client;
   }
 
-  #call<T>(req: RequestBody): Promise<T> {
+  #call<T>(req: PgliteRequest): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("the PGlite database is closed"));
-    return new Promise<T>((resolve, reject) => {
-      const id = this.#next++;
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.postMessage({ ...req, id } as PgliteRequest);
-    });
+    return this.#rpc.call<T>(req);
   }
 
   #query(tx: number | undefined, sql: string, params: unknown[] = [], options: {
@@ -162,7 +137,7 @@ export class PgliteWorkerClient implements Queryable {
       await this.#call({ op: "close" });
     } finally {
       this.#closed = true;
-      this.#worker.terminate();
+      this.#rpc.close();
     }
   }
 }

@@ -3,8 +3,6 @@
  * D=2048) behind one interface, so they can run on a Worker thread while the request thread keeps accepting
  * batches.
  */
-import { FidstreamError } from "../../src/errors.ts";
-import * as errors from "../../src/errors.ts";
 import type { NativeLinalg } from "../../src/native/native_linalg.ts";
 import type { FeatureStatistics } from "../../src/stats/feature_statistics.ts";
 import type { Moments, PackedComoment } from "../../src/stats/moments.ts";
@@ -16,6 +14,7 @@ import type {
 import { type PackedStats, readStatsFile } from "../../src/stats/stats_file.ts";
 import { type ReducedSums, reduceSumsFile, type SampleSumsKind } from "../../src/stats/sample_sums_file.ts";
 import type { FeatureDType } from "../../src/tensors/feature_bytes.ts";
+import { RpcClient } from "../../src/workers/rpc_client.ts";
 import { ThreadNumerics } from "./thread_numerics.ts";
 
 /** Heavy statistics, possibly off-thread. Arrays passed in may be transferred (do not reuse them). */
@@ -107,24 +106,15 @@ export type ComputeOp =
   | { op: "readStatsFile"; bytes: Uint8Array; maxUncompressedBytes: number }
   | { op: "reduceSumsFile"; kind: SampleSumsKind; bytes: Uint8Array; maxUncompressedBytes: number };
 
-/** A request to the compute worker: an operation and its correlation id. */
-export type ComputeRequest = ComputeOp & { id: number };
-
-/** The first message a compute worker gets: what it loads (the configured OpenBLAS). */
-export type ComputeSetup = { setup: true; openblasLibrary?: string };
-
-/** The worker's answer: a value, or an error to re-raise with its class; or, before it, a phase of progress. */
-export type ComputeReply = { id: number; value: unknown } | {
-  id: number;
-  error: { name: string; code?: string; message: string };
-} | { id: number; phase: SamplePhase };
+/** The setup every compute worker gets before any operation: what it loads (the configured OpenBLAS). */
+export type ComputeSetup = { openblasLibrary?: string };
 
 /**
  * Runs the numerics on two Workers: one lane for per-batch moments (~0.1 s each at D=2048) and one for the
  * evaluations (seconds), so moments of new batches never queue behind an FID.
  */
 export function workerCompute(opts: { openblasLibrary?: string } = {}): Compute {
-  const setup: ComputeSetup = { setup: true, openblasLibrary: opts.openblasLibrary };
+  const setup: ComputeSetup = { openblasLibrary: opts.openblasLibrary };
   const moments = new WorkerLane(setup);
   const stats = new WorkerLane(setup);
   const sentFactors = new Set<string>();
@@ -181,30 +171,16 @@ export function workerCompute(opts: { openblasLibrary?: string } = {}): Compute 
   };
 }
 
-/** One Worker thread; requests run there in order. */
+/** One compute Worker (compute_worker.ts); its operations run there in order. */
 class WorkerLane {
-  #worker = new Worker(new URL("./compute_worker.ts", import.meta.url), { type: "module" });
-  #pending = new Map<
-    number,
-    { resolve: (v: unknown) => void; reject: (e: unknown) => void; onPhase?: (phase: SamplePhase) => void }
-  >();
-  #next = 1;
+  #rpc: RpcClient<ComputeOp>;
 
   constructor(setup: ComputeSetup) {
-    this.#worker.postMessage(setup);
-    this.#worker.onmessage = (e: MessageEvent<ComputeReply>) => {
-      const p = this.#pending.get(e.data.id);
-      if (!p) return;
-      if ("phase" in e.data) return p.onPhase?.(e.data.phase);
-      this.#pending.delete(e.data.id);
-      if ("error" in e.data) p.reject(reviveError(e.data.error));
-      else p.resolve(e.data.value);
-    };
-    this.#worker.onerror = (e) => {
-      e.preventDefault();
-      for (const p of this.#pending.values()) p.reject(new Error(`compute worker crashed: ${e.message}`));
-      this.#pending.clear();
-    };
+    this.#rpc = new RpcClient(new URL("./compute_worker.ts", import.meta.url), {
+      setup,
+      name: "compute",
+      crashError: (message) => new Error(`compute worker crashed: ${message}`),
+    });
   }
 
   /** Sends one operation; resolves with its result (onPhase hears its progress, if it reports any). */
@@ -213,23 +189,14 @@ class WorkerLane {
     transfer: ArrayBufferLike[] = [],
     onPhase?: (phase: SamplePhase) => void,
   ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const id = this.#next++;
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onPhase });
-      this.#worker.postMessage({ ...req, id }, transfer as Transferable[]);
+    return this.#rpc.call<T>(req, {
+      transfer: transfer as Transferable[],
+      onProgress: onPhase as ((p: unknown) => void) | undefined,
     });
   }
 
   /** Stops the thread. */
   close() {
-    this.#worker.terminate();
+    this.#rpc.close();
   }
-}
-
-function reviveError(e: { name: string; code?: string; message: string }): Error {
-  const cls = (errors as Record<string, unknown>)[e.name];
-  if (typeof cls === "function" && e.code !== undefined) {
-    return new (cls as new (code: string, message: string) => FidstreamError)(e.code, e.message);
-  }
-  return new Error(`${e.name}: ${e.message}`);
 }

@@ -1,38 +1,24 @@
 /// <reference lib="deno.worker" />
 /** Worker thread of workerCompute(): runs the heavy numerics so the request thread never blocks on them. */
-import { FidstreamError } from "../../src/errors.ts";
 import { loadOpenBlas } from "../../src/native/openblas.ts";
 import type { NativeLinalg } from "../../src/native/native_linalg.ts";
 import { readStatsFile } from "../../src/stats/stats_file.ts";
 import { reduceSumsFile } from "../../src/stats/sample_sums_file.ts";
-import type { ComputeReply, ComputeRequest, ComputeSetup } from "./compute.ts";
+import { type RpcContext, serveRpc } from "../../src/workers/rpc_server.ts";
+import type { ComputeOp, ComputeSetup } from "./compute.ts";
 import { ThreadNumerics } from "./thread_numerics.ts";
 
-self.onmessage = (e: MessageEvent<ComputeRequest | ComputeSetup>) => {
-  if ("setup" in e.data) return setUp(e.data);
-  const req = e.data;
-  let reply: ComputeReply;
-  try {
-    reply = { id: req.id, value: run(req) };
-  } catch (err) {
-    const error = err instanceof Error ? err : new Error(String(err));
-    reply = {
-      id: req.id,
-      error: {
-        name: error.name,
-        code: err instanceof FidstreamError ? err.code : undefined,
-        message: error.message,
-      },
-    };
-  }
-  self.postMessage(reply, transferables(reply));
-};
+serveRpc<ComputeOp>((req, ctx) => run(req, ctx), {
+  serial: true,
+  setup: (setup) => setUp(setup as ComputeSetup),
+  transfer: transferables,
+});
 
 /** The big arrays of a result (statistics, moments), handed over without copying. */
-function transferables(reply: ComputeReply): ArrayBuffer[] {
-  if (!("value" in reply) || !reply.value || typeof reply.value !== "object") return [];
-  const v = reply.value as Record<string, unknown>;
-  const arrays = [v.mu, v.sigmaPacked];
+function transferables(value: unknown): ArrayBuffer[] {
+  if (!value || typeof value !== "object") return [];
+  const v = value as Record<string, unknown>;
+  const arrays = [v.mu, v.sigmaPacked, v.sum, v.comoment];
   for (const m of [v.moments, v.unit]) {
     if (m && typeof m === "object") {
       arrays.push((m as { sum?: unknown }).sum, (m as { comoment?: unknown }).comoment);
@@ -66,7 +52,7 @@ function onAllCores<T>(fn: () => T): T {
   return native ? native.withThreads(cores, fn) : fn();
 }
 
-function run(req: ComputeRequest): unknown {
+function run(req: ComputeOp, ctx: RpcContext): unknown {
   switch (req.op) {
     case "batchStatistics":
       return numerics.batchStatistics(req.features, req.dtype, req.n, req.dim);
@@ -86,7 +72,7 @@ function run(req: ComputeRequest): unknown {
     case "fidInfinityEnd":
       return numerics.fidInfinity.end(req.session);
     case "sampleMetrics":
-      return numerics.sampleMetrics(req.req, (phase) => self.postMessage({ id: req.id, phase }));
+      return numerics.sampleMetrics(req.req, (phase) => ctx.progress(phase));
     case "readStatsFile":
       return readStatsFile(req.bytes, req.maxUncompressedBytes);
     case "reduceSumsFile":

@@ -3,7 +3,6 @@
  * encode images. Loaded models are cached by their SHA-256, so a burst of requests against one decoder loads it
  * once.
  */
-import { FidstreamError } from "../../src/errors.ts";
 import type { ImageBatch } from "../../src/features/extractor.ts";
 import { modelBundleFromStored } from "../../src/tfjs/model_bundle.ts";
 import type { DecoderInfo, EncoderInfo, ModelOptions } from "../../src/vae/model_roles.ts";
@@ -85,12 +84,3 @@ export class VaeOps {
   }
 }
 
-/** An error as a structured-clone-safe value (its class is revived on the other side). */
-export function errorReply(err: unknown): { name: string; code?: string; message: string } {
-  const error = err instanceof Error ? err : new Error(String(err));
-  return {
-    name: error.name,
-    code: err instanceof FidstreamError ? err.code : undefined,
-    message: error.message,
-  };
-}

@@ -12,16 +12,7 @@
  * gets the pool's extraction settings (backend, fid-inception's engine and weights, OpenBLAS) before its first
  * request.
  */
-import {
-  ConflictError,
-  FidstreamError,
-  InvalidInputError,
-  NotFoundError,
-  PayloadTooLargeError,
-  UnavailableError,
-  UnprocessableError,
-  UnsupportedMediaTypeError,
-} from "../../src/errors.ts";
+import { InvalidInputError, UnavailableError } from "../../src/errors.ts";
 import {
   concatFeatureRows,
   concatImageBatches,
@@ -32,7 +23,8 @@ import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import type { BackendName } from "./backend.ts";
 import type { ExtractionSettings } from "./extraction_settings.ts";
 import { extractorSource } from "./registry.ts";
-import type { WorkerReply, WorkerRequest } from "./worker_protocol.ts";
+import type { WorkerRequest } from "./worker_protocol.ts";
+import { RpcClient } from "../../src/workers/rpc_client.ts";
 
 /** Options of ExtractorPool. */
 export interface ExtractorPoolOptions {
@@ -54,16 +46,6 @@ export function defaultPoolSize(): number {
   return Math.max(1, navigator.hardwareConcurrency || 1);
 }
 
-const ERROR_CLASSES: Record<string, new (code: string, message: string) => FidstreamError> = {
-  InvalidInputError,
-  UnprocessableError,
-  NotFoundError,
-  ConflictError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-  UnavailableError,
-};
-
 interface Task {
   id: number;
   request: Extract<WorkerRequest, { type: "extract" | "decode" }>;
@@ -72,7 +54,7 @@ interface Task {
 }
 
 interface Slot {
-  worker: Worker;
+  rpc: RpcClient<WorkerRequest>;
   busy: Task | null;
 }
 
@@ -150,49 +132,21 @@ export class ExtractorPool {
     this.#closed = true;
     const err = () => new UnavailableError("pool_closed", "the extractor pool was closed");
     for (const t of this.#queue.splice(0)) t.reject(err());
-    for (const slot of this.#slots) {
-      slot.busy?.reject(err());
-      slot.busy = null;
-      slot.worker.terminate();
-    }
+    for (const slot of this.#slots) slot.rpc.close(err());
     return Promise.resolve();
   }
 
   #spawn(index: number): Slot {
-    const worker = new Worker(new URL("./extract_worker.ts", import.meta.url), {
-      type: "module",
-      name: `fidstream-extractor-${index}`,
-    });
-    const slot: Slot = { worker, busy: null };
-    worker.postMessage({ type: "config", settings: this.#settings } satisfies WorkerRequest);
-    worker.onmessage = (ev: MessageEvent<WorkerReply>) => this.#onReply(slot, ev.data);
-    worker.onerror = (ev: ErrorEvent) => {
-      // The worker died (an uncaught error): fail its task, replace it, keep serving the queue.
-      ev.preventDefault();
-      slot.busy?.reject(
-        new UnavailableError("worker_crashed", `extractor worker ${index} failed: ${ev.message}`),
-      );
-      slot.busy = null;
-      worker.terminate();
-      if (this.#closed) return;
-      this.#slots[this.#slots.indexOf(slot)] = this.#spawn(index);
-      this.#dispatch();
+    return {
+      busy: null,
+      rpc: new RpcClient<WorkerRequest>(new URL("./extract_worker.ts", import.meta.url), {
+        name: `fidstream-extractor-${index}`,
+        setup: this.#settings,
+        // A crashed worker is replaced on its slot's next task; its own task fails.
+        crashError: (message) =>
+          new UnavailableError("worker_crashed", `extractor worker ${index} failed: ${message}`),
+      }),
     };
-    return slot;
-  }
-
-  #onReply(slot: Slot, reply: WorkerReply): void {
-    const task = slot.busy;
-    slot.busy = null;
-    if (task && task.id === reply.id) {
-      if (reply.type === "result") task.resolve(reply.rows);
-      else if (reply.type === "images") task.resolve(reply.images);
-      else {
-        const Cls = ERROR_CLASSES[reply.error.name];
-        task.reject(Cls ? new Cls(reply.error.code, reply.error.message) : new Error(reply.error.message));
-      }
-    }
-    this.#dispatch();
   }
 
   #dispatch(): void {
@@ -204,7 +158,12 @@ export class ExtractorPool {
       const { request } = task;
       // Extraction hands its pixel copy over; the files of a decode are copied (they are views of the body).
       const transfer = request.type === "extract" ? [request.images.data.buffer as ArrayBuffer] : [];
-      slot.worker.postMessage(request, transfer);
+      slot.rpc.call<FeatureRows | ImageBatch>(request, { transfer }).then(task.resolve, task.reject).finally(
+        () => {
+          slot.busy = null;
+          if (!this.#closed) this.#dispatch();
+        },
+      );
     }
   }
 }

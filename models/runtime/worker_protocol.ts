@@ -1,11 +1,13 @@
-/** Messages between the extractor pool (worker_pool.ts) and its workers (extract_worker.ts). */
-import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
-import type { ExtractionSettings } from "./extraction_settings.ts";
+/**
+ * Requests of the extractor pool (worker_pool.ts) to its workers (extract_worker.ts), carried by the worker RPC
+ * (src/workers/): an extract answers FeatureRows, a decode an ImageBatch. Each worker's setup message is the
+ * pool's ExtractionSettings.
+ */
+import type { ImageBatch } from "../../src/features/extractor.ts";
 import type { ExtractorSource } from "./registry.ts";
 
 /** Pool -> worker. */
 export type WorkerRequest =
-  | { type: "config"; settings: ExtractionSettings }
   | {
     type: "extract";
     id: number;
@@ -22,9 +24,3 @@ export type WorkerRequest =
     /** Index of files[0] in the whole upload (for error messages). */
     firstIndex: number;
   };
-
-/** Worker -> pool. */
-export type WorkerReply =
-  | { type: "result"; id: number; rows: FeatureRows }
-  | { type: "images"; id: number; images: ImageBatch }
-  | { type: "error"; id: number; error: { name: string; code: string; message: string } };
