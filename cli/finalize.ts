@@ -12,7 +12,7 @@ import type { ProcessConfig } from "../functions/config.ts";
 export const FINALIZE_USAGE = "finalize --server URL --run ID\n" +
   '      finalize the run, phases on stderr -> {"run","final","phases":[{"phase","seconds"}],"seconds"}';
 
-/** One `progress` event's data (functions/pipeline/finalize_progress.ts). */
+/** One `progress` event's data (engine/pipeline/finalize_progress.ts). */
 interface Progress {
   phase: string;
   elapsed_s: number;

@@ -1,6 +1,6 @@
 /**
  * A finalize's progress as the run page shows it: the SSE `progress` events the service sends as each phase
- * begins (functions/pipeline/finalize_progress.ts), turned into the lines of a note.
+ * begins (engine/pipeline/finalize_progress.ts), turned into the lines of a note.
  */
 
 /** One `progress` event's data. */

@@ -164,12 +164,6 @@ export function idempotencyKey(c: Context): string {
   return key;
 }
 
-/** Lowercase hex SHA-256 of bytes. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Largest JSON request body (a run, a key): these are small, and parsing is memory-hungry. */
 export const MAX_JSON_BODY_BYTES = 1 << 20;
 

@@ -15,7 +15,7 @@ import {
   UnprocessableError,
   UnsupportedMediaTypeError,
 } from "../src/errors.ts";
-import { describeError } from "./error_log.ts";
+import { describeError } from "../src/describe_error.ts";
 
 const statusOf: Array<[new (...a: never[]) => FidstreamError, ContentfulStatusCode]> = [
   [InvalidInputError, 400],

@@ -3,7 +3,8 @@
  * (uint8 0..255 or float 0..1; N x H x W, NHWC or NCHW with 1 or 3 channels; `?layout=NCHW|NHWC` resolves ambiguity).
  */
 import type { Context } from "hono";
-import { readMultipartBody, sha256Hex } from "./body.ts";
+import { readMultipartBody } from "./body.ts";
+import { sha256Hex } from "../src/sha256_hex.ts";
 import { InvalidInputError, PayloadTooLargeError, UnprocessableError } from "../src/errors.ts";
 import type { ImageBatch } from "../src/features/extractor.ts";
 import { imageBatchFromNdArray, type ImageLayout } from "../src/features/image_batch.ts";

@@ -12,7 +12,7 @@ import { configFromEnv } from "./config.ts";
 import { createDeps, disposeDeps } from "./deps.ts";
 import { listen } from "./listener.ts";
 import { ExtractorPool } from "../models/runtime/worker_pool.ts";
-import { localFeatureService, remoteFeatureService } from "./pipeline/feature_service.ts";
+import { localFeatureService, remoteFeatureService } from "../engine/pipeline/feature_service.ts";
 
 const config = configFromEnv();
 const where = config.database.url

@@ -1,6 +1,7 @@
 /** JSON shapes of stored rows, as the public API shows them. */
 import type { RunRow } from "../db/store/runs.ts";
 import { distanceName } from "../src/features/declared_spaces.ts";
+import { referenceSampleCount } from "../engine/pipeline/reference_stats.ts";
 
 /** A run as the API returns it. */
 export function runView(run: RunRow) {
@@ -19,14 +20,6 @@ export function runView(run: RunRow) {
     created_at: run.createdAt.toISOString(),
     updated_at: run.updatedAt.toISOString(),
   };
-}
-
-/**
- * Samples behind a reference: a stats .npz holds mu and sigma but not n, so one uploaded without `?n=` is null
- * (unknown), never 0.
- */
-export function referenceSampleCount(ref: { source: string; n: number }): number | null {
-  return ref.source === "stats" && ref.n === 0 ? null : ref.n;
 }
 
 /** A reference as the API returns it (no statistics blobs). */

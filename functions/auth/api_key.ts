@@ -11,7 +11,7 @@ import {
 } from "../../db/store/api_keys.ts";
 import type { Db } from "../../db/database.ts";
 import { InvalidInputError } from "../../src/errors.ts";
-import { sha256Hex } from "../body.ts";
+import { sha256Hex } from "../../src/sha256_hex.ts";
 
 /** Scopes, each implying the ones before it. */
 export const SCOPES = ["read", "write", "admin"] as const;

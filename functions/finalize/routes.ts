@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { requireRun } from "../owned.ts";
-import { finalizeRun } from "../pipeline/finalize.ts";
+import { finalizeRun } from "../../engine/pipeline/finalize.ts";
 
 /** The finalize route. */
 export const finalize = new Hono<AppEnv>();

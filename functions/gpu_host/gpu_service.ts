@@ -13,7 +13,7 @@ import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import { imagesOfPixels, type PixelBatch } from "../../src/features/pixel_batch.ts";
 import type { FeatureExtractor } from "../../src/features/extractor.ts";
 import { WgslFidInceptionExtractor } from "../../models/fid-inception/wgsl/extractor.ts";
-import { parseFeatureSpace } from "../pipeline/feature_service.ts";
+import { parseFeatureSpace } from "../../engine/feature_spaces.ts";
 import { type BatchQueueOptions, GpuBatchQueue, type QueueStats } from "./batch_queue.ts";
 
 /** The GPU model's state: no GPU engine here, loading, serving, or failed to load (the CPU pool serves). */

@@ -11,17 +11,12 @@ import { decodeImage, imageBatchFromImages } from "../../src/images/png_jpeg.ts"
 import type { NdArray } from "../../src/tensors/ndarray.ts";
 import { parseNpy } from "../../src/tensors/npy.ts";
 import { parseNpz } from "../../src/tensors/npz.ts";
-import { gridQuery, type GridSpec, parseGridSpec } from "../../src/vae/grid_request.ts";
+import { gridQuery, parseGridSpec } from "../../src/vae/grid_request.ts";
 import { readBinaryBody, readJsonObject, readMultipartBody, requestContentType } from "../body.ts";
 import type { MultipartPart } from "../multipart.ts";
 import type { AppEnv } from "../env.ts";
-import { jsonField } from "../vae/model_upload.ts";
-
-/** A parsed grid request: what to draw, and the two input images of an interpolation. */
-export interface GridRequest {
-  spec: GridSpec;
-  inputs?: ImageBatch;
-}
+import { jsonField } from "../models/model_upload.ts";
+import type { GridRequest } from "../../engine/grids/draw.ts";
 
 const NPZ_TYPES = [
   "application/zip",

@@ -6,8 +6,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { requireRun } from "../owned.ts";
-import { imageView } from "../vae/views.ts";
-import { drawGrid } from "./draw.ts";
+import { imageView } from "../vae_views.ts";
+import { drawGrid } from "../../engine/grids/draw.ts";
 import { readGridRequest } from "./request.ts";
 
 /** The grid route. */

@@ -4,7 +4,7 @@ import { findRunImagePng, listRunImages } from "../../db/store/run_images.ts";
 import { NotFoundError } from "../../src/errors.ts";
 import type { AppEnv } from "../env.ts";
 import { requireRun } from "../owned.ts";
-import { imageView } from "../vae/views.ts";
+import { imageView } from "../vae_views.ts";
 
 /** The image routes. */
 export const images = new Hono<AppEnv>();

@@ -1,6 +1,8 @@
 /** The OpenAPI 3.1 description of the public HTTP API, so any language can generate a client. */
 
 const error = { $ref: "#/components/responses/Error" };
+/** The error response under each of these status codes. */
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, error]));
 const id = { name: "id", in: "path", required: true, schema: { type: "string" } };
 const binary = { schema: { type: "string", format: "binary" } };
 const npyBody = {
@@ -100,10 +102,7 @@ export const openapiDocument = {
         },
         responses: {
           201: json({ $ref: "#/components/schemas/Reference" }),
-          400: error,
-          413: error,
-          415: error,
-          422: error,
+          ...errors(400, 413, 415, 422),
         },
       },
       get: {
@@ -134,12 +133,7 @@ export const openapiDocument = {
         requestBody: npyBody,
         responses: {
           200: json({ $ref: "#/components/schemas/BatchReceipt" }),
-          400: error,
-          404: error,
-          409: error,
-          413: error,
-          415: error,
-          422: error,
+          ...errors(400, 404, 409, 413, 415, 422),
         },
       },
     },
@@ -203,7 +197,7 @@ export const openapiDocument = {
             },
           }),
         },
-        responses: { 201: json({ $ref: "#/components/schemas/Run" }), 400: error, 422: error },
+        responses: { 201: json({ $ref: "#/components/schemas/Run" }), ...errors(400, 422) },
       },
       get: {
         summary: "List runs, newest first, one page at a time (configs only with include=config)",
@@ -235,12 +229,7 @@ export const openapiDocument = {
         requestBody: npyBody,
         responses: {
           200: json({ $ref: "#/components/schemas/BatchReceipt" }),
-          400: error,
-          404: error,
-          409: error,
-          413: error,
-          415: error,
-          422: error,
+          ...errors(400, 404, 409, 413, 415, 422),
         },
       },
     },
@@ -250,7 +239,7 @@ export const openapiDocument = {
           "Upload x and x_hat (same shape, floats in [0,1]): running recon_bce, recon_mse, recon_bce_sum",
         parameters: [id, idempotency],
         requestBody: npzBody("x and x_hat"),
-        responses: { 200: json({ type: "object" }), 400: error, 404: error, 409: error, 422: error },
+        responses: { 200: json({ type: "object" }), ...errors(400, 404, 409, 422) },
       },
     },
     "/v1/runs/{id}/latents": {
@@ -259,7 +248,7 @@ export const openapiDocument = {
           "Upload z_mean and z_log_var (N x latent_dim): running KL to N(0, I), per-dim KL, active_dims",
         parameters: [id, idempotency],
         requestBody: npzBody("z_mean and z_log_var"),
-        responses: { 200: json({ type: "object" }), 400: error, 404: error, 409: error, 422: error },
+        responses: { 200: json({ type: "object" }), ...errors(400, 404, 409, 422) },
       },
     },
     "/v1/runs/{id}/models/{role}": {
@@ -290,11 +279,7 @@ export const openapiDocument = {
         },
         responses: {
           201: json({ type: "object" }),
-          400: error,
-          404: error,
-          413: error,
-          415: error,
-          422: error,
+          ...errors(400, 404, 413, 415, 422),
         },
       },
     },
@@ -329,9 +314,7 @@ export const openapiDocument = {
         responses: {
           200: json({ type: "object" }),
           201: json({ type: "object" }),
-          400: error,
-          404: error,
-          422: error,
+          ...errors(400, 404, 422),
         },
       },
     },
@@ -369,7 +352,7 @@ export const openapiDocument = {
             },
           }),
         },
-        responses: { 200: json({ type: "object" }), 400: error, 404: error, 409: error, 422: error },
+        responses: { 200: json({ type: "object" }), ...errors(400, 404, 409, 422) },
       },
     },
     "/v1/admin/keys": {
@@ -379,11 +362,11 @@ export const openapiDocument = {
           required: true,
           ...json({ type: "object", properties: { scope: { enum: ["read", "write", "admin"] } } }),
         },
-        responses: { 201: json({ type: "object" }), 400: error, 401: error, 403: error },
+        responses: { 201: json({ type: "object" }), ...errors(400, 401, 403) },
       },
       get: {
         summary: "List the project's keys (no secrets)",
-        responses: { 200: json({ type: "object" }), 401: error, 403: error },
+        responses: { 200: json({ type: "object" }), ...errors(401, 403) },
       },
     },
     "/v1/admin/keys/{keyId}": {

@@ -2,21 +2,16 @@
 import { Hono } from "hono";
 import { insertRun, listRunsPage } from "../../db/store/runs.ts";
 import { metricsHistory } from "../../db/store/metrics.ts";
-import { InvalidInputError, UnprocessableError } from "../../src/errors.ts";
+import { InvalidInputError } from "../../src/errors.ts";
 import { readJsonObject } from "../body.ts";
 import type { AppEnv } from "../env.ts";
 import { requireName } from "../names.ts";
 import { pageOf, pageRequest } from "../paging.ts";
 import { requireRun } from "../owned.ts";
-import { diversityOptions } from "../pipeline/diversity_options.ts";
-import { kidOptions } from "../pipeline/kid_options.ts";
-import { cmmdOptions } from "../pipeline/cmmd_options.ts";
-import { fidInfinityEnabled } from "../pipeline/fid_infinity_job.ts";
+import { checkRunConfig } from "../../engine/run_config.ts";
+import { requireReferenceSpace } from "../../engine/feature_spaces.ts";
 import { runView } from "../views.ts";
 import { referenceByIdOrName } from "./reference_lookup.ts";
-
-/** Largest run config, as JSON bytes: settings and a few notes, listed with every run. */
-export const MAX_CONFIG_BYTES = 64 * 1024;
 
 /** Routes under /v1/runs (batches, events and finalize live in their own functions). */
 export const runs = new Hono<AppEnv>();
@@ -35,38 +30,9 @@ runs.post("/v1/runs", async (c) => {
   if (!Array.isArray(tags) || tags.some((t) => typeof t !== "string") || tags.length > 100) {
     throw new InvalidInputError("bad_tags", "tags must be an array of at most 100 strings");
   }
-  const config = body.config ?? {};
-  if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    throw new InvalidInputError("bad_config", "config must be a JSON object");
-  }
-  const cfg = config as Record<string, unknown>;
-  const configBytes = new TextEncoder().encode(JSON.stringify(cfg)).length;
-  if (configBytes > MAX_CONFIG_BYTES) {
-    throw new UnprocessableError(
-      "config_too_large",
-      `config is ${configBytes} bytes as JSON; at most ${MAX_CONFIG_BYTES} are stored with a run (keep large ` +
-        "artefacts elsewhere and put their paths in config)",
-    );
-  }
-  kidOptions(cfg);
-  diversityOptions(cfg);
-  cmmdOptions(cfg);
-  fidInfinityEnabled(cfg);
-  const retain = cfg.retain_features ?? true;
-  if (typeof retain !== "boolean") {
-    throw new UnprocessableError(
-      "bad_retain_features",
-      "config.retain_features must be true (keep features) or false",
-    );
-  }
+  const { config, retainFeatures } = checkRunConfig(body.config);
   const ref = await referenceByIdOrName(c, body.reference);
-  if (body.features !== undefined && body.features !== ref.featureSpace) {
-    throw new UnprocessableError(
-      "feature_space_mismatch",
-      `the run names feature space ${JSON.stringify(body.features)} but its reference's is ` +
-        `${JSON.stringify(ref.featureSpace)}: FID across feature spaces is meaningless`,
-    );
-  }
+  requireReferenceSpace(ref.featureSpace, body.features);
   const run = await insertRun(deps.db, {
     id: crypto.randomUUID(),
     projectId: c.get("principal").projectId,
@@ -74,8 +40,8 @@ runs.post("/v1/runs", async (c) => {
     referenceId: ref.id,
     dim: ref.dim,
     tags: tags.map((t: string) => requireName(t, "a tag")),
-    config: cfg,
-    retainFeatures: retain,
+    config,
+    retainFeatures,
   });
   return c.json(runView(run), 201);
 });

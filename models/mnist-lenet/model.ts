@@ -11,7 +11,6 @@ import * as tf from "@tensorflow/tfjs-core";
 import { UnprocessableError } from "../../src/errors.ts";
 import type { FeatureExtractor, FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import {
-  type BackendName,
   currentBackendInfo,
   ensureBackend,
   extractInChunks,

@@ -68,3 +68,17 @@ export function testEachDatabase(
     });
   }
 }
+
+/**
+ * Registers a test that needs a PostgreSQL server of its own kind of use (server processes sharing it, restarts):
+ * `fn` gets the URL of a fresh database; without a test server the test is listed as skipped.
+ */
+export function testOnPostgres(name: string, fn: (url: string) => Promise<void>) {
+  Deno.test({
+    name: testPostgresUrl ? name : `${name} (SKIPPED: no PostgreSQL server)`,
+    ignore: !testPostgresUrl,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => await fn(await freshPostgresDatabase()),
+  });
+}

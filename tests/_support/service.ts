@@ -2,7 +2,8 @@
 import type { Database } from "../../db/database.ts";
 import { createApp } from "../../functions/app.ts";
 import { createDeps, type Deps, disposeDeps, type ServiceConfig } from "../../functions/deps.ts";
-import type { FeatureService } from "../../functions/pipeline/feature_service.ts";
+import type { FeatureService } from "../../engine/pipeline/feature_service.ts";
+import { testEachDatabase } from "./databases.ts";
 import { type SseEvent, sseEvents } from "../../cli/sse_events.ts";
 
 /** A running app: call `request` like fetch; `close` stops background work. */
@@ -61,4 +62,20 @@ export async function readEvents(res: Response, until: (e: SseEvent) => boolean)
     if (until(event)) break;
   }
   return events;
+}
+
+/** Registers `fn` as one test per database kind, each with its own service over a fresh database, closed after. */
+export function testEachService(
+  name: string,
+  fn: (s: TestService) => Promise<void>,
+  config: Partial<ServiceConfig> = {},
+) {
+  testEachDatabase(name, async (db) => {
+    const s = await startTestService(db, config);
+    try {
+      await fn(s);
+    } finally {
+      await s.close();
+    }
+  });
 }

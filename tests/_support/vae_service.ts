@@ -1,7 +1,7 @@
 /** Shared steps of the VAE route tests: a run to attach models to, a grid request, a service that cleans up. */
 import assert from "node:assert/strict";
 import type { Database } from "../../db/database.ts";
-import { closeVaeRunner } from "../../functions/vae/runner.ts";
+import { closeVaeRunner } from "../../engine/vae/runner.ts";
 import { npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { postJson, postNpy, startTestService, type TestService } from "../_support/service.ts";
 

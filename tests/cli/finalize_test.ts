@@ -3,14 +3,13 @@ import assert from "node:assert/strict";
 import { startLocalServer } from "../../dashboard/tools/local_server.ts";
 import { npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { runCli } from "./_cli.ts";
+import { looseTest } from "../_support/loose_test.ts";
 
 const D = 6;
 
-Deno.test({
-  name: "cli finalize prints each phase as the server announces it, then the final metrics and phase times",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
+looseTest(
+  "cli finalize prints each phase as the server announces it, then the final metrics and phase times",
+  async () => {
     const server = await startLocalServer();
     const base = server.url;
     const post = async (path: string, body: BodyInit, type: string) => {
@@ -72,23 +71,18 @@ Deno.test({
       await server.close();
     }
   },
-});
+);
 
-Deno.test({
-  name: "cli finalize names what is missing, and a server's refusal",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const missing = await runCli(["finalize", "--run", "x"]);
-    assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /--server URL is required/);
-    const server = await startLocalServer();
-    try {
-      const unknown = await runCli(["finalize", "--server", server.url, "--run", "nope"]);
-      assert.equal(unknown.code, 1);
-      assert.match(unknown.stderr, /HTTP 404/);
-    } finally {
-      await server.close();
-    }
-  },
+looseTest("cli finalize names what is missing, and a server's refusal", async () => {
+  const missing = await runCli(["finalize", "--run", "x"]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--server URL is required/);
+  const server = await startLocalServer();
+  try {
+    const unknown = await runCli(["finalize", "--server", server.url, "--run", "nope"]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /HTTP 404/);
+  } finally {
+    await server.close();
+  }
 });

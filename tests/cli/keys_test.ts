@@ -5,15 +5,14 @@
 import assert from "node:assert/strict";
 import { openDatabase } from "../../db/open.ts";
 import { verifyApiKey } from "../../functions/auth/api_key.ts";
-import { freshPostgresDatabase, testPostgresUrl } from "../_support/databases.ts";
+import { testOnPostgres } from "../_support/databases.ts";
 import { type ServerProcess, startServerProcess } from "../../tools/server_process.ts";
 import { runCli } from "./_cli.ts";
+import { looseTest } from "../_support/loose_test.ts";
 
-Deno.test({
-  name: "cli keys creates a working key, lists and revokes it, and waits for the server to release PGlite",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
+looseTest(
+  "cli keys creates a working key, lists and revokes it, and waits for the server to release PGlite",
+  async () => {
     const dir = await Deno.makeTempDir({ prefix: "fidstream_keys_" });
     const env = { FIDSTREAM_DATA_DIR: dir };
     try {
@@ -50,7 +49,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
 /** Creates, lists and revokes a key of project "vision" with the CLI while `server` runs, checking each on it. */
 async function manageWhileRunning(server: ServerProcess, env: Record<string, string>) {
@@ -76,11 +75,9 @@ async function manageWhileRunning(server: ServerProcess, env: Record<string, str
   assert.match(bad.stderr, /scope must be one of read, write, admin/);
 }
 
-Deno.test({
-  name: "[pglite] cli keys works while the server holds the embedded database (through the server)",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
+looseTest(
+  "[pglite] cli keys works while the server holds the embedded database (through the server)",
+  async () => {
     const dir = await Deno.makeTempDir({ prefix: "fidstream_keys_running_" });
     const server = await startServerProcess({ FIDSTREAM_AUTH: "on", FIDSTREAM_DATA_DIR: dir });
     try {
@@ -103,28 +100,19 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);
 
-Deno.test({
-  name: testPostgresUrl
-    ? "[postgres] cli keys works while servers run (on the shared database)"
-    : "[postgres] cli keys works while servers run (on the shared database) (SKIPPED: no PostgreSQL server)",
-  ignore: !testPostgresUrl,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const url = await freshPostgresDatabase();
-    const dir = await Deno.makeTempDir({ prefix: "fidstream_keys_pg_" });
-    const server = await startServerProcess({
-      FIDSTREAM_AUTH: "on",
-      DATABASE_URL: url,
-      FIDSTREAM_DATA_DIR: dir,
-    });
-    try {
-      await manageWhileRunning(server, { DATABASE_URL: url, FIDSTREAM_DATA_DIR: dir });
-    } finally {
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+testOnPostgres("[postgres] cli keys works while servers run (on the shared database)", async (url) => {
+  const dir = await Deno.makeTempDir({ prefix: "fidstream_keys_pg_" });
+  const server = await startServerProcess({
+    FIDSTREAM_AUTH: "on",
+    DATABASE_URL: url,
+    FIDSTREAM_DATA_DIR: dir,
+  });
+  try {
+    await manageWhileRunning(server, { DATABASE_URL: url, FIDSTREAM_DATA_DIR: dir });
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

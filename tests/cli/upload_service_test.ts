@@ -6,14 +6,13 @@ import { createDeps, disposeDeps } from "../../functions/deps.ts";
 import { frechetDistance } from "../../src/stats/frechet.ts";
 import { naiveMeanCov, npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { runCli } from "./_cli.ts";
+import { looseTest } from "../_support/loose_test.ts";
 
 const D = 5;
 
-Deno.test({
-  name: "cli upload sends every file in chunks, and re-running it after an interruption counts nothing twice",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
+looseTest(
+  "cli upload sends every file in chunks, and re-running it after an interruption counts nothing twice",
+  async () => {
     const database = await openPglite();
     const deps = await createDeps(database, { metricsDelayMs: 10 }, { log: () => {} });
     const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, createApp(deps).fetch);
@@ -36,30 +35,22 @@ Deno.test({
       await Deno.writeFile(`${dir}/b.npy`, npyOf(b, 17, D));
 
       // An "interrupted" first attempt that only got through a.npy.
-      const partial = await runCli([
-        "upload",
-        "--server",
-        base,
-        "--run",
-        run.id,
-        "--chunk",
-        "10",
-        `${dir}/a.npy`,
-      ]);
+      const upload = (...files: string[]) =>
+        runCli([
+          "upload",
+          "--server",
+          base,
+          "--run",
+          run.id,
+          "--chunk",
+          "10",
+          ...files.map((f) => `${dir}/${f}`),
+        ]);
+      const partial = await upload("a.npy");
       assert.equal(partial.code, 0, partial.stderr);
       assert.equal(partial.json?.n, 25);
       // The full re-run sends a.npy again (replayed, not counted) and then b.npy.
-      const full = await runCli([
-        "upload",
-        "--server",
-        base,
-        "--run",
-        run.id,
-        "--chunk",
-        "10",
-        `${dir}/a.npy`,
-        `${dir}/b.npy`,
-      ]);
+      const full = await upload("a.npy", "b.npy");
       assert.equal(full.code, 0, full.stderr);
       assert.equal(full.json?.n, 42);
       assert.equal(full.json?.batches, 5, "3 chunks of a.npy + 2 of b.npy");
@@ -90,4 +81,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

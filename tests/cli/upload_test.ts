@@ -176,35 +176,26 @@ Deno.test("upload gives up after --retries on persistent 5xx and on network erro
   const server = fakeServer(() => new Response("boom", { status: 500 }));
   try {
     const a = await t.npy("a.npy", matrix(randomRows(3, 2, 1)));
-    const r = await runCli([
-      "upload",
-      "--server",
-      server.url,
-      "--run",
-      "r",
-      a,
-      "--retries",
-      "2",
-      "--retry-delay",
-      "1",
-    ]);
+    const upload = (retries: number) =>
+      runCli([
+        "upload",
+        "--server",
+        server.url,
+        "--run",
+        "r",
+        a,
+        "--retries",
+        `${retries}`,
+        "--retry-delay",
+        "1",
+      ]);
+    const r = await upload(2);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /gave up after 3 attempts; last error: HTTP 500: boom/);
     assert.equal(server.seen.length, 3);
 
     await server.close();
-    const down = await runCli([
-      "upload",
-      "--server",
-      server.url,
-      "--run",
-      "r",
-      a,
-      "--retries",
-      "1",
-      "--retry-delay",
-      "1",
-    ]);
+    const down = await upload(1);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /gave up after 2 attempts; last error: network error/);
   } finally {

@@ -1,7 +1,7 @@
 /** Process-wide limits on bodies: the byte budget, per-key upload slots, and the decode semaphore's turns. */
 import assert from "node:assert/strict";
 import { BodyBudget, BodyLease, UploadSlots } from "../../functions/body_limits.ts";
-import { ByteSemaphore } from "../../functions/byte_semaphore.ts";
+import { ByteSemaphore } from "../../engine/byte_semaphore.ts";
 
 Deno.test("leases take bytes from one budget and give them all back when their request ends", () => {
   const budget = new BodyBudget(1000);

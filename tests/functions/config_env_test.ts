@@ -26,7 +26,9 @@ async function productFiles(): Promise<string[]> {
       } else if (/\.(ts|tsx)$/.test(e.name)) out.push(path);
     }
   };
-  for (const dir of ["functions/", "db/", "src/", "models/", "cli/", "dashboard/"]) await walk(dir);
+  for (const dir of ["functions/", "engine/", "db/", "src/", "models/", "cli/", "dashboard/"]) {
+    await walk(dir);
+  }
   return out;
 }
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { ExtractorPool } from "../../models/runtime/worker_pool.ts";
-import { localFeatureService } from "../../functions/pipeline/feature_service.ts";
+import { localFeatureService } from "../../engine/pipeline/feature_service.ts";
 import { DIGIT_PIXELS } from "../../models/mnist-lenet/digits.ts";
 import { encodeNpy } from "../../src/tensors/npy.ts";
 import { npyOf } from "../../tools/arrays.ts";

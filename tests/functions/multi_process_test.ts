@@ -7,22 +7,16 @@ import { openPostgres } from "../../db/postgres/open.ts";
 import { frechetDistance } from "../../src/stats/frechet.ts";
 import { momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
 import { naiveMeanCov, npyOf, randomFeatures } from "../../tools/arrays.ts";
-import { freshPostgresDatabase, testPostgresUrl } from "../_support/databases.ts";
+import { testOnPostgres } from "../_support/databases.ts";
 import { readEvents } from "../_support/service.ts";
 import { startServerProcess } from "../../tools/server_process.ts";
 import { finalCheckpoint } from "./faults/_harness.ts";
 
 const D = 5;
 
-Deno.test({
-  name: testPostgresUrl
-    ? "two server processes on one PostgreSQL ingest one run concurrently with exact final statistics"
-    : "two server processes on one PostgreSQL ingest one run concurrently (SKIPPED: no PostgreSQL server)",
-  ignore: !testPostgresUrl,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const url = await freshPostgresDatabase();
+testOnPostgres(
+  "two server processes on one PostgreSQL ingest one run concurrently with exact final statistics",
+  async (url) => {
     const env = { DATABASE_URL: url, FIDSTREAM_FOLD_INTERVAL_MS: "0", FIDSTREAM_METRICS_DELAY_MS: "5" };
     const servers = await Promise.all([startServerProcess(env), startServerProcess(env)]);
     try {
@@ -65,8 +59,15 @@ Deno.test({
         }
       }));
 
-      const final = await (await fetch(`${a}/v1/runs/${run.id}/finalize`, { method: "POST" })).json();
       const total = clients * perClient * rows;
+      // Partial metrics run in the background after each batch: wait for the one that has every row (computed by
+      // either process) before finalizing, or a fast finalize closes the run before any partial is stored.
+      const deadline = Date.now() + 60_000;
+      while ((await (await fetch(`${b}/v1/runs/${run.id}`)).json()).latest?.n !== total) {
+        assert.ok(Date.now() < deadline, "partial metrics of every row within 60 s");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const final = await (await fetch(`${a}/v1/runs/${run.id}/finalize`, { method: "POST" })).json();
       assert.equal(final.n, total);
       const gen = new Float32Array(total * D);
       all.forEach((p, i) => gen.set(p, i * rows * D));
@@ -97,4 +98,4 @@ Deno.test({
       await Promise.all(servers.map((s) => s.stop()));
     }
   },
-});
+);

@@ -4,8 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { npyOf, randomFeatures } from "../../tools/arrays.ts";
-import { testEachDatabase } from "../_support/databases.ts";
-import { postJson, postNpy, startTestService, type TestService } from "../_support/service.ts";
+import { postJson, postNpy, testEachService, type TestService } from "../_support/service.ts";
 
 async function walk(s: TestService, path: string, key: string, limit: number) {
   const seen: Record<string, unknown>[] = [];
@@ -24,53 +23,48 @@ async function walk(s: TestService, path: string, key: string, limit: number) {
   return { seen, pages };
 }
 
-testEachDatabase("runs and references page through every row once, newest first", async (db) => {
-  const s = await startTestService(db);
-  try {
-    const refs: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      refs.push(
-        (await (await postNpy(s, `/v1/references?name=r${i}`, npyOf(randomFeatures(4, 3, i), 4, 3))).json())
-          .id,
-      );
-    }
-    // Created concurrently: several share a millisecond, which a millisecond cursor would skip or repeat.
-    const created = await Promise.all(
-      Array.from(
-        { length: 23 },
-        async (_, i) =>
-          (await (await postJson(s, "/v1/runs", { name: `run ${i}`, reference: refs[i % 5], config: { i } }))
-            .json())
-            .id as string,
-      ),
+testEachService("runs and references page through every row once, newest first", async (s) => {
+  const refs: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    refs.push(
+      (await (await postNpy(s, `/v1/references?name=r${i}`, npyOf(randomFeatures(4, 3, i), 4, 3))).json())
+        .id,
     );
-    const { seen, pages } = await walk(s, "/v1/runs", "runs", 4);
-    assert.equal(pages, 6);
-    assert.deepEqual(seen.map((r) => r.id).sort(), [...created].sort(), "every run exactly once");
-    const times = seen.map((r) => Date.parse(r.created_at as string));
-    assert.ok(times.every((t, i) => i === 0 || times[i - 1] >= t), "newest first");
-    assert.ok(seen.every((r) => !("config" in r)), "no configs in a listing by default");
-    const withConfig = await (await s.request("/v1/runs?limit=1000&include=config")).json();
-    assert.equal(withConfig.runs.length, 23);
-    assert.ok(withConfig.runs.every((r: { config: { i: number } }) => typeof r.config.i === "number"));
-    assert.equal(withConfig.next_cursor, null);
-    const refPages = await walk(s, "/v1/references", "references", 2);
-    assert.deepEqual(refPages.seen.map((r) => r.id), [...refs].reverse());
-    for (
-      const bad of [
-        "limit=0",
-        "limit=1001",
-        "limit=abc",
-        "cursor=nope",
-        "cursor=WyIxIl0",
-        "include=everything",
-      ]
-    ) {
-      const res = await s.request(`/v1/runs?${bad}`);
-      assert.equal(res.status, 400, bad);
-      assert.match((await res.json()).error.code, /^bad_/);
-    }
-  } finally {
-    await s.close();
+  }
+  // Created concurrently: several share a millisecond, which a millisecond cursor would skip or repeat.
+  const created = await Promise.all(
+    Array.from(
+      { length: 23 },
+      async (_, i) =>
+        (await (await postJson(s, "/v1/runs", { name: `run ${i}`, reference: refs[i % 5], config: { i } }))
+          .json())
+          .id as string,
+    ),
+  );
+  const { seen, pages } = await walk(s, "/v1/runs", "runs", 4);
+  assert.equal(pages, 6);
+  assert.deepEqual(seen.map((r) => r.id).sort(), [...created].sort(), "every run exactly once");
+  const times = seen.map((r) => Date.parse(r.created_at as string));
+  assert.ok(times.every((t, i) => i === 0 || times[i - 1] >= t), "newest first");
+  assert.ok(seen.every((r) => !("config" in r)), "no configs in a listing by default");
+  const withConfig = await (await s.request("/v1/runs?limit=1000&include=config")).json();
+  assert.equal(withConfig.runs.length, 23);
+  assert.ok(withConfig.runs.every((r: { config: { i: number } }) => typeof r.config.i === "number"));
+  assert.equal(withConfig.next_cursor, null);
+  const refPages = await walk(s, "/v1/references", "references", 2);
+  assert.deepEqual(refPages.seen.map((r) => r.id), [...refs].reverse());
+  for (
+    const bad of [
+      "limit=0",
+      "limit=1001",
+      "limit=abc",
+      "cursor=nope",
+      "cursor=WyIxIl0",
+      "include=everything",
+    ]
+  ) {
+    const res = await s.request(`/v1/runs?${bad}`);
+    assert.equal(res.status, 400, bad);
+    assert.match((await res.json()).error.code, /^bad_/);
   }
 });

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { splitDigits } from "../../models/mnist-lenet/digits.ts";
-import { closeVaeRunner } from "../../functions/vae/runner.ts";
+import { closeVaeRunner } from "../../engine/vae/runner.ts";
 import { encodeNpy } from "../../src/tensors/npy.ts";
 import { npyOf, randomFeatures } from "../../tools/arrays.ts";
 import { testEachDatabase } from "../_support/databases.ts";

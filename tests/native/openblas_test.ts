@@ -50,7 +50,7 @@ Deno.test({
   },
 });
 
-Deno.test("a library that cannot be loaded gives null and says why", async () => {
+Deno.test("a library that cannot be loaded gives null and says why", () => {
   assert.equal(loadOpenBlas("/nonexistent/libopenblas.so.0"), null);
   assert.match(
     openBlasUnavailableReason("/nonexistent/libopenblas.so.0"),

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { listApiKeys } from "../../../db/store/api_keys.ts";
 import { createApiKey, createFirstAdminKey } from "../../../functions/auth/api_key.ts";
 import { initialKeyPath } from "../../../functions/auth/initial_key.ts";
-import { freshPostgresDatabase, testEachDatabase, testPostgresUrl } from "../../_support/databases.ts";
+import { testEachDatabase, testOnPostgres } from "../../_support/databases.ts";
 import { type ServerProcess, startServerProcess } from "../../../tools/server_process.ts";
 
 const KEY = /fsk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}/g;
@@ -85,15 +85,9 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: testPostgresUrl
-    ? "[postgres] two servers starting together on an empty database print one first key between them"
-    : "[postgres] two servers starting together on an empty database print one first key between them (SKIPPED: no PostgreSQL server)",
-  ignore: !testPostgresUrl,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const url = await freshPostgresDatabase();
+testOnPostgres(
+  "[postgres] two servers starting together on an empty database print one first key between them",
+  async (url) => {
     const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
     const servers = await Promise.all(
       dirs.map((dir) =>
@@ -114,4 +108,4 @@ Deno.test({
       for (const d of dirs) await Deno.remove(d, { recursive: true });
     }
   },
-});
+);

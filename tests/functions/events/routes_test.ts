@@ -1,8 +1,7 @@
 /** SSE event ids name a metrics snapshot; a client reconnecting with Last-Event-ID gets only what is newer. */
 import assert from "node:assert/strict";
 import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
-import { testEachDatabase } from "../../_support/databases.ts";
-import { postJson, postNpy, startTestService, type TestService } from "../../_support/service.ts";
+import { postJson, postNpy, testEachService, type TestService } from "../../_support/service.ts";
 
 const D = 3;
 
@@ -31,39 +30,34 @@ async function waitForN(s: TestService, runId: string, n: number) {
   throw new Error(`no metrics at n=${n}`);
 }
 
-testEachDatabase(
+testEachService(
   "a reconnect with Last-Event-ID skips the snapshot it has and gets the next one",
-  async (db) => {
-    const s = await startTestService(db);
-    try {
-      const ref = await (await postNpy(s, "/v1/references?name=r", npyOf(randomFeatures(30, D, 1), 30, D)))
-        .json();
-      const run = await (await postJson(s, "/v1/runs", { name: "r", reference: ref.id })).json();
-      await postNpy(s, `/v1/runs/${run.id}/batches`, npyOf(randomFeatures(10, D, 2), 10, D), "a");
-      await waitForN(s, run.id, 10);
-      const first = await firstEvent(s, run.id);
-      assert.equal(first.event, "metrics");
-      assert.equal(first.id, first.data.at, "the id is the snapshot's time");
-      assert.deepEqual(
-        (await firstEvent(s, run.id, "an id from elsewhere")).data,
-        first.data,
-        "unknown id: resent",
-      );
+  async (s) => {
+    const ref = await (await postNpy(s, "/v1/references?name=r", npyOf(randomFeatures(30, D, 1), 30, D)))
+      .json();
+    const run = await (await postJson(s, "/v1/runs", { name: "r", reference: ref.id })).json();
+    await postNpy(s, `/v1/runs/${run.id}/batches`, npyOf(randomFeatures(10, D, 2), 10, D), "a");
+    await waitForN(s, run.id, 10);
+    const first = await firstEvent(s, run.id);
+    assert.equal(first.event, "metrics");
+    assert.equal(first.id, first.data.at, "the id is the snapshot's time");
+    assert.deepEqual(
+      (await firstEvent(s, run.id, "an id from elsewhere")).data,
+      first.data,
+      "unknown id: resent",
+    );
 
-      const next = firstEvent(s, run.id, first.id);
-      await postNpy(s, `/v1/runs/${run.id}/batches`, npyOf(randomFeatures(10, D, 3), 10, D), "b");
-      const after = await next;
-      assert.equal(
-        after.data.n,
-        20,
-        "the first event after the reconnect is the new snapshot, not the old one",
-      );
+    const next = firstEvent(s, run.id, first.id);
+    await postNpy(s, `/v1/runs/${run.id}/batches`, npyOf(randomFeatures(10, D, 3), 10, D), "b");
+    const after = await next;
+    assert.equal(
+      after.data.n,
+      20,
+      "the first event after the reconnect is the new snapshot, not the old one",
+    );
 
-      await s.request(`/v1/runs/${run.id}/finalize`, { method: "POST" });
-      const final = await firstEvent(s, run.id, after.id);
-      assert.deepEqual([final.event, final.data.n], ["final", 20], "final is always sent");
-    } finally {
-      await s.close();
-    }
+    await s.request(`/v1/runs/${run.id}/finalize`, { method: "POST" });
+    const final = await firstEvent(s, run.id, after.id);
+    assert.deepEqual([final.event, final.data.n], ["final", 20], "final is always sent");
   },
 );

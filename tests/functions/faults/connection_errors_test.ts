@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { isPostgresWriteRace, openPostgres } from "../../../db/postgres/open.ts";
 import { handleError } from "../../../functions/errors.ts";
-import { freshPostgresDatabase, testPostgresUrl } from "../../_support/databases.ts";
+import { testOnPostgres } from "../../_support/databases.ts";
 
 function withCode(message: string, code: string, cause?: unknown): Error {
   return Object.assign(new Error(message, { cause }), { code });
@@ -60,15 +60,10 @@ Deno.test("only postgres.js's nextWrite null-socket TypeError counts as the writ
   assert.equal(isPostgresWriteRace(new Error("nextWrite (reading 'write')")), false);
 });
 
-Deno.test({
-  name: testPostgresUrl
-    ? "[postgres] the write race from a timer neither ends the process nor breaks queries or LISTEN"
-    : "[postgres] the write race from a timer neither ends the process (SKIPPED: no PostgreSQL server)",
-  ignore: !testPostgresUrl,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const database = await openPostgres(await freshPostgresDatabase());
+testOnPostgres(
+  "[postgres] the write race from a timer neither ends the process nor breaks queries or LISTEN",
+  async (url) => {
+    const database = await openPostgres(url);
     try {
       const heard: string[] = [];
       const unlisten = await database.listen("race_test", (p) => heard.push(p));
@@ -91,4 +86,4 @@ Deno.test({
       await database.close();
     }
   },
-});
+);

@@ -10,7 +10,7 @@ import type { Database } from "../../../db/database.ts";
 import { openDatabase } from "../../../db/open.ts";
 import { openPostgres } from "../../../db/postgres/open.ts";
 import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
-import { freshPostgresDatabase, testPostgresUrl } from "../../_support/databases.ts";
+import { testOnPostgres } from "../../_support/databases.ts";
 import {
   type Ack,
   planBatches,
@@ -173,15 +173,9 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: testPostgresUrl
-    ? "[postgres] kill -9 mid-upload and mid-fold, restart on the same database: every acknowledged batch once"
-    : "[postgres] kill -9 mid-upload and mid-fold, restart on the same database (SKIPPED: no PostgreSQL server)",
-  ignore: !testPostgresUrl,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const url = await freshPostgresDatabase();
+testOnPostgres(
+  "[postgres] kill -9 mid-upload and mid-fold, restart on the same database: every acknowledged batch once",
+  async (url) => {
     await killDuringUploads({ DATABASE_URL: url }, () => openPostgres(url));
   },
-});
+);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { openPostgres } from "../../../db/postgres/open.ts";
 import { randomFeatures } from "../../../tools/arrays.ts";
-import { freshPostgresDatabase, testPostgresUrl } from "../../_support/databases.ts";
+import { testOnPostgres } from "../../_support/databases.ts";
 import {
   type Ack,
   planBatches,
@@ -27,15 +27,9 @@ const D = 7;
 const CLIENTS = 16;
 const PER_CLIENT = 8;
 
-Deno.test({
-  name: testPostgresUrl
-    ? "[postgres] three servers, 16 uploaders with retries and duplicate keys: exact n, mean and covariance"
-    : "[postgres] three servers, 16 uploaders with retries and duplicate keys (SKIPPED: no PostgreSQL server)",
-  ignore: !testPostgresUrl,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const url = await freshPostgresDatabase();
+testOnPostgres(
+  "[postgres] three servers, 16 uploaders with retries and duplicate keys: exact n, mean and covariance",
+  async (url) => {
     const env = {
       DATABASE_URL: url,
       FIDSTREAM_FOLD_INTERVAL_MS: "0",
@@ -97,4 +91,4 @@ Deno.test({
       await Promise.all(servers.map((s) => s.stop()));
     }
   },
-});
+);

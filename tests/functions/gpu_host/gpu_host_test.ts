@@ -9,7 +9,7 @@ import {
   type FeatureService,
   localFeatureService,
   remoteFeatureService,
-} from "../../../functions/pipeline/feature_service.ts";
+} from "../../../engine/pipeline/feature_service.ts";
 import { ExtractorPool } from "../../../models/runtime/worker_pool.ts";
 import { digitImages, digitsMultipart, digitsNpy } from "../../_support/digits.ts";
 import { startServerProcess } from "../../../tools/server_process.ts";
@@ -22,6 +22,7 @@ import { parseNpy } from "../../../src/tensors/npy.ts";
 import { seededRandom } from "../../../tools/arrays.ts";
 import { randomWeights, relErr } from "../../../tools/fid_inception_reference.ts";
 import { writeSyntheticFolded } from "../../../tools/synthetic_fid_weights.ts";
+import { looseTest } from "../../_support/loose_test.ts";
 
 const GPU_HOST = new URL("../../../functions/gpu_host/main.ts", import.meta.url).pathname;
 
@@ -40,11 +41,9 @@ function countingLocal(pool: ExtractorPool): FeatureService & { calls: number } 
   return counted;
 }
 
-Deno.test({
-  name: "the service extracts on a GPU host process and falls back locally when it is down or hangs",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
+looseTest(
+  "the service extracts on a GPU host process and falls back locally when it is down or hangs",
+  async () => {
     const host = await startServerProcess(
       { FIDSTREAM_WORKERS: "1", FIDSTREAM_GPU_HOST_TOKEN: "t0ken" },
       GPU_HOST,
@@ -126,46 +125,41 @@ Deno.test({
       await host.stop("SIGKILL");
     }
   },
-});
+);
 
-Deno.test({
-  name: "the GPU host refuses requests without its token and bad images with a 4xx",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async () => {
-    const host = await startServerProcess(
-      { FIDSTREAM_WORKERS: "1", FIDSTREAM_GPU_HOST_TOKEN: "t0ken" },
-      GPU_HOST,
-    );
-    try {
-      const body = digitsNpy(digitImages(2)) as BodyInit;
-      const noToken = await fetch(`${host.url}/v1/features?space=mnist-lenet`, {
-        method: "POST",
-        body,
-        headers: { "content-type": "application/x-npy" },
-      });
-      assert.equal(noToken.status, 401);
-      await noToken.body?.cancel();
-      const auth = { authorization: "Bearer t0ken" };
-      const unknown = await fetch(`${host.url}/v1/features?space=nope`, {
-        method: "POST",
-        body: digitsNpy(digitImages(2)) as BodyInit,
-        headers: { ...auth, "content-type": "application/x-npy" },
-      });
-      assert.equal(unknown.status, 422);
-      assert.equal((await unknown.json()).error.code, "unknown_feature_space");
-      const ok = await fetch(`${host.url}/v1/features?space=mnist-lenet`, {
-        method: "POST",
-        body: digitsNpy(digitImages(2)) as BodyInit,
-        headers: { ...auth, "content-type": "application/x-npy" },
-      });
-      assert.equal(ok.status, 200);
-      assert.equal(ok.headers.get("content-type"), "application/x-npy");
-      await ok.body?.cancel();
-    } finally {
-      await host.stop("SIGKILL");
-    }
-  },
+looseTest("the GPU host refuses requests without its token and bad images with a 4xx", async () => {
+  const host = await startServerProcess(
+    { FIDSTREAM_WORKERS: "1", FIDSTREAM_GPU_HOST_TOKEN: "t0ken" },
+    GPU_HOST,
+  );
+  try {
+    const body = digitsNpy(digitImages(2)) as BodyInit;
+    const noToken = await fetch(`${host.url}/v1/features?space=mnist-lenet`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/x-npy" },
+    });
+    assert.equal(noToken.status, 401);
+    await noToken.body?.cancel();
+    const auth = { authorization: "Bearer t0ken" };
+    const unknown = await fetch(`${host.url}/v1/features?space=nope`, {
+      method: "POST",
+      body: digitsNpy(digitImages(2)) as BodyInit,
+      headers: { ...auth, "content-type": "application/x-npy" },
+    });
+    assert.equal(unknown.status, 422);
+    assert.equal((await unknown.json()).error.code, "unknown_feature_space");
+    const ok = await fetch(`${host.url}/v1/features?space=mnist-lenet`, {
+      method: "POST",
+      body: digitsNpy(digitImages(2)) as BodyInit,
+      headers: { ...auth, "content-type": "application/x-npy" },
+    });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get("content-type"), "application/x-npy");
+    await ok.body?.cancel();
+  } finally {
+    await host.stop("SIGKILL");
+  }
 });
 
 // ---- fid-inception on GPU host processes (the WGSL engine on this machine's WebGPU adapter) ----

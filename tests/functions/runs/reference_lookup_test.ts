@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import { createApiKey } from "../../../functions/auth/api_key.ts";
 import { npyOf, randomFeatures } from "../../../tools/arrays.ts";
 import { testEachDatabase } from "../../_support/databases.ts";
-import { postJson, postNpy, startTestService, type TestService } from "../../_support/service.ts";
+import {
+  postJson,
+  postNpy,
+  startTestService,
+  testEachService,
+  type TestService,
+} from "../../_support/service.ts";
 
 const D = 4;
 
@@ -27,29 +33,24 @@ async function runAgainst(s: TestService, ref: string): Promise<[number, RunOrEr
   return [res.status, await res.json()];
 }
 
-testEachDatabase("a run names its reference by id, or by a name unique in the project", async (db) => {
-  const s = await startTestService(db);
-  try {
-    const train = await reference(s, "cifar10-train", 1);
-    const [status, run] = await runAgainst(s, "cifar10-train");
-    assert.equal(status, 201, JSON.stringify(run));
-    assert.equal(run.reference, train, "the name resolves to the reference's id");
-    assert.equal((await runAgainst(s, train))[1].reference, train, "ids still work");
+testEachService("a run names its reference by id, or by a name unique in the project", async (s) => {
+  const train = await reference(s, "cifar10-train", 1);
+  const [status, run] = await runAgainst(s, "cifar10-train");
+  assert.equal(status, 201, JSON.stringify(run));
+  assert.equal(run.reference, train, "the name resolves to the reference's id");
+  assert.equal((await runAgainst(s, train))[1].reference, train, "ids still work");
 
-    const [missing, body] = await runAgainst(s, "cifar10-test");
-    assert.equal(missing, 422);
-    assert.equal(body.error.code, "reference_not_found");
-    assert.match(body.error.message, /no reference has the id or name "cifar10-test"/);
+  const [missing, body] = await runAgainst(s, "cifar10-test");
+  assert.equal(missing, 422);
+  assert.equal(body.error.code, "reference_not_found");
+  assert.match(body.error.message, /no reference has the id or name "cifar10-test"/);
 
-    const second = await reference(s, "cifar10-train", 2);
-    const [ambiguous, err] = await runAgainst(s, "cifar10-train");
-    assert.equal(ambiguous, 422);
-    assert.equal(err.error.code, "reference_ambiguous");
-    assert.ok(err.error.message.includes(`${second}, ${train}`), err.error.message);
-    assert.equal((await runAgainst(s, second))[1].reference, second, "an id settles the ambiguity");
-  } finally {
-    await s.close();
-  }
+  const second = await reference(s, "cifar10-train", 2);
+  const [ambiguous, err] = await runAgainst(s, "cifar10-train");
+  assert.equal(ambiguous, 422);
+  assert.equal(err.error.code, "reference_ambiguous");
+  assert.ok(err.error.message.includes(`${second}, ${train}`), err.error.message);
+  assert.equal((await runAgainst(s, second))[1].reference, second, "an id settles the ambiguity");
 });
 
 testEachDatabase("another project's reference is not found by its name", async (db) => {
