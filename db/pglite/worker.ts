@@ -6,7 +6,7 @@
  * before: a statement waits for an open transaction, and a transaction's statements run inside it.
  */
 import { PGlite, types } from "@electric-sql/pglite";
-import { byteaFromText, byteaToText } from "./bytea_codec.ts";
+import { byteaFromText, byteaToText } from "../bytea_codec.ts";
 import { emitEvent, serveRpc } from "../../src/workers/rpc_server.ts";
 import type { PgliteNotification, PgliteRequest } from "./protocol.ts";
 

@@ -3,8 +3,12 @@ import postgres from "postgres";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import type { Database, Db } from "../database.ts";
+import { byteaFromText, byteaToText } from "../bytea_codec.ts";
 import { migrationsFolder } from "../migrations_folder.ts";
 import * as schema from "../schema.ts";
+
+/** bytea (OID 17) by the native whole-buffer hex codecs instead of postgres.js's Buffer ones (see bytea_codec.ts). */
+const BYTEA = { to: 17, from: [17], serialize: byteaToText, parse: byteaFromText };
 
 /** Arbitrary constant: the advisory lock that serializes migrations of processes starting together. */
 const MIGRATION_LOCK = 7_262_022;
@@ -41,7 +45,7 @@ function installWriteRaceGuard(): void {
 /** Connects to the PostgreSQL at url and applies pending migrations (one process at a time). */
 export async function openPostgres(url: string, opts: { maxConnections?: number } = {}): Promise<Database> {
   installWriteRaceGuard();
-  const options = { max: opts.maxConnections ?? 10, onnotice: () => {} };
+  const options = { max: opts.maxConnections ?? 10, onnotice: () => {}, types: { bytea: BYTEA } };
   let client = postgres(url, options);
   let current = drizzle(client, { schema }) as unknown as Db;
   // Handlers keep `db` for the process's lifetime: it forwards to whichever pool is current.

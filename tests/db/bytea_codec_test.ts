@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { byteaFromText, byteaToText } from "../../../db/pglite/bytea_codec.ts";
+import { byteaFromText, byteaToText } from "../../db/bytea_codec.ts";
 
 const DIGITS = "0123456789abcdef";
 
