@@ -1,6 +1,6 @@
 /** /v1/runs: create runs against a reference and read them with their latest and final metrics. */
 import { Hono } from "hono";
-import { insertRun, listRunsPage } from "../../db/store/runs.ts";
+import { listRunsPage } from "../../db/store/runs.ts";
 import { metricsHistory } from "../../db/store/metrics.ts";
 import { InvalidInputError } from "../../src/errors.ts";
 import { readJsonObject } from "../body.ts";
@@ -9,7 +9,7 @@ import { requireName } from "../names.ts";
 import { pageOf, pageRequest } from "../paging.ts";
 import { requireRun } from "../owned.ts";
 import { checkRunConfig } from "../../engine/run_config.ts";
-import { requireReferenceSpace } from "../../engine/feature_spaces.ts";
+import { createRun } from "../../engine/create_run.ts";
 import { runView } from "../views.ts";
 import { referenceByIdOrName } from "./reference_lookup.ts";
 
@@ -17,7 +17,6 @@ import { referenceByIdOrName } from "./reference_lookup.ts";
 export const runs = new Hono<AppEnv>();
 
 runs.post("/v1/runs", async (c) => {
-  const deps = c.get("deps");
   const body = await readJsonObject(c);
   const name = requireName(body.name, "name");
   if (typeof body.reference !== "string") {
@@ -30,18 +29,15 @@ runs.post("/v1/runs", async (c) => {
   if (!Array.isArray(tags) || tags.some((t) => typeof t !== "string") || tags.length > 100) {
     throw new InvalidInputError("bad_tags", "tags must be an array of at most 100 strings");
   }
-  const { config, retainFeatures } = checkRunConfig(body.config);
-  const ref = await referenceByIdOrName(c, body.reference);
-  requireReferenceSpace(ref.featureSpace, body.features);
-  const run = await insertRun(deps.db, {
-    id: crypto.randomUUID(),
+  const settings = checkRunConfig(body.config);
+  const reference = await referenceByIdOrName(c, body.reference);
+  const run = await createRun(c.get("deps"), {
     projectId: c.get("principal").projectId,
     name,
-    referenceId: ref.id,
-    dim: ref.dim,
     tags: tags.map((t: string) => requireName(t, "a tag")),
-    config,
-    retainFeatures,
+    settings,
+    reference,
+    features: body.features,
   });
   return c.json(runView(run), 201);
 });
