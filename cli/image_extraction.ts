@@ -4,7 +4,8 @@
  * this thread reads and decodes the next chunk, delivering rows in input order.
  */
 
-import { type BackendName, chooseAutoBackend, probeGpuAdapter } from "../models/runtime/backend.ts";
+import { chooseAutoBackend, probeGpuAdapter } from "../models/runtime/backend.ts";
+import type { BackendName } from "../models/runtime/extraction_settings.ts";
 import { inceptionEngine, resolveFidInceptionWeights } from "../models/fid-inception/loader.ts";
 import type { ExtractionConfig } from "../functions/config.ts";
 import {

@@ -1,13 +1,7 @@
 /** Everything a handler needs: the engine and the HTTP layer's own limits, built once per process and passed in. */
 import type { Database } from "../db/database.ts";
-import {
-  createEngine,
-  defaultEngineConfig,
-  disposeEngine,
-  type Engine,
-  type EngineConfig,
-  type EngineOptions,
-} from "../engine/engine.ts";
+import { defaultEngineConfig, type Engine, type EngineConfig } from "../engine/engine.ts";
+import { createEngine, disposeEngine, type EngineOptions } from "../engine/create_engine.ts";
 import { RateLimiter } from "./auth/rate_limit.ts";
 import { BodyBudget, UploadSlots } from "./body_limits.ts";
 

@@ -5,7 +5,7 @@
  */
 import { UnavailableError, UnprocessableError } from "../../src/errors.ts";
 import { RpcClient } from "../../src/workers/rpc_client.ts";
-import type { BackendName } from "../../models/runtime/backend.ts";
+import type { BackendName } from "../../models/runtime/extraction_settings.ts";
 import { defaultEngineConfig, type Engine } from "../engine.ts";
 import type { VaeOp, VaeResults } from "./ops.ts";
 

@@ -17,7 +17,6 @@ import { InvalidInputError, NotFoundError, UnavailableError } from "../../src/er
 import type { FeatureExtractor, FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import {
   type BackendInfo,
-  type BackendName,
   chooseAutoBackend,
   currentBackendInfo,
   ensureBackend,
@@ -25,6 +24,7 @@ import {
   imagesPerSlice,
   probeGpuAdapter,
 } from "../runtime/backend.ts";
+import type { BackendName } from "../runtime/extraction_settings.ts";
 import { loadOpenBlas, openBlasUnavailableReason } from "../../src/native/openblas.ts";
 import {
   DEFAULT_DATA_DIR,

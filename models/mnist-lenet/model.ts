@@ -10,12 +10,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { UnprocessableError } from "../../src/errors.ts";
 import type { FeatureExtractor, FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
-import {
-  currentBackendInfo,
-  ensureBackend,
-  extractInChunks,
-  imagesPerSlice,
-} from "../runtime/backend.ts";
+import { currentBackendInfo, ensureBackend, extractInChunks, imagesPerSlice } from "../runtime/backend.ts";
 import {
   FEATURE_DIM,
   INPUT_SIZE,

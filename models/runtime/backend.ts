@@ -17,10 +17,7 @@ import { InvalidInputError, UnavailableError, UnprocessableError } from "../../s
 import { concatFeatureRows, sliceBounds, sliceImageBatch } from "../../src/features/batch_slices.ts";
 import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
 import { quietHeadlessGpuProbe } from "./quiet_gpu_probe.ts";
-import { BACKEND_NAMES } from "./extraction_settings.ts";
-
-/** The backends fidstream uses. */
-export type BackendName = "webgpu" | "wasm" | "cpu";
+import { BACKEND_NAMES, type BackendName } from "./extraction_settings.ts";
 
 /** The backend a process runs on. */
 export interface BackendInfo {

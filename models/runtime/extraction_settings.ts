@@ -3,7 +3,6 @@
  * the worker pool, each of its workers and each loader: nothing below reads the environment itself.
  */
 import { InvalidInputError } from "../../src/errors.ts";
-import type { BackendName } from "./backend.ts";
 
 /**
  * What runs fid-inception: "wgsl" (this project's WGSL kernels on WebGPU, the GPU path), "tfjs" (tfjs ops on the
@@ -16,7 +15,10 @@ export type InceptionEngine = "wgsl" | "blas" | "simd" | "tfjs";
 export const INCEPTION_ENGINES: readonly InceptionEngine[] = ["wgsl", "blas", "simd", "tfjs"];
 
 /** Every tfjs backend name. */
-export const BACKEND_NAMES: readonly BackendName[] = ["webgpu", "wasm", "cpu"];
+export const BACKEND_NAMES = ["webgpu", "wasm", "cpu"] as const;
+
+/** The backends fidstream uses. */
+export type BackendName = typeof BACKEND_NAMES[number];
 
 /** Where local state lives when nothing says otherwise (converted weights in <dataDir>/models). */
 export const DEFAULT_DATA_DIR = "./.data";

@@ -20,7 +20,7 @@ import {
   sliceImageBatch,
 } from "../../src/features/batch_slices.ts";
 import type { FeatureRows, ImageBatch } from "../../src/features/extractor.ts";
-import type { BackendName } from "./backend.ts";
+import type { BackendName } from "./extraction_settings.ts";
 import type { ExtractionSettings } from "./extraction_settings.ts";
 import { extractorSource } from "./registry.ts";
 import type { WorkerRequest } from "./worker_protocol.ts";

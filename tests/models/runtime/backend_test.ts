@@ -4,7 +4,6 @@ import { InvalidInputError, UnprocessableError } from "../../../src/errors.ts";
 import { parseBackendName } from "../../../models/runtime/extraction_settings.ts";
 import type { FeatureRows, ImageBatch } from "../../../src/features/extractor.ts";
 import {
-  type BackendName,
   chooseAutoBackend,
   extractInChunks,
   imagesPerSlice,
@@ -13,6 +12,7 @@ import {
   probeGpuAdapter,
   wasmDistUrl,
 } from "../../../models/runtime/backend.ts";
+import type { BackendName } from "../../../models/runtime/extraction_settings.ts";
 
 Deno.test("maxBatchForLimit is the number of whole images whose largest tensor fits the limit", () => {
   assert.equal(maxBatchForLimit(100, 1000), 10);
