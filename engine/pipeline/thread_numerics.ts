@@ -7,12 +7,11 @@
 import { batchStatistics, type FeatureStatistics } from "../../src/stats/feature_statistics.ts";
 import { PrefixMoments } from "../../src/stats/fid_infinity.ts";
 import {
-  decodeReferenceFactor,
-  encodeReferenceFactor,
   frechetDistanceFromFactor,
   prepareReference,
   type ReferenceFactor,
 } from "../../src/stats/frechet.ts";
+import { decodeReferenceFactor, encodeReferenceFactor } from "../../src/stats/reference_factor_codec.ts";
 import type { NativeLinalg } from "../../src/native/native_linalg.ts";
 import type { LinalgBackend } from "../../src/stats/linalg_wasm.ts";
 import {

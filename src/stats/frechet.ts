@@ -9,7 +9,6 @@
  */
 import { UnprocessableError } from "../errors.ts";
 import { factorCovariance, type FrechetLinalg, traceSqrtProduct } from "./frechet_core.ts";
-import { decodeFactorBytes, encodeFactorBytes } from "./reference_factor_codec.ts";
 
 /** Everything the fast path needs about the reference distribution N(mu1, S1). */
 export interface ReferenceFactor {
@@ -84,16 +83,6 @@ export function frechetDistanceFromFactor(
   const trSqrt = traceSqrtProduct({ n: dim, rank: ref.rank, perm: ref.perm, lt: ref.lt }, sigma2, linalg);
   // A distance is never negative; identical statistics can round to -1e-14, which reads as a bug: clamp at 0.
   return Math.max(0, meanTerm + ref.traceSigma + trace(sigma2, dim) - 2 * trSqrt);
-}
-
-/** Serializes a prepared reference (little-endian, versioned) for caching in the database. */
-export function encodeReferenceFactor(ref: ReferenceFactor): Uint8Array {
-  return encodeFactorBytes(ref);
-}
-
-/** Restores a reference serialized by encodeReferenceFactor; results are bit-identical to the original. */
-export function decodeReferenceFactor(bytes: Uint8Array): ReferenceFactor {
-  return decodeFactorBytes(bytes);
 }
 
 function trace(sigma: Float64Array, dim: number): number {

@@ -26,7 +26,7 @@ function encodedLength(dim: number, rank: number): number {
 }
 
 /** Serializes the factor (see the format above). */
-export function encodeFactorBytes(ref: ReferenceFactor): Uint8Array {
+export function encodeReferenceFactor(ref: ReferenceFactor): Uint8Array {
   const { dim, rank } = ref;
   const out = new Uint8Array(encodedLength(dim, rank));
   const view = new DataView(out.buffer);
@@ -45,8 +45,8 @@ export function encodeFactorBytes(ref: ReferenceFactor): Uint8Array {
   return out;
 }
 
-/** Parses bytes written by encodeFactorBytes; throws InvalidInputError when they are not such bytes. */
-export function decodeFactorBytes(bytes: Uint8Array): ReferenceFactor {
+/** Parses bytes written by encodeReferenceFactor; throws InvalidInputError when they are not such bytes. */
+export function decodeReferenceFactor(bytes: Uint8Array): ReferenceFactor {
   const bad = (why: string) =>
     new InvalidInputError("reference_factor_malformed", `cached FID reference factor is unreadable: ${why}`);
   if (bytes.length < HEADER_BYTES) {

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  decodeReferenceFactor,
-  encodeReferenceFactor,
-  frechetDistance,
-  frechetDistanceFromFactor,
-  prepareReference,
-} from "../../src/stats/frechet.ts";
+import { frechetDistance, frechetDistanceFromFactor, prepareReference } from "../../src/stats/frechet.ts";
+import { decodeReferenceFactor, encodeReferenceFactor } from "../../src/stats/reference_factor_codec.ts";
 import { factorCovariance, traceSqrtProduct } from "../../src/stats/frechet_core.ts";
 import { UnprocessableError } from "../../src/errors.ts";
 import { loadOpenBlas } from "../../src/native/openblas.ts";

@@ -5,7 +5,8 @@ import {
   LastResultMemo,
   ThreadNumerics,
 } from "../../../engine/pipeline/thread_numerics.ts";
-import { encodeReferenceFactor, frechetDistance, prepareReference } from "../../../src/stats/frechet.ts";
+import { frechetDistance, prepareReference } from "../../../src/stats/frechet.ts";
+import { encodeReferenceFactor } from "../../../src/stats/reference_factor_codec.ts";
 import { fidInfinitySampleCounts } from "../../../src/stats/fid_infinity.ts";
 import { RandomState } from "../../../src/stats/numpy_random.ts";
 import { featuresToBytes } from "../../../src/tensors/feature_bytes.ts";
