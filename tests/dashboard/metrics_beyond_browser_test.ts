@@ -62,6 +62,11 @@ browserSuite("FID-infinity, Vendi and feature spaces in Chromium", async ({ serv
       await page.waitForSelector('[data-testid="fid-infinity-pending"]');
       assert.match(await page.textContent('[data-testid="fid-infinity-pending"]') ?? "", /FD∞: computing/);
       assert.equal(await page.locator('[data-testid="fid-infinity"]').count(), 0);
+      // The history (every partial's Vendi score) may arrive after the page first draws the latest point.
+      await page.locator(".chart-title", { hasText: /^Vendi · custom:test-space/ }).first().waitFor({
+        timeout: 10_000,
+      })
+        .catch(() => {});
       const titles = await page.locator(".chart-title").allTextContents();
       assert.ok(titles.some((t) => /^FD · custom:test-space · fid infinity run$/.test(t)), `${titles}`);
       assert.ok(titles.some((t) => /^Vendi · custom:test-space/.test(t)), `a Vendi chart: ${titles}`);
