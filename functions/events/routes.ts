@@ -30,11 +30,30 @@ events.get("/v1/runs/:id/events", async (c) => {
     let wake: (() => void) | undefined;
     let pending = false;
     const progress: unknown[] = []; // finalize progress, not stored: passed on as it arrives
+    let watchedFinalize = false, finalNoticed = false;
     const unsubscribe = deps.notifier.subscribe(id, (notice) => {
-      if (notice.kind === "progress") progress.push(notice.progress);
+      if (notice.kind === "progress") {
+        progress.push(notice.progress);
+        watchedFinalize = true;
+      }
+      if (notice.kind === "final") finalNoticed = true;
       pending = true;
       wake?.();
     });
+    /** Sleeps until a notification or `ms`, whichever comes first. */
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, ms));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }).finally(() => wake = undefined);
+    const flushProgress = async () => {
+      for (const p of progress.splice(0)) {
+        await stream.writeSSE({ event: "progress", data: JSON.stringify(p) });
+      }
+    };
     stream.onAbort(() => wake?.());
     let lastAt: unknown = c.req.header("last-event-id") || undefined;
     let lastWrite = Date.now();
@@ -61,12 +80,18 @@ events.get("/v1/runs/:id/events", async (c) => {
           }
         }
         pending = false;
-        for (const p of progress.splice(0)) {
-          await stream.writeSSE({ event: "progress", data: JSON.stringify(p) });
-        }
+        await flushProgress();
         const run = await findRun(deps.db, id);
         if (!run) break;
         if (run.status === "finalized" && run.final) {
+          // A finalize this stream watched announced its phases before its final (NOTIFYs arrive in commit order),
+          // but the run's row can be read before those notices arrive: wait for the final's (2 s at most), so every
+          // phase goes out before the final.
+          const deadline = Date.now() + 2_000;
+          while (watchedFinalize && !finalNoticed && !stream.aborted && Date.now() < deadline) {
+            await sleep(deadline - Date.now());
+          }
+          await flushProgress();
           // The complete final always goes out (a client that reconnects after it gets it again and is done); one
           // with work pending, once, and the stream waits for the update.
           const more = Array.isArray(run.final.pending) && run.final.pending.length > 0;
@@ -80,14 +105,7 @@ events.get("/v1/runs/:id/events", async (c) => {
         // also re-reads the run, so a notification lost to a database restart delays an event by one interval.
         const untilKeepalive = KEEPALIVE_MS - (Date.now() - lastWrite);
         const untilCheck = recheckMs - (Date.now() - lastKeyCheck);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.max(0, Math.min(untilKeepalive, untilCheck)));
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
+        await sleep(Math.min(untilKeepalive, untilCheck));
         if (!stream.aborted && Date.now() - lastWrite >= KEEPALIVE_MS) {
           await stream.write(": keep-alive\n\n");
           lastWrite = Date.now();
