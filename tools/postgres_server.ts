@@ -156,7 +156,32 @@ function freePort(): number {
   return port;
 }
 
-async function canConnect(port: number): Promise<boolean> {
+/** pg_ctl start, waiting up to timeoutMs for the server to accept connections. */
+function pgCtlStart(binDir: string, dataDir: string, logFile: string, timeoutMs: number) {
+  return runPg([
+    `${binDir}/pg_ctl`,
+    "start",
+    "-D",
+    dataDir,
+    "-l",
+    logFile,
+    "-w",
+    "-t",
+    String(Math.ceil(timeoutMs / 1000)),
+  ]);
+}
+
+/** Waits until the port accepts TCP connections; throws `message` after timeoutMs. */
+async function waitForPort(port: number, timeoutMs: number, message: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await canConnect(port))) {
+    if (Date.now() > deadline) throw new Error(message);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Whether something accepts TCP connections on the loopback port. */
+export async function canConnect(port: number): Promise<boolean> {
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     conn.close();
@@ -232,27 +257,15 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
       // initdb created this file as the server user; overwriting it in place keeps that ownership.
       await Deno.writeTextFile(`${dataDir}/postgresql.auto.conf`, conf);
 
-      const start = await runPg([
-        `${binDir}/pg_ctl`,
-        "start",
-        "-D",
-        dataDir,
-        "-l",
-        logFile,
-        "-w",
-        "-t",
-        String(Math.ceil(startTimeoutMs / 1000)),
-      ]);
+      const start = await pgCtlStart(binDir, dataDir, logFile, startTimeoutMs);
       if (start.code === 0) {
         started = true;
         // pg_ctl -w already waited for readiness; confirm the TCP listener itself, bounded.
-        const deadline = Date.now() + startTimeoutMs;
-        while (!(await canConnect(port))) {
-          if (Date.now() > deadline) {
-            throw new Error(`PostgreSQL started but port ${port} does not accept connections`);
-          }
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await waitForPort(
+          port,
+          startTimeoutMs,
+          `PostgreSQL started but port ${port} does not accept connections`,
+        );
         if (opts.verbose) console.error(init.output + start.output + (await readLog(logFile)));
         let stopped: Promise<void> | null = null;
         const restart = async (ropts: RestartOptions = {}) => {
@@ -272,28 +285,14 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
           started = false;
           await ropts.whileDown?.();
           // postgresql.auto.conf still names the same port, so clients reconnect to the same URL.
-          const up = await runPg([
-            `${binDir}/pg_ctl`,
-            "start",
-            "-D",
-            dataDir,
-            "-l",
-            logFile,
-            "-w",
-            "-t",
-            String(Math.ceil(startTimeoutMs / 1000)),
-          ]);
+          const up = await pgCtlStart(binDir, dataDir, logFile, startTimeoutMs);
           if (up.code !== 0) {
             throw new Error(
               `pg_ctl start failed (exit ${up.code}):\n${up.output}\n${await readLog(logFile)}`,
             );
           }
           started = true;
-          const deadline = Date.now() + startTimeoutMs;
-          while (!(await canConnect(port))) {
-            if (Date.now() > deadline) throw new Error(`PostgreSQL restarted but port ${port} is closed`);
-            await new Promise((r) => setTimeout(r, 50));
-          }
+          await waitForPort(port, startTimeoutMs, `PostgreSQL restarted but port ${port} is closed`);
         };
         return {
           url: `postgres://postgres@127.0.0.1:${port}/postgres`,

@@ -1,20 +1,10 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { findPostgresBinDir, startPostgres, stopAllUnder } from "../../tools/postgres_server.ts";
+import { canConnect, findPostgresBinDir, startPostgres, stopAllUnder } from "../../tools/postgres_server.ts";
 
 const binDir = findPostgresBinDir();
 const missing = binDir === null;
 const suffix = missing ? " [SKIPPED: PostgreSQL server binaries not found]" : "";
-
-async function portIsOpen(port: number): Promise<boolean> {
-  try {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    conn.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test({
   name:
@@ -44,12 +34,12 @@ Deno.test({
       } finally {
         await sql.end({ timeout: 5 });
       }
-      assert.equal(await portIsOpen(server.port), true);
+      assert.equal(await canConnect(server.port), true);
     } finally {
       await server.stop();
     }
     assert.equal(
-      await portIsOpen(server.port),
+      await canConnect(server.port),
       false,
       `port ${server.port} still accepts connections after stop()`,
     );
@@ -92,9 +82,9 @@ Deno.test({
       const server = await startPostgres({ parentDir: parent });
       assert.ok(server);
       assert.ok(server.dir.startsWith(parent + "/"));
-      assert.equal(await portIsOpen(server.port), true);
+      assert.equal(await canConnect(server.port), true);
       await stopAllUnder(parent); // as tests/run.ts does after a test process died without stop()
-      assert.equal(await portIsOpen(server.port), false);
+      assert.equal(await canConnect(server.port), false);
       assert.deepEqual(await Array.fromAsync(Deno.readDir(parent)), []);
     } finally {
       await Deno.remove(parent, { recursive: true });
