@@ -1,8 +1,10 @@
 /**
- * Debounced background jobs per key (run id): ingestion only pokes, never waits. At most one job per key runs at
- * a time in this process; a poke during a run schedules exactly one more. A job that fails is retried with
- * backoff (a database outage must not leave a run's metrics stale once it is back); a job may also ask to be
- * run again after a while (it left the work to another process and checks back, see evaluation_lease.ts).
+ * Throttled background jobs per key (run id): ingestion only pokes, never waits. The first poke after a quiet
+ * spell runs the job at once (a partial FID should follow a lone batch without a wait); pokes while it runs are
+ * gathered into exactly one more run, delayMs after it. At most one job per key runs at a time in this process.
+ * A job that fails is retried with backoff (a database outage must not leave a run's metrics stale once it is
+ * back); a job may also ask to be run again after a while (it left the work to another process and checks
+ * back, see evaluation_lease.ts).
  */
 interface Slot {
   timer?: ReturnType<typeof setTimeout>;
@@ -20,7 +22,7 @@ export type JobOutcome = { recheckAfterMs: number } | undefined;
 /** Backoff after consecutive failures; past the last one the job waits for the next poke. */
 export const RETRY_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 5_000, 10_000, 30_000];
 
-/** Runs `job(key)` shortly after `poke(key)`, coalescing bursts. */
+/** Runs `job(key)` after `poke(key)`: at once after a quiet spell, delayMs after the last run during a stream. */
 export class Scheduler {
   #slots = new Map<string, Slot>();
   #waiters: Array<() => void> = [];
@@ -32,12 +34,15 @@ export class Scheduler {
     private retryDelaysMs: readonly number[] = RETRY_DELAYS_MS,
   ) {}
 
-  /** Asks for a job on key soon. */
+  /** Asks for a job on key: at once when the key is quiet, else once the running or pending one is done. */
   poke(key: string): void {
-    const slot = this.#slots.get(key) ?? { again: false, failures: 0, dueAt: 0 };
+    const known = this.#slots.get(key);
+    const slot = known ?? { again: false, failures: 0, dueAt: 0 };
     this.#slots.set(key, slot);
     slot.failures = 0;
-    if (slot.running) slot.again = true;
+    // Quiet key: run now. A stream is still gathered: pokes during the job make one more run, delayMs after it.
+    if (!known) this.#schedule(key, slot, 0);
+    else if (slot.running) slot.again = true;
     else if (!slot.timer || slot.dueAt > performance.now() + this.delayMs) {
       // A poke brings a pending retry or recheck forward, but never postpones a job already due soon: under a
       // steady stream of batches the job must still run every delayMs, not wait for a lull.

@@ -24,6 +24,15 @@ Deno.test("a burst of pokes runs one job, and a poke during a job runs exactly o
   assert.deepEqual(runs, ["run", "run"]);
 });
 
+Deno.test("the first poke after a quiet spell runs the job at once, not after the delay", async () => {
+  const start = performance.now();
+  let ranAt = -1;
+  const s = new Scheduler(() => Promise.resolve(void (ranAt = performance.now() - start)), 10_000, () => {});
+  s.poke("run");
+  await s.idle();
+  assert.ok(ranAt >= 0 && ranAt < 1_000, `ran after ${ranAt} ms with a 10 s delay`);
+});
+
 Deno.test("a failing job is retried with backoff until it succeeds; a poke resets the backoff", async () => {
   const errors: unknown[] = [];
   let calls = 0;
