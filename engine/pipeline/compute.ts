@@ -28,8 +28,11 @@ export interface Compute {
   ): Promise<FeatureStatistics>;
   /** Encoded Frechet factor of N(mu, sigma). */
   prepareReference(mu: Float64Array, sigma: Float64Array): Promise<Uint8Array>;
-  /** FID against the reference whose encoded factor is `factor`, cached under `key`. */
-  fid(key: string, factor: Uint8Array, mu: Float64Array, sigma: Float64Array): Promise<number>;
+  /**
+   * FID of the rows behind `moments` against the reference whose encoded factor is `factor`, cached under `key`.
+   * The moments go as they are (packed, half a covariance's bytes): their mean and covariance are formed there.
+   */
+  fid(key: string, factor: Uint8Array, moments: Moments): Promise<number>;
   /** The Vendi score of the rows whose unit rows have these moments. */
   vendi(unit: Moments): Promise<number>;
   /**
@@ -78,7 +81,7 @@ export function inlineCompute(
   return {
     batchStatistics: (features, dtype, n, dim) => now(() => t.batchStatistics(features, dtype, n, dim)),
     prepareReference: (mu, sigma) => now(() => t.prepareReference(mu, sigma)),
-    fid: (key, factor, mu, sigma) => now(() => t.fid(key, factor, mu, sigma)!),
+    fid: (key, factor, moments) => now(() => t.fid(key, factor, moments)!),
     vendi: (unit) => now(() => t.vendi(unit)),
     fidInfinityStart: (session, n, dim) => now(() => t.fidInfinity.start(session, n, dim)),
     fidInfinityAdd: (session, features, dtype, rows) =>
@@ -96,7 +99,7 @@ export function inlineCompute(
 export type ComputeOp =
   | { op: "batchStatistics"; features: Uint8Array; dtype: FeatureDType; n: number; dim: number }
   | { op: "prepareReference"; mu: Float64Array; sigma: Float64Array }
-  | { op: "fid"; key: string; factor?: Uint8Array; mu: Float64Array; sigma: Float64Array }
+  | { op: "fid"; key: string; factor?: Uint8Array; moments: Moments }
   | { op: "vendi"; unit: Moments }
   | { op: "fidInfinityStart"; session: string; n: number; dim: number }
   | { op: "fidInfinityAdd"; session: string; features: Uint8Array; dtype: FeatureDType; rows: number }
@@ -139,13 +142,9 @@ export function workerCompute(opts: { openblasLibrary?: string } = {}): Compute 
     batchStatistics: (features, dtype, n, dim) =>
       moments.call({ op: "batchStatistics", features, dtype, n, dim }),
     prepareReference: (mu, sigma) => stats.call({ op: "prepareReference", mu, sigma }, [sigma.buffer]),
-    // mu and sigma are cloned while a resend may still need them, then handed over.
-    fid: (key, factor, mu, sigma) =>
-      withFactor(
-        key,
-        factor,
-        (f) => stats.call<number | null>({ op: "fid", key, factor: f, mu, sigma }, f ? [sigma.buffer] : []),
-      ),
+    // Cloned: the moments belong to the owner's cached statistics.
+    fid: (key, factor, moments) =>
+      withFactor(key, factor, (f) => stats.call<number | null>({ op: "fid", key, factor: f, moments })),
     // Cloned: the moments belong to the owner's cached statistics.
     vendi: (unit) => stats.call({ op: "vendi", unit }),
     fidInfinityStart: (session, n, dim) => stats.call({ op: "fidInfinityStart", session, n, dim }),

@@ -60,7 +60,7 @@ function run(req: ComputeOp, ctx: RpcContext): unknown {
       return numerics.prepareReference(req.mu, req.sigma);
     case "fid":
       // null asks the caller to resend with the factor bytes (evicted, or never sent).
-      return numerics.fid(req.key, req.factor, req.mu, req.sigma);
+      return numerics.fid(req.key, req.factor, req.moments);
     case "vendi":
       return numerics.vendi(req.unit);
     case "fidInfinityStart":

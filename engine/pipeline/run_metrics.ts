@@ -4,7 +4,7 @@ import { findReference } from "../../db/store/references.ts";
 import { findRun, type RunRow, setLatestMetrics } from "../../db/store/runs.ts";
 import { UnprocessableError } from "../../src/errors.ts";
 import type { FeatureStatistics } from "../../src/stats/feature_statistics.ts";
-import { type Moments, momentsCovariance, momentsMean } from "../../src/stats/moments.ts";
+import type { Moments } from "../../src/stats/moments.ts";
 import type { Engine } from "../engine.ts";
 import { evaluateExclusively, EVALUATION_LEASE_MS } from "./evaluation_lease.ts";
 import type { JobOutcome } from "./scheduler.ts";
@@ -91,12 +91,7 @@ export async function fidMetrics(deps: Engine, referenceId: string, moments: Mom
   if (!ref) throw new Error(`reference ${referenceId} of a run vanished`);
   try {
     const factor = await deps.references.factor(ref);
-    values.fid = await deps.compute.fid(
-      factor.key,
-      factor.bytes,
-      momentsMean(moments),
-      momentsCovariance(moments),
-    );
+    values.fid = await deps.compute.fid(factor.key, factor.bytes, moments);
   } catch (e) {
     if (!(e instanceof UnprocessableError)) throw e;
     values.note = e.message;

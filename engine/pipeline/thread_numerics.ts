@@ -157,10 +157,17 @@ export class ThreadNumerics {
     return this.wide(() => encodeReferenceFactor(prepareReference(mu, sigma, this.#linalg)));
   }
 
-  /** FID against the factor cached as `key` (decoded from `factor` when given); null when neither is there. */
-  fid(key: string, factor: Uint8Array | undefined, mu: Float64Array, sigma: Float64Array): number | null {
+  /**
+   * FID of the rows behind `moments` against the factor cached as `key` (decoded from `factor` when given); null
+   * when neither is there.
+   */
+  fid(key: string, factor: Uint8Array | undefined, moments: Moments): number | null {
     if (!this.factors.get(key, factor)) return null;
-    return this.#fids.get(key, [mu, sigma], () => this.#fid(key, undefined, mu, sigma)!);
+    return this.#fids.get(
+      `${key}:${moments.n}`,
+      [moments.sum, moments.comoment],
+      () => this.#fid(key, undefined, momentsMean(moments), momentsCovariance(moments))!,
+    );
   }
 
   /** The Vendi score of the rows behind the unit rows' moments. */
