@@ -123,17 +123,23 @@ async function oneByOne(db: Db, ownerId: string): Promise<StoredFeatures[]> {
 }
 
 /** ownerFeatures collected, with the number of queries it issued (every query here starts with db.select). */
-async function paged(db: Db, ownerId: string, paging?: FeaturePaging) {
-  let queries = 0;
-  const counting = new Proxy(db, {
+/** db, counting the SELECT queries started through it. */
+function countingSelects(db: Db): { db: Db; queries: number } {
+  const counter = { db, queries: 0 };
+  counter.db = new Proxy(db, {
     get: (target, prop) =>
       prop === "select"
-        ? (...a: Parameters<Db["select"]>) => (queries++, target.select(...a))
+        ? (...a: Parameters<Db["select"]>) => (counter.queries++, target.select(...a))
         : Reflect.get(target, prop),
   });
+  return counter;
+}
+
+async function paged(db: Db, ownerId: string, paging?: FeaturePaging) {
+  const counting = countingSelects(db);
   const rows: StoredFeatures[] = [];
-  for await (const row of ownerFeatures(counting, ownerId, paging)) rows.push(row);
-  return { rows, queries };
+  for await (const row of ownerFeatures(counting.db, ownerId, paging)) rows.push(row);
+  return { rows, queries: counting.queries };
 }
 
 /** Rows compared as plain values (postgres.js hands out Buffer-backed views, PGlite plain Uint8Arrays). */
@@ -204,6 +210,26 @@ testEachDatabase(
 );
 
 testEachDatabase(
+  "ownerFeatures asks for the next page before its consumer is done with the current one, never two ahead",
+  async ({ db }) => {
+    await setup(db);
+    const run = { kind: "run" as const, id: "run" };
+    for (let i = 0; i < 4; i++) await appendBatch(db, filled(run, `k${i}`, 2));
+    const counting = countingSelects(db);
+    const seen: number[] = [];
+    // One batch per page; the first query plans the pages.
+    for await (const _ of ownerFeatures(counting.db, "run", { maxBytes: 1e9, maxBatches: 1 })) {
+      seen.push(counting.queries);
+    }
+    assert.deepEqual(
+      seen,
+      [3, 4, 5, 5],
+      "page k + 1 is asked for while page k is handed over, page k + 2 is not",
+    );
+  },
+);
+
+testEachDatabase(
   "ownerFeatures skips batches whose features were dropped, before or during the read",
   async ({ db }) => {
     await setup(db);
@@ -213,8 +239,9 @@ testEachDatabase(
     for (const b of stored) seqs.push((await appendBatch(db, b)).batch);
     await db.update(batches).set({ features: null }).where(eq(batches.seq, seqs[1]));
     const got: StoredFeatures[] = [];
-    for await (const row of ownerFeatures(db, "run", { maxBytes: 1e9, maxBatches: 2 })) {
-      // A fold that drops features after the pages were planned: batch 3 is in the not yet read second page.
+    for await (const row of ownerFeatures(db, "run", { maxBytes: 1e9, maxBatches: 1 })) {
+      // A fold that drops features after the pages were planned: batch 3 is in the third page, not yet asked for
+      // (the reader keeps one page ahead: batch 2's is on its way).
       if (got.length === 0) await db.update(batches).set({ features: null }).where(eq(batches.seq, seqs[3]));
       got.push(row);
     }
