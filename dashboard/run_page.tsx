@@ -20,6 +20,7 @@ import {
   withPrdcFlattened,
 } from "./metric_values.ts";
 import type { RunSeries } from "./run_series.ts";
+import { markFinalizing, mergePoint, newerRun } from "./run_updates.ts";
 import type { StreamStatus } from "./sse.ts";
 import { StatusBadge } from "./status_badge.tsx";
 import { TagList } from "./tag_list.tsx";
@@ -57,7 +58,10 @@ export function RunPage({ id }: RunPageProps) {
     const abort = new AbortController();
     setRun(null), setSeries(null), setError(null), setProgress(null);
     const refreshRun = () =>
-      fetchRun(id, abort.signal).then((r) => !stopped && setRun(r), () => {/* the stream keeps going */});
+      fetchRun(id, abort.signal).then(
+        (r) => !stopped && setRun((cur) => newerRun(cur, r)),
+        () => {/* the stream keeps going */},
+      );
     fetchRun(id, abort.signal).then((r) => {
       if (stopped) return;
       setRun(r);
@@ -67,7 +71,7 @@ export function RunPage({ id }: RunPageProps) {
         onError: (e) => setError(e instanceof Error ? e.message : String(e)),
         onProgress: (p) => {
           setProgress(p);
-          setRun((cur) => cur && cur.status === "streaming" ? { ...cur, status: "finalizing" } : cur);
+          setRun((cur) => cur && markFinalizing(cur));
         },
         onPoint: (p: MetricPoint) => {
           setRun((cur) => cur && mergePoint(cur, p));
@@ -223,12 +227,6 @@ function FinalizingNote({ progress }: { progress: FinalizeProgress }) {
       {lines.done && <span class="muted small">{` Done: ${lines.done}.`}</span>}
     </p>
   );
-}
-
-/** A run with a live point folded in (status, latest or final). */
-function mergePoint(run: Run, p: MetricPoint): Run {
-  if (p.kind === "final") return { ...run, final: p, status: "finalized", n: Math.max(run.n, p.n) };
-  return { ...run, latest: p, n: Math.max(run.n, p.n) };
 }
 
 function StreamState({ status, finalized }: { status: StreamStatus; finalized: boolean }) {
