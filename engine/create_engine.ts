@@ -6,7 +6,7 @@ import { inlineCompute, workerCompute } from "./pipeline/compute.ts";
 import { type FeatureService, localFeatureService } from "./pipeline/feature_service.ts";
 import { BackgroundWork } from "./pipeline/background_work.ts";
 import { MetricsNotifier } from "./pipeline/notifier.ts";
-import { OwnerStats } from "./pipeline/owner_stats.ts";
+import { OwnerStats, PGLITE_CHECKPOINT_WRITE_COST } from "./pipeline/owner_stats.ts";
 import { ReferenceStats } from "./pipeline/reference_stats.ts";
 import { updatePartialMetrics } from "./pipeline/run_metrics.ts";
 import { Scheduler } from "./pipeline/scheduler.ts";
@@ -35,7 +35,11 @@ export async function createEngine<C extends EngineConfig>(
     : workerCompute({ openblasLibrary: config.openblasLibrary });
   const owners = new OwnerStats(
     database.db,
-    { intervalMs: config.foldIntervalMs, maxPending: config.foldMaxPending },
+    {
+      intervalMs: config.foldIntervalMs,
+      maxPending: config.foldMaxPending,
+      checkpointWriteCost: database.kind === "pglite" ? PGLITE_CHECKPOINT_WRITE_COST : 1,
+    },
     compute,
     () => clock().getTime(),
   );

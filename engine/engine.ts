@@ -22,7 +22,7 @@ export interface EngineConfig {
   foldIntervalMs: number;
   /** Fold once this many batches are pending, whatever the interval. */
   foldMaxPending: number;
-  /** Delay between a batch and the partial metrics it triggers (bursts coalesce). */
+  /** Wait before the next partial metrics when batches arrived during a run (a lone batch is evaluated at once). */
   metricsDelayMs: number;
   /** Feature space of image references that name none. */
   defaultFeatureSpace: string;
@@ -36,7 +36,7 @@ export interface EngineConfig {
   backend?: BackendName;
 }
 
-/** Defaults: 256 MiB uploads; fold every 60 s or at 64 batches; metrics 200 ms after a burst. */
+/** Defaults: 256 MiB uploads; fold every 60 s or at 64 batches; partial metrics at most every 200 ms in a stream. */
 export const defaultEngineConfig: EngineConfig = {
   maxBodyBytes: 256 * 1024 * 1024,
   foldIntervalMs: 60_000,

@@ -84,15 +84,25 @@ interface Entry {
 
 /**
  * When to write a checkpoint. A 2048-d co-moment is 16 MB (seconds to write on PGlite), so never per batch: fold
- * once the pending batches weigh as much as the checkpoint itself (re-reading them would cost more than writing
- * it), or after intervalMs, or at maxPending batches.
+ * once re-reading the pending batches would cost more than writing the checkpoint (their bytes reach
+ * checkpointWriteCost times its bytes), or after intervalMs, or at maxPending batches.
  */
 export interface FoldPolicy {
   /** Fold pending batches at least this often. */
   intervalMs: number;
   /** Fold anyway once this many batches are pending. */
   maxPending: number;
+  /** What writing a checkpoint byte costs, in bytes of batches read back (default 1). */
+  checkpointWriteCost?: number;
 }
+
+/**
+ * PGlite writes a 2 x 16 MiB checkpoint in 1.3-9 s but reads 16 MiB of batches back in 0.1-0.15 s (2-core
+ * machine), and its one connection holds every upload meanwhile: folding there once pending batches matched the
+ * checkpoint's size made ingestion at D=2048 2-3x slower (bench/ingest_bench.ts). PostgreSQL writes in parallel
+ * with the uploads, and other processes re-read what is not folded, so it keeps folding early.
+ */
+export const PGLITE_CHECKPOINT_WRITE_COST = 16;
 
 /** In-process cache of owners' statistics, folding them into checkpoints on the policy's cadence. */
 export class OwnerStats {
@@ -151,8 +161,10 @@ export class OwnerStats {
       // The features' co-moment alone: what re-reading the pending batches is weighed against, as before the
       // unit rows' moments doubled the checkpoint (their cost per batch doubled too).
       const checkpointBytes = entry.merged.moments.comoment.byteLength;
+      const writeCost = this.policy.checkpointWriteCost ?? 1;
       const due = entry.held.size > 0 && (opts.force || entry.held.size >= this.policy.maxPending ||
-        entry.heldBytes >= checkpointBytes || this.now() - entry.lastFoldAt >= this.policy.intervalMs);
+        entry.heldBytes >= writeCost * checkpointBytes ||
+        this.now() - entry.lastFoldAt >= this.policy.intervalMs);
       if (!due) return entry.merged;
       const version = await writeCheckpoint(this.db, ownerId, {
         expectedVersion: entry.version,

@@ -24,7 +24,7 @@ export interface RunMetrics extends Record<string, unknown> {
 }
 
 /**
- * Folds (on the cadence) and evaluates a streaming run, storing and announcing new metrics. When another
+ * Evaluates a streaming run, storing and announcing new metrics, then folds it (on the cadence). When another
  * process is evaluating the run, leaves it one more pass instead (evaluation_lease.ts) and checks back once
  * its lease could have lapsed, in case that process died.
  */
@@ -41,12 +41,14 @@ export async function updatePartialMetrics(deps: Engine, runId: string): Promise
 async function evaluatePartial(deps: Engine, runId: string): Promise<void> {
   const run = await findRun(deps.db, runId);
   if (!run || run.status !== "streaming") return;
-  const stats = await deps.owners.fold(run.id, run.dim, { retainFeatures: run.retainFeatures });
+  const stats = await deps.owners.current(run.id, run.dim);
   const { values, progress } = await evaluateRun(deps, run, stats);
-  if (progress === 0) return;
-  if (await setLatestMetrics(deps.db, run.id, values, progress)) {
+  if (progress > 0 && await setLatestMetrics(deps.db, run.id, values, progress)) {
     await insertMetrics(deps.db, run.id, "partial", values);
   }
+  // Folded after the metrics are out: a checkpoint takes seconds to write on PGlite, and the partial FID of
+  // the batches already merged in memory need not wait for it.
+  await deps.owners.fold(run.id, run.dim, { retainFeatures: run.retainFeatures });
 }
 
 /**

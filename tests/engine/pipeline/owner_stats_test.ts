@@ -16,6 +16,44 @@ import { testEachDatabase } from "../../_support/databases.ts";
 const D = 4;
 
 testEachDatabase(
+  "pending batches are folded once their bytes reach the checkpoint's times its write cost, not before",
+  async ({ db }) => {
+    await insertReference(db, { id: "ref", name: "r", dim: D, source: "features" });
+    await insertRun(db, { id: "run", name: "x", referenceId: "ref", dim: D });
+    // The co-moment of D = 4 is 10 float64 = 80 bytes; a batch of 2 float32 rows is 32 bytes.
+    const batch = async (i: number) => {
+      const { dtype, bytes } = featuresToBytes(randomFeatures(2, D, i));
+      await appendBatch(db, {
+        owner: { kind: "run", id: "run" },
+        idempotencyKey: `b${i}`,
+        bodySha256: "s",
+        n: 2,
+        dim: D,
+        dtype,
+        features: bytes,
+      });
+    };
+    const checkpointN = async () =>
+      (await db.select({ n: checkpoints.n }).from(checkpoints).where(eq(checkpoints.ownerId, "run")))[0]?.n ??
+        0;
+    const owners = new OwnerStats(
+      db,
+      { intervalMs: 60_000, maxPending: 1000, checkpointWriteCost: 3 },
+      inlineCompute(),
+    );
+    // 3 x 80 = 240 bytes: 7 batches (224) stay pending, the 8th (256) makes the fold due.
+    for (let i = 0; i < 7; i++) {
+      await batch(i);
+      await owners.fold("run", D, { retainFeatures: true });
+      assert.equal(await checkpointN(), 0, `after ${i + 1} batches`);
+    }
+    await batch(7);
+    await owners.fold("run", D, { retainFeatures: true });
+    assert.equal(await checkpointN(), 16, "all 8 batches of 2 rows folded");
+  },
+);
+
+testEachDatabase(
   "concurrent refreshes and folds of one run count every batch exactly once",
   async ({ db }) => {
     await insertReference(db, { id: "ref", name: "r", dim: D, source: "features" });
