@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
+import type { Db } from "../../../db/database.ts";
 import { checkpoints } from "../../../db/schema.ts";
 import { appendBatch } from "../../../db/store/batches.ts";
 import { readSnapshot } from "../../../db/store/checkpoints.ts";
@@ -15,24 +16,27 @@ import { testEachDatabase } from "../../_support/databases.ts";
 
 const D = 4;
 
+/** Stores n float32 rows (n x D) as a batch of the run "run" under the idempotency key. */
+async function appendRows(db: Db, key: string, rows: Float32Array, n: number): Promise<void> {
+  const { dtype, bytes } = featuresToBytes(rows);
+  await appendBatch(db, {
+    owner: { kind: "run", id: "run" },
+    idempotencyKey: key,
+    bodySha256: "s",
+    n,
+    dim: D,
+    dtype,
+    features: bytes,
+  });
+}
+
 testEachDatabase(
   "pending batches are folded once their bytes reach the checkpoint's times its write cost, not before",
   async ({ db }) => {
     await insertReference(db, { id: "ref", name: "r", dim: D, source: "features" });
     await insertRun(db, { id: "run", name: "x", referenceId: "ref", dim: D });
     // The co-moment of D = 4 is 10 float64 = 80 bytes; a batch of 2 float32 rows is 32 bytes.
-    const batch = async (i: number) => {
-      const { dtype, bytes } = featuresToBytes(randomFeatures(2, D, i));
-      await appendBatch(db, {
-        owner: { kind: "run", id: "run" },
-        idempotencyKey: `b${i}`,
-        bodySha256: "s",
-        n: 2,
-        dim: D,
-        dtype,
-        features: bytes,
-      });
-    };
+    const batch = (i: number) => appendRows(db, `b${i}`, randomFeatures(2, D, i), 2);
     const checkpointN = async () =>
       (await db.select({ n: checkpoints.n }).from(checkpoints).where(eq(checkpoints.ownerId, "run")))[0]?.n ??
         0;
@@ -66,16 +70,7 @@ testEachDatabase(
         for (let i = 0; i < 3; i++) {
           const data = randomFeatures(6, D, round * 10 + i);
           all.push(data);
-          const { dtype, bytes } = featuresToBytes(data);
-          await appendBatch(db, {
-            owner: { kind: "run", id: "run" },
-            idempotencyKey: `r${round}b${i}`,
-            bodySha256: "s",
-            n: 6,
-            dim: D,
-            dtype,
-            features: bytes,
-          });
+          await appendRows(db, `r${round}b${i}`, data, 6);
         }
         const results = await Promise.all([
           owners.current("run", D),
@@ -121,16 +116,7 @@ testEachDatabase(
     for (let i = 0; i < 7; i++) {
       const data = randomFeatures(3 + i, D, 500 + i);
       rows.push(data);
-      const { dtype, bytes } = featuresToBytes(data);
-      await appendBatch(db, {
-        owner: { kind: "run", id: "run" },
-        idempotencyKey: `p${i}`,
-        bodySha256: "s",
-        n: 3 + i,
-        dim: D,
-        dtype,
-        features: bytes,
-      });
+      await appendRows(db, `p${i}`, data, 3 + i);
     }
     // 1 byte: every page holds exactly one batch (at least one is always read); 200 bytes: a few per page.
     const pages: number[] = [];
@@ -175,16 +161,7 @@ testEachDatabase(
     await insertReference(db, { id: "ref", name: "r", dim: D, source: "features" });
     await insertRun(db, { id: "run", name: "x", referenceId: "ref", dim: D });
     for (let i = 0; i < 5; i++) {
-      const { dtype, bytes } = featuresToBytes(randomFeatures(2, D, 900 + i)); // 32 bytes each
-      await appendBatch(db, {
-        owner: { kind: "run", id: "run" },
-        idempotencyKey: `s${i}`,
-        bodySha256: "s",
-        n: 2,
-        dim: D,
-        dtype,
-        features: bytes,
-      });
+      await appendRows(db, `s${i}`, randomFeatures(2, D, 900 + i), 2); // 32 bytes each
     }
     const first = await readSnapshot(db, "run", { maxFeatureBytes: 70 });
     assert.deepEqual(first.pending.map((p) => p.features !== undefined), [true, true, false, false, false]);
@@ -235,16 +212,7 @@ testEachDatabase(
     await insertReference(db, { id: "ref", name: "r", dim: D, source: "features" });
     await insertRun(db, { id: "run", name: "x", referenceId: "ref", dim: D });
     const add = async (key: string, seed: number) => {
-      const { dtype, bytes } = featuresToBytes(randomFeatures(5, D, seed));
-      await appendBatch(db, {
-        owner: { kind: "run", id: "run" },
-        idempotencyKey: key,
-        bodySha256: "s",
-        n: 5,
-        dim: D,
-        dtype,
-        features: bytes,
-      });
+      await appendRows(db, key, randomFeatures(5, D, seed), 5);
     };
     await add("a", 1);
     const owners = new OwnerStats(db, { intervalMs: 60_000, maxPending: 100 }, inlineCompute());
