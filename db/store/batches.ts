@@ -124,9 +124,8 @@ export async function* ownerFeatures(
   let next = pages.length > 0 ? readPage(db, pages[0]) : null;
   for (let p = 0; p < pages.length; p++) {
     const rows: (StoredRow | undefined)[] = await next!;
-    // One page ahead: the database encodes and sends it while this one is decoded and used, which made reading
-    // 800 MiB from PostgreSQL ~1.5x faster than one query at a time. A consumer that stops early leaves it
-    // unawaited, hence the catch.
+    // One page ahead: the database encodes and sends it while this one is decoded and used (391 MiB from PGlite
+    // 1.9 -> 1.4 s; PostgreSQL about the same). A consumer that stops early leaves it unawaited, hence the catch.
     next = p + 1 < pages.length ? readPage(db, pages[p + 1]) : null;
     next?.catch(() => {});
     // Drop each row once handed over, so the consumer can free what it has used before the page ends.

@@ -142,10 +142,9 @@ export function workerCompute(opts: { openblasLibrary?: string } = {}): Compute 
     batchStatistics: (features, dtype, n, dim) =>
       moments.call({ op: "batchStatistics", features, dtype, n, dim }),
     prepareReference: (mu, sigma) => stats.call({ op: "prepareReference", mu, sigma }, [sigma.buffer]),
-    // Cloned: the moments belong to the owner's cached statistics.
+    // fid and vendi: cloned, the moments belong to the owner's cached statistics.
     fid: (key, factor, moments) =>
       withFactor(key, factor, (f) => stats.call<number | null>({ op: "fid", key, factor: f, moments })),
-    // Cloned: the moments belong to the owner's cached statistics.
     vendi: (unit) => stats.call({ op: "vendi", unit }),
     fidInfinityStart: (session, n, dim) => stats.call({ op: "fidInfinityStart", session, n, dim }),
     fidInfinityAdd: (session, features, dtype, rows) =>
