@@ -7,19 +7,14 @@
 import { batchStatistics, type FeatureStatistics } from "../../src/stats/feature_statistics.ts";
 import { PrefixMoments } from "../../src/stats/fid_infinity.ts";
 import {
-  frechetDistanceFromFactor,
+  frechetDistanceFromMoments,
   prepareReference,
   type ReferenceFactor,
 } from "../../src/stats/frechet.ts";
 import { decodeReferenceFactor, encodeReferenceFactor } from "../../src/stats/reference_factor_codec.ts";
 import type { NativeLinalg } from "../../src/native/native_linalg.ts";
 import type { LinalgBackend } from "../../src/stats/linalg_wasm.ts";
-import {
-  type Moments,
-  momentsCovariance,
-  momentsMean,
-  type PackedComoment,
-} from "../../src/stats/moments.ts";
+import type { Moments, PackedComoment } from "../../src/stats/moments.ts";
 import {
   sampleMetrics,
   type SampleMetricsRequest,
@@ -143,7 +138,7 @@ export class ThreadNumerics {
     // FID-infinity's 15 FIDs bypass the memo: they would only push the partial FID out of it.
     this.fidInfinity = new FidInfinitySessions(
       comoment,
-      (key, factor, m) => this.#fid(key, factor, momentsMean(m), momentsCovariance(m)),
+      (key, factor, m) => this.#fid(key, factor, m),
     );
   }
 
@@ -166,7 +161,7 @@ export class ThreadNumerics {
     return this.#fids.get(
       `${key}:${moments.n}`,
       [moments.sum, moments.comoment],
-      () => this.#fid(key, undefined, momentsMean(moments), momentsCovariance(moments))!,
+      () => this.#fid(key, undefined, moments)!,
     );
   }
 
@@ -184,9 +179,9 @@ export class ThreadNumerics {
     return this.wide(() => sampleMetrics(req, { ...this.#linalg, onPhase }));
   }
 
-  #fid(key: string, factor: Uint8Array | undefined, mu: Float64Array, sigma: Float64Array): number | null {
+  #fid(key: string, factor: Uint8Array | undefined, moments: Moments): number | null {
     const f = this.factors.get(key, factor);
     if (!f) return null;
-    return this.wide(() => frechetDistanceFromFactor(f, mu, sigma, this.#linalg));
+    return this.wide(() => frechetDistanceFromMoments(f, moments, this.#linalg));
   }
 }

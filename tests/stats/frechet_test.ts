@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { frechetDistance, frechetDistanceFromFactor, prepareReference } from "../../src/stats/frechet.ts";
+import {
+  frechetDistance,
+  frechetDistanceFromFactor,
+  frechetDistanceFromMoments,
+  prepareReference,
+} from "../../src/stats/frechet.ts";
 import { decodeReferenceFactor, encodeReferenceFactor } from "../../src/stats/reference_factor_codec.ts";
 import { factorCovariance, traceSqrtProduct } from "../../src/stats/frechet_core.ts";
 import { UnprocessableError } from "../../src/errors.ts";
@@ -349,5 +354,44 @@ Deno.test("the native, WebAssembly and TypeScript paths agree on full-rank, rank
         `${what}: ${name} ${v} vs ${values[0][0]} ${values[0][1]}`,
       );
     }
+  }
+});
+
+Deno.test("the FID of moments is the FID of their mean and covariance, bit for bit, on every path", () => {
+  const dim = 37;
+  const y = poolLikeFeatures(60, dim, 5, 0.01);
+  const ref = batchMoments(poolLikeFeatures(80, dim, 4, 0), 80, dim);
+  // n > D, n <= D (rank deficient: the pivoted factor stops early) and the smallest n with a covariance.
+  for (const n of [60, 20, 2]) {
+    const m = batchMoments(y.subarray(0, n * dim), n, dim);
+    for (const [name, linalg] of PATHS) {
+      const factor = prepareReference(momentsMean(ref), momentsCovariance(ref), linalg);
+      const want = frechetDistanceFromFactor(factor, momentsMean(m), momentsCovariance(m), linalg);
+      assert.equal(frechetDistanceFromMoments(factor, m, linalg), want, `${name} n=${n}`);
+    }
+  }
+});
+
+Deno.test("the FID of moments refuses too few samples, another dimension and non-finite sums", () => {
+  const dim = 5;
+  const ref = batchMoments(poolLikeFeatures(30, dim, 6, 0), 30, dim);
+  for (const [name, linalg] of PATHS) {
+    const factor = prepareReference(momentsMean(ref), momentsCovariance(ref), linalg);
+    const one = batchMoments(poolLikeFeatures(1, dim, 7, 0), 1, dim);
+    const other = batchMoments(poolLikeFeatures(10, dim + 1, 8, 0), 10, dim + 1);
+    const broken = batchMoments(poolLikeFeatures(10, dim, 9, 0), 10, dim);
+    broken.comoment[3] = NaN;
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        assert.ok(e instanceof UnprocessableError, `${name}: ${e}`);
+        return e.code;
+      }
+      assert.fail(`${name}: accepted`);
+    };
+    assert.equal(code(() => frechetDistanceFromMoments(factor, one, linalg)), "moments_too_few_samples");
+    assert.equal(code(() => frechetDistanceFromMoments(factor, other, linalg)), "dimension_mismatch");
+    assert.equal(code(() => frechetDistanceFromMoments(factor, broken, linalg)), "non_finite_statistics");
   }
 });
