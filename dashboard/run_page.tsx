@@ -12,6 +12,7 @@ import { formatAgo, formatCount, formatMetric } from "./format.ts";
 import { Gallery } from "./gallery.tsx";
 import { Link } from "./link.tsx";
 import {
+  isMetricKey,
   metricKeys,
   metricLabel,
   metricStd,
@@ -248,7 +249,9 @@ function FinalTable({ run, distance }: { run: Run; distance: string }) {
   const raw = run.final ?? run.latest;
   const point = raw && withPrdcFlattened(raw);
   const prdc = raw?.prdc as { k?: number; real_samples?: number; fake_samples?: number } | undefined;
-  const keys = orderMetricKeys(metricKeys(point));
+  // Metrics the snapshot lists as pending keep their row, marked, until the snapshot that carries them.
+  const pending = (Array.isArray(raw?.pending) ? raw.pending : []).filter((k) => isMetricKey(k));
+  const keys = orderMetricKeys(new Set([...metricKeys(point), ...pending]));
   const refVendi = metricValue(raw?.reference as Record<string, unknown> | undefined, "vendi");
   const slope = asFidInfinity(raw?.fid_infinity)?.slope;
   const exportAs = (kind: "csv" | "json") => {
@@ -277,6 +280,14 @@ function FinalTable({ run, distance }: { run: Run; distance: string }) {
               <td class="num">{formatCount(point.n)}</td>
             </tr>
             {keys.map((k) => {
+              if (metricValue(point, k) === null) {
+                return (
+                  <tr key={k} data-metric={k} data-pending="">
+                    <th scope="row">{metricLabel(k, distance)}</th>
+                    <td class="num muted">computing…</td>
+                  </tr>
+                );
+              }
               const std = metricStd(point, k);
               const extra = point[k] && typeof point[k] === "object"
                 ? point[k] as Record<string, unknown>

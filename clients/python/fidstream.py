@@ -525,11 +525,13 @@ class Run:
                progress: bool = False, complete: bool = False) -> Iterator[Dict[str, Any]]:
         """Iterates the run's metrics as they stream (Server-Sent Events): dicts with "event" ("metrics", then
         "final" last) and the snapshot's fields (n, fid, kid, ...); with progress=True also finalize's
-        "progress" events (phase, elapsed_s, done). A dropped connection is reopened with the last event's id,
-        so nothing is repeated; the iterator ends after the first "final". Work finalize leaves for after its
-        answer (FID-infinity) is named in that final's "pending" list and arrives in a later "final" (and in
-        GET run); with complete=True the iterator goes on to that one and ends after the final with nothing
-        pending. A stream the server ends with an "error" event (its key was revoked) raises FidstreamError."""
+        "progress" events (phase, elapsed_s, done). From D = 1024 on a "metrics" snapshot first carries the
+        FID with "pending": ["vendi"] and the same n follows with the Vendi score. A dropped connection is
+        reopened with the last event's id, so nothing is repeated; the iterator ends after the first "final".
+        Work finalize leaves for after its answer (FID-infinity) is named in that final's "pending" list and
+        arrives in a later "final" (and in GET run); with complete=True the iterator goes on to that one and
+        ends after the final with nothing pending. A stream the server ends with an "error" event (its key was
+        revoked) raises FidstreamError."""
         last_id: Optional[str] = None
         attempt = 0
         while True:

@@ -19,6 +19,16 @@ export async function insertMetrics(
   });
 }
 
+/**
+ * Tells every listening process that a run's latest metrics changed without a history row: the FID of a partial
+ * evaluation goes out before its Vendi score, and only the complete snapshot is stored (insertMetrics).
+ */
+export async function notifyRunMetrics(db: Db, runId: string) {
+  await db.execute(
+    sql`select pg_notify(${METRICS_CHANNEL}, ${JSON.stringify({ run: runId, kind: "partial" })})`,
+  );
+}
+
 /** A run's metrics history, oldest first. */
 export function metricsHistory(db: Db, runId: string) {
   return db.select({ n: metrics.n, kind: metrics.kind, values: metrics.values, at: metrics.at })

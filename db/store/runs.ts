@@ -62,6 +62,22 @@ export async function setLatestMetrics(
 }
 
 /**
+ * Replaces the latest metrics of a streaming run with a later snapshot of the same progress (a value they listed
+ * as pending arrived); false when a newer evaluation or a finalize came first.
+ */
+export async function completeLatestMetrics(
+  db: Db,
+  id: string,
+  latest: Record<string, unknown>,
+  progress: number,
+) {
+  const updated = await db.update(runs).set({ latest, updatedAt: new Date() })
+    .where(and(eq(runs.id, id), eq(runs.status, "streaming"), eq(runs.latestProgress, progress)))
+    .returning({ id: runs.id });
+  return updated.length > 0;
+}
+
+/**
  * Moves a streaming run to "finalizing" so no further batch commits; returns the run as it now is.
  * A run already finalizing (e.g. a crashed finalize) or finalized is returned unchanged.
  */

@@ -380,6 +380,8 @@ export const openapiDocument = {
       get: {
         summary: "Server-Sent Events: `metrics` (partial), `progress` as each finalize phase begins " +
           "({phase, elapsed_s, done: [{phase, seconds}]}) and `final`; a late client first gets the latest state. " +
+          'From D = 1024 on a partial FID goes out with `pending: ["vendi"]` and the same n follows with the ' +
+          "Vendi score. " +
           "A `final` whose `pending` lists work (fid_infinity) is followed by another `final` carrying it; the " +
           "stream ends after the final with nothing pending",
         parameters: [id],
@@ -479,8 +481,10 @@ export const openapiDocument = {
           },
           pending: {
             type: "array",
-            items: { enum: ["fid_infinity"] },
-            description: "work finalize answered before; a later final adds it and drops this list",
+            items: { enum: ["fid_infinity", "vendi"] },
+            description:
+              "what follows in a later snapshot, which drops this list: fid_infinity after a final; " +
+              "vendi after a partial FID at D >= 1024 (the same n, with its Vendi score; only that one is stored)",
           },
           reference: {
             type: "object",

@@ -9,8 +9,8 @@
 import assert from "node:assert/strict";
 import { eq } from "drizzle-orm";
 import { runs } from "../../db/schema.ts";
-import { insertMetrics } from "../../db/store/metrics.ts";
-import { completePendingFinal } from "../../db/store/runs.ts";
+import { insertMetrics, notifyRunMetrics } from "../../db/store/metrics.ts";
+import { completeLatestMetrics, completePendingFinal, findRun } from "../../db/store/runs.ts";
 import { npyOf, randomFeatures } from "../../tools/arrays.ts";
 import type { LocalServer } from "../../dashboard/tools/local_server.ts";
 import {
@@ -112,6 +112,35 @@ browserSuite("FID-infinity, Vendi and feature spaces in Chromium", async ({ serv
       assert.equal(Number(rows.get(`fid_infinity.points.${f.points[3][0]}`)), f.points[3][1]);
       assert.equal(Number(rows.get("vendi")), complete.vendi);
       assert.equal(Number(rows.get("reference.vendi")), (complete.reference as { vendi: number }).vendi);
+    },
+  );
+
+  await step(
+    "a partial FID whose Vendi score is pending keeps the Vendi row, marked computing, until the score arrives",
+    async ({ page }) => {
+      const run = await createRun(server, ref, "pending vendi run", [], { kid: false, prdc: false });
+      await streamBatch(server, run, 40, 90);
+      await server.deps.scheduler.idle();
+      const row = (await findRun(server.deps.db, run))!;
+      const complete = row.latest as Record<string, unknown> & { n: number; at: string };
+      assert.equal(typeof complete.vendi, "number");
+      // As a D >= 1024 run announces it: the FID first, the Vendi score pending.
+      const { vendi: _, ...fidOnly } = complete;
+      await server.deps.db.update(runs).set({ latest: { ...fidOnly, pending: ["vendi"] } })
+        .where(eq(runs.id, run));
+      await notifyRunMetrics(server.deps.db, run);
+      await page.goto(`${server.url}/runs/${run}`);
+      const vendiRow = '.final-table tr[data-metric="vendi"]';
+      await page.waitForSelector(`${vendiRow}[data-pending]`);
+      assert.equal((await page.textContent(`${vendiRow} td`))?.trim(), "computing…");
+
+      const later = { ...complete, at: new Date(Date.parse(complete.at) + 1000).toISOString() };
+      assert.ok(await completeLatestMetrics(server.deps.db, run, later, row.latestProgress));
+      await insertMetrics(server.deps.db, run, "partial", later);
+      await page.waitForSelector(`${vendiRow}:not([data-pending])`);
+      const cell = await page.textContent(`${vendiRow} td`) ?? "";
+      const vendi = complete.vendi as number;
+      assert.ok(Math.abs(parseFloat(cell) - vendi) <= 5e-4 * vendi, `${cell} vs ${vendi}`);
     },
   );
 
