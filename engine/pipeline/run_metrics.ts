@@ -50,8 +50,9 @@ async function evaluatePartial(deps: Engine, runId: string): Promise<void> {
 }
 
 /**
- * The dimension from which a partial FID goes out before its Vendi score: the score's D x D eigenvalues take
- * 0.2-0.6 s at D = 2048 and ~40 ms at 1,024 on 2 cores, a wait the FID need not share; below, one snapshot.
+ * The dimension from which a partial FID goes out before its Vendi score: on the compute Worker here the score's
+ * D x D eigenvalues take 0.3-0.35 s at D = 2048 and 60-80 ms at 1,024 (15-55 ms at 512-768), a wait the FID
+ * need not share; below, one snapshot.
  */
 export const PENDING_VENDI_MIN_DIM = 1024;
 
