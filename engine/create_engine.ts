@@ -50,7 +50,9 @@ export async function createEngine<C extends EngineConfig>(
     owners,
     compute,
     features: opts.features ?? localFeatureService(),
-    references: new ReferenceStats(database.db, owners, compute),
+    references: new ReferenceStats(database.db, owners, compute, {
+      persistFactors: database.kind !== "pglite",
+    }),
     notifier: new MetricsNotifier(),
     decodeBudget: new ByteSemaphore(config.decodeMemoryBytes),
     clock,

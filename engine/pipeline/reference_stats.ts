@@ -22,12 +22,30 @@ export interface FactorHandle {
   bytes: Uint8Array;
 }
 
-/** Reads reference statistics and keeps their expensive factor cached in memory and in the database. */
+/** How ReferenceStats keeps factors. */
+export interface ReferenceStatsOptions {
+  /**
+   * Also store each factor in the database, for other processes and restarts (default true). PGlite is one
+   * process, and writing a 2048-d factor (16 MiB) takes it 0.9-3.4 s on its one connection, which every upload
+   * waits for, while computing the factor again takes 0.26 s: there it stays in memory.
+   */
+  persistFactors?: boolean;
+}
+
+/** Reads reference statistics and keeps their expensive factor cached in memory (and in the database). */
 export class ReferenceStats {
   #factors = new Map<string, FactorHandle>();
   #vendis = new Map<string, { n: number; value: number | null }>();
   #building = new Map<string, Promise<FactorHandle>>();
-  constructor(private db: Db, private owners: OwnerStats, private compute: Compute) {}
+  #persist: boolean;
+  constructor(
+    private db: Db,
+    private owners: OwnerStats,
+    private compute: Compute,
+    opts: ReferenceStatsOptions = {},
+  ) {
+    this.#persist = opts.persistFactors ?? true;
+  }
 
   /** mu and sigma (full) of the reference now. */
   async gaussian(ref: ReferenceRow): Promise<ReferenceGaussian> {
@@ -77,10 +95,10 @@ export class ReferenceStats {
   }
 
   async #build(id: string, key: string, g: ReferenceGaussian): Promise<FactorHandle> {
-    let bytes = await loadReferenceFactor(this.db, id, g.n);
+    let bytes = this.#persist ? await loadReferenceFactor(this.db, id, g.n) : undefined;
     if (!bytes) {
       bytes = await this.compute.prepareReference(g.mu, g.sigma);
-      await saveReferenceFactor(this.db, id, g.n, bytes);
+      if (this.#persist) await saveReferenceFactor(this.db, id, g.n, bytes);
     }
     return { key, n: g.n, bytes };
   }
