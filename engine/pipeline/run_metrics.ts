@@ -62,22 +62,21 @@ export const PENDING_VENDI_MIN_DIM = 1024;
  * n, the one kept in the history.
  */
 async function announcePartial(deps: Engine, run: RunRow, stats: FeatureStatistics): Promise<void> {
-  const { values, progress } = await evaluateFid(deps, run, stats);
-  if (progress === 0) return;
   const unit = stats.moments.n > 0 ? stats.unit : null;
-  if (unit && unit.n > 0 && run.dim >= PENDING_VENDI_MIN_DIM) {
-    if (!await setLatestMetrics(deps.db, run.id, { ...values, pending: ["vendi"] }, progress)) return;
-    await notifyRunMetrics(deps.db, run.id);
-    values.vendi = await deps.compute.vendi(unit);
-    // The complete snapshot's `at` is its SSE event id, which must differ from the first's.
-    values.at = laterIso(deps.clock(), values.at);
-    if (await completeLatestMetrics(deps.db, run.id, values, progress)) {
+  if (!unit || unit.n === 0 || run.dim < PENDING_VENDI_MIN_DIM) {
+    const { values, progress } = await evaluateRun(deps, run, stats);
+    if (progress > 0 && await setLatestMetrics(deps.db, run.id, values, progress)) {
       await insertMetrics(deps.db, run.id, "partial", values);
     }
     return;
   }
-  if (stats.moments.n > 0) values.vendi = await vendiOf(deps, unit);
-  if (await setLatestMetrics(deps.db, run.id, values, progress)) {
+  const { values, progress } = await evaluateFid(deps, run, stats);
+  if (!await setLatestMetrics(deps.db, run.id, { ...values, pending: ["vendi"] }, progress)) return;
+  await notifyRunMetrics(deps.db, run.id);
+  values.vendi = await deps.compute.vendi(unit);
+  // The complete snapshot's `at` is its SSE event id, which must differ from the first's.
+  values.at = laterIso(deps.clock(), values.at);
+  if (await completeLatestMetrics(deps.db, run.id, values, progress)) {
     await insertMetrics(deps.db, run.id, "partial", values);
   }
 }

@@ -9,6 +9,7 @@
  */
 import { UnprocessableError } from "../errors.ts";
 import {
+  type CovarianceFactor,
   factorCovariance,
   factorProductTraceNorm,
   type FrechetLinalg,
@@ -75,21 +76,9 @@ export function frechetDistanceFromFactor(
   linalg: FrechetLinalg = {},
 ): number {
   checkGaussian(mu2, sigma2, "second");
-  if (mu2.length !== ref.dim) {
-    throw new UnprocessableError(
-      "dimension_mismatch",
-      `the statistics have dimension ${mu2.length} but the reference has dimension ${ref.dim}`,
-    );
-  }
-  const dim = ref.dim;
-  let meanTerm = 0;
-  for (let i = 0; i < dim; i++) {
-    const d = ref.mu[i] - mu2[i];
-    meanTerm += d * d;
-  }
-  const trSqrt = traceSqrtProduct({ n: dim, rank: ref.rank, perm: ref.perm, lt: ref.lt }, sigma2, linalg);
-  // A distance is never negative; identical statistics can round to -1e-14, which reads as a bug: clamp at 0.
-  return Math.max(0, meanTerm + ref.traceSigma + trace(sigma2, dim) - 2 * trSqrt);
+  requireReferenceDim(ref, mu2.length);
+  const trSqrt = traceSqrtProduct(referenceCovarianceFactor(ref), sigma2, linalg);
+  return distance(ref, mu2, trace(sigma2, ref.dim), trSqrt);
 }
 
 /**
@@ -106,30 +95,45 @@ export function frechetDistanceFromMoments(
   if (!linalg.native) {
     return frechetDistanceFromFactor(ref, momentsMean(moments), momentsCovariance(moments), linalg);
   }
-  if (moments.dim !== ref.dim) {
-    throw new UnprocessableError(
-      "dimension_mismatch",
-      `the statistics have dimension ${moments.dim} but the reference has dimension ${ref.dim}`,
-    );
-  }
+  requireReferenceDim(ref, moments.dim);
   const mu2 = momentsMean(moments);
   if (moments.n < 2) momentsCovariance(moments); // its error names what is missing
   requireFinite(mu2, "mean");
   requireFinite(moments.comoment, "covariance");
-  const dim = ref.dim;
+  const dim = ref.dim, scale = 1 / (moments.n - 1);
+  let trace2 = 0;
+  for (let i = 0; i < dim; i++) trace2 += moments.comoment[packedIndex(i, i, dim)] * scale;
+  const trSqrt = ref.rank === 0 ? 0 : factorProductTraceNorm(
+    referenceCovarianceFactor(ref),
+    nativeMomentsFactor(linalg.native, moments),
+    linalg,
+  );
+  return distance(ref, mu2, trace2, trSqrt);
+}
+
+/** ||mu1 - mu2||^2 + tr S1 + tr S2 - 2 tr sqrt(S1 S2), given the second mean, tr S2 and tr sqrt(S1 S2). */
+function distance(ref: ReferenceFactor, mu2: Float64Array, trace2: number, trSqrt: number): number {
   let meanTerm = 0;
-  for (let i = 0; i < dim; i++) {
+  for (let i = 0; i < ref.dim; i++) {
     const d = ref.mu[i] - mu2[i];
     meanTerm += d * d;
   }
-  const f2 = nativeMomentsFactor(linalg.native, moments);
-  const scale = 1 / (moments.n - 1);
-  let trace2 = 0;
-  for (let i = 0; i < dim; i++) trace2 += moments.comoment[packedIndex(i, i, dim)] * scale;
-  const trSqrt = ref.rank === 0
-    ? 0
-    : factorProductTraceNorm({ n: dim, rank: ref.rank, perm: ref.perm, lt: ref.lt }, f2, linalg);
+  // A distance is never negative; identical statistics can round to -1e-14, which reads as a bug: clamp at 0.
   return Math.max(0, meanTerm + ref.traceSigma + trace2 - 2 * trSqrt);
+}
+
+/** The reference's factor in the form frechet_core's products take. */
+function referenceCovarianceFactor(ref: ReferenceFactor): CovarianceFactor {
+  return { n: ref.dim, rank: ref.rank, perm: ref.perm, lt: ref.lt };
+}
+
+function requireReferenceDim(ref: ReferenceFactor, dim: number): void {
+  if (dim !== ref.dim) {
+    throw new UnprocessableError(
+      "dimension_mismatch",
+      `the statistics have dimension ${dim} but the reference has dimension ${ref.dim}`,
+    );
+  }
 }
 
 function requireFinite(values: Float64Array, what: string): void {
